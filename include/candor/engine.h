@@ -1,0 +1,117 @@
+// The engine: DetectFaces, CompareFaces and face embeddings, the only entry
+// point the server and the CLI use.
+//
+// An Engine is safe for concurrent use from multiple threads without external
+// synchronization: it keeps one set of networks per worker and hands a free
+// set to each call, so up to `workers` calls run in parallel and the rest
+// wait.
+#ifndef CANDOR_ENGINE_H_
+#define CANDOR_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "candor/calibration.h"
+#include "candor/status.h"
+#include "candor/types.h"
+
+namespace candor {
+
+struct EngineOptions {
+  // Directory with the model pack's ONNX files; empty: $CANDOR_MODELS, else
+  // the directory the build was configured with (.models/ in the source tree).
+  std::string model_dir;
+  // models/manifest.json; empty: the one in the source tree.
+  std::string manifest_path;
+  // models/calibration.json; empty: the one in the source tree.
+  std::string calibration_path;
+  // Parallel calls (sets of networks); 0: one per hardware thread.
+  int workers = 0;
+  // Threads OpenCV may use inside one forward pass; 0: 1 when workers > 1
+  // (parallelism across images is cheaper), else the hardware threads.
+  int inference_threads = 0;
+  // Smallest face (pixels) that detection must find; see DetectorOptions.
+  float min_face_px = 20;
+  // Detector score (0..1) a face needs.
+  float detection_threshold = 0.7f;
+  // Average the embeddings of the chip and its mirror image.
+  bool flip_average = true;
+  // Second landmark pass on the first pass's extent.
+  bool refine_landmarks = false;
+};
+
+// Which attributes DetectFaces computes (Rekognition's Attributes).
+enum class AttributeSet {
+  kDefault,  // box, confidence, landmarks, pose, quality
+  kAll,      // and age, gender, emotions, smile, eyes/mouth open, liveness
+};
+
+struct ImageInfo {
+  int width = 0;   // of the upright image, pixels
+  int height = 0;
+  Orientation orientation_correction = Orientation::kRotate0;
+};
+
+struct DetectResult {
+  ImageInfo image;
+  std::vector<Face> faces;  // largest first
+};
+
+// A face with its embedding.
+struct EmbeddedFace {
+  Face face;
+  std::vector<float> embedding;  // unit length
+};
+
+struct EmbedResult {
+  ImageInfo image;
+  std::vector<EmbeddedFace> faces;  // largest first
+};
+
+struct FaceMatch {
+  Face face;
+  float similarity = 0;        // calibrated percent, 0..100
+  float cosine = 0;            // raw score, for diagnostics
+  double false_match_rate = 0; // estimated per comparison at this similarity
+};
+
+struct CompareResult {
+  ImageInfo source_image;
+  ImageInfo target_image;
+  Face source_face;
+  std::vector<FaceMatch> matches;  // similarity >= threshold, highest first
+  std::vector<Face> unmatched;
+};
+
+class Engine {
+ public:
+  // Verifies and loads the whole model pack and the calibration; fails with
+  // an error naming the first missing or corrupt file, nothing half-loaded.
+  static StatusOr<std::unique_ptr<Engine>> Create(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // Faces in encoded image bytes (JPEG, PNG, WebP, BMP, TIFF).
+  virtual StatusOr<DetectResult> DetectFaces(const std::string& image_bytes,
+                                             AttributeSet attributes) = 0;
+
+  // Faces with embeddings, at most `max_faces`, largest first.
+  virtual StatusOr<EmbedResult> EmbedFaces(const std::string& image_bytes, int max_faces) = 0;
+
+  // The largest face of the source against up to 100 faces of the target.
+  // `similarity_threshold` in percent, 0..100 (Rekognition's default is 80).
+  virtual StatusOr<CompareResult> CompareFaces(const std::string& source_bytes,
+                                               const std::string& target_bytes,
+                                               float similarity_threshold) = 0;
+
+  virtual const Calibration& calibration() const = 0;
+  virtual const std::string& face_model_version() const = 0;
+  // The model version plus every option that changes embeddings; caches of
+  // embeddings are keyed by it.
+  virtual std::string embedding_fingerprint() const = 0;
+};
+
+}  // namespace candor
+
+#endif  // CANDOR_ENGINE_H_

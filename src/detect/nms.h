@@ -1,0 +1,28 @@
+// Non-maximum suppression over scored boxes.
+//
+// Thread safety: pure function.
+#ifndef CANDOR_DETECT_NMS_H_
+#define CANDOR_DETECT_NMS_H_
+
+#include <vector>
+
+#include "candor/types.h"
+
+namespace candor::detect {
+
+struct ScoredBox {
+  BoundingBox box;
+  float score = 0;  // 0..1
+};
+
+// Greedy NMS: visits boxes by descending score and keeps one unless it
+// overlaps a kept box by IoU > `iou_threshold`, or lies mostly (more than
+// `containment_threshold` of its own area) inside a kept box, which removes
+// the partial face a tile border produces next to the whole one. Ties in
+// score keep input order (stable), so the result is deterministic.
+std::vector<ScoredBox> NonMaxSuppression(std::vector<ScoredBox> boxes, float iou_threshold,
+                                         float containment_threshold = 1.01f);
+
+}  // namespace candor::detect
+
+#endif  // CANDOR_DETECT_NMS_H_
