@@ -29,6 +29,23 @@ inline std::string LfwImage(const std::string& name, int index) {
   return DataDir() + "/lfw/images/" + name + "/" + name + "_" + number + ".jpg";
 }
 
+// A copy of a JPEG with an APP1 Exif segment carrying `orientation` (1..8)
+// inserted after SOI: a little-endian TIFF header and one IFD entry.
+inline std::string WithExifOrientation(const std::string& jpeg, int orientation) {
+  const std::string tiff = std::string("II\x2a\x00\x08\x00\x00\x00", 8) +
+                           std::string("\x01\x00", 2) +                   // one entry
+                           std::string("\x12\x01\x03\x00\x01\x00\x00\x00", 8) +  // 0x112 SHORT x1
+                           std::string(1, static_cast<char>(orientation)) +
+                           std::string("\x00\x00\x00", 3) + std::string(4, '\0');  // no next IFD
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  const size_t length = payload.size() + 2;
+  std::string segment = "\xff\xe1";
+  segment += static_cast<char>(length >> 8);
+  segment += static_cast<char>(length & 0xff);
+  segment += payload;
+  return jpeg.substr(0, 2) + segment + jpeg.substr(2);
+}
+
 }  // namespace candor::testing
 
 #endif  // CANDOR_TESTS_TEST_SUPPORT_H_

@@ -36,8 +36,9 @@ struct EngineOptions {
   float min_face_px = 20;
   // Detector score (0..1) a face needs.
   float detection_threshold = 0.7f;
-  // Average the embeddings of the chip and its mirror image.
-  bool flip_average = true;
+  // Average the embeddings of the chip and its mirror image: a second forward
+  // pass for +0.05 points of LFW accuracy (99.45% against 99.40%).
+  bool flip_average = false;
   // Second landmark pass on the first pass's extent.
   bool refine_landmarks = false;
 };

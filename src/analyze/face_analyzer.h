@@ -5,6 +5,10 @@
 // A FaceAnalyzer owns its networks and is NOT safe for concurrent use; the
 // engine keeps one per worker. Networks are loaded at Create(), so that a
 // missing or corrupt file fails start-up instead of a later request.
+//
+// How each network's input is cut and normalised: preprocess.cc. What each
+// attribute is worth, measured on labelled faces (age is weak: MAE about 16
+// years on UTKFace): tests/analyze_test.cc.
 #ifndef CANDOR_ANALYZE_FACE_ANALYZER_H_
 #define CANDOR_ANALYZE_FACE_ANALYZER_H_
 

@@ -18,7 +18,7 @@ struct EvalArgs {
   std::string cache;
   bool no_cache = false;
   bool json = false;
-  bool no_flip = false;
+  bool flip = false;
   bool refine = false;
   std::string out;
 };
@@ -32,7 +32,7 @@ std::string CachePath(const EvalArgs& args, const std::string& name) {
 EngineOptions EvalEngineOptions(const EvalArgs& args) {
   EngineOptions options;
   options.calibration_path = "none";  // verification needs raw cosines only
-  options.flip_average = !args.no_flip;
+  options.flip_average = args.flip;
   options.refine_landmarks = args.refine;
   return options;
 }
@@ -137,7 +137,7 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
     cmd->add_option("--data", args->data, "data directory (default: $CANDOR_DATA or ../shared/data)");
     cmd->add_option("--cache", args->cache, "embedding cache file (default: build/cache/)");
     cmd->add_flag("--no-cache", args->no_cache, "recompute every embedding");
-    cmd->add_flag("--no-flip", args->no_flip, "do not average with the mirrored chip");
+    cmd->add_flag("--flip", args->flip, "average with the mirrored chip's embedding");
     cmd->add_flag("--refine-landmarks", args->refine, "second landmark pass");
   };
   CLI::App* lfw = eval->add_subcommand("lfw", "LFW 10-fold verification (pairs.txt)");

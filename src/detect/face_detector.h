@@ -49,6 +49,10 @@ class FaceDetector {
   Status DetectWindow(const cv::Mat& level, cv::Point origin, float score_threshold,
                       bool fine_level, std::vector<ScoredBox>* out);
 
+  // The best score of a box overlapping `candidate` when the network looks
+  // again at it, zoomed; see kVerifyBelow in the .cc.
+  StatusOr<float> VerifiedScore(const cv::Mat& bgr, const ScoredBox& candidate);
+
   models::DnnNet net_;
 };
 

@@ -5,15 +5,6 @@
 #include <opencv2/imgproc.hpp>
 
 namespace candor::embed {
-namespace {
-
-// MobileFaceNet input normalisation (InsightFace recognition models):
-// (x - 127.5) / 127.5 on RGB.
-constexpr double kInputMean = 127.5;
-constexpr double kInputScale = 1.0 / 127.5;
-
-}  // namespace
-
 cv::Mat Embedder::AlignedChip(const cv::Mat& bgr, const align::Affine& t) {
   cv::Matx23d m(t[0], t[1], t[2], t[3], t[4], t[5]);
   cv::Mat chip;
@@ -34,8 +25,9 @@ StatusOr<std::vector<float>> Embedder::Embed(const cv::Mat& chip_bgr,
     cv::flip(chip_bgr, flipped, 1);
     images.push_back(flipped);
   }
-  cv::Mat blob = cv::dnn::blobFromImages(images, kInputScale, cv::Size(),
-                                         cv::Scalar(kInputMean, kInputMean, kInputMean),
+  const double mean = options.input_mean;
+  cv::Mat blob = cv::dnn::blobFromImages(images, options.input_scale, cv::Size(),
+                                         cv::Scalar(mean, mean, mean),
                                          /*swapRB=*/options.rgb, /*crop=*/false);
   std::vector<cv::Mat> outputs;
   CANDOR_RETURN_IF_ERROR(net_.Forward(blob, &outputs));
