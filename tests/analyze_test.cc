@@ -357,7 +357,8 @@ TEST_F(AnalyzeDataTest, AgeOnUtkFace) {
 
 // Gender: measured on this sample (97 women, 103 men), accuracy 0.650 at the
 // network's own threshold; AUC of the female percent, women against men,
-// 0.714 with BGR and 0.595 with RGB (0.79 and 0.67 on 1,200 faces). If the
+// 0.735 with BGR and 0.632 with RGB at the 1.8x crop (0.825 and 0.67 on
+// 1,200 faces). If the
 // score's direction were wrong (1 = female), accuracy and AUC would fall
 // below 0.5.
 TEST_F(AnalyzeDataTest, GenderOnUtkFace) {

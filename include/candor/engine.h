@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,8 +98,11 @@ class Engine {
   virtual StatusOr<DetectResult> DetectFaces(const std::string& image_bytes,
                                              AttributeSet attributes) = 0;
 
-  // Faces with embeddings, at most `max_faces`, largest first.
-  virtual StatusOr<EmbedResult> EmbedFaces(const std::string& image_bytes, int max_faces) = 0;
+  // Faces with embeddings, at most `max_faces`, largest first. With
+  // `describe`, each face also carries those attributes (pose and quality
+  // for kDefault), as IndexFaces needs for its quality filter.
+  virtual StatusOr<EmbedResult> EmbedFaces(const std::string& image_bytes, int max_faces,
+                                           std::optional<AttributeSet> describe = {}) = 0;
 
   // The largest face of the source against up to 100 faces of the target.
   // `similarity_threshold` in percent, 0..100 (Rekognition's default is 80).

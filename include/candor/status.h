@@ -23,6 +23,7 @@ enum class StatusCode {
   kInvalidArgument,     // a parameter is out of range or malformed
   kInvalidImageFormat,  // image bytes that cannot be decoded or are not an image
   kImageTooLarge,       // image bytes or pixel count above the limits
+  kInvalidPaginationToken,  // a NextToken this service did not issue
   kNotFound,
   kAlreadyExists,
   kCorruption,  // stored data or a model file fails its integrity check
@@ -44,6 +45,9 @@ class [[nodiscard]] Status {
     return {StatusCode::kInvalidImageFormat, std::move(m)};
   }
   static Status ImageTooLarge(std::string m) { return {StatusCode::kImageTooLarge, std::move(m)}; }
+  static Status InvalidPaginationToken(std::string m) {
+    return {StatusCode::kInvalidPaginationToken, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }

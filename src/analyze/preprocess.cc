@@ -55,6 +55,13 @@ const AnalyzerInputs& DefaultAnalyzerInputs() {
     in.age.mean = kImageNetMeanRgb;
     in.age.std = kImageNetStdRgb;
     in.gender = in.age;
+    // Gender sees a wider crop: on 1,200 UTKFace faces accuracy 0.721 -> 0.747
+    // and AUC 0.793 -> 0.825 for 1.8 against 1.4 (age gets worse at 1.8).
+    // Both SSR-Net files are mostly dead: stages 2 and 3 have weights below
+    // 1e-39 (decayed to zero), so their outputs are constants and only the
+    // first stage's deltas carry signal. No preprocessing rescues the age
+    // network (MAE 15.6 years, worse than always answering the median).
+    in.gender.box_scale = 1.8f;
     // DenseNet-121 expression net, trained on FER-2013: 224x224, x/255 (the
     // package); ImageNet mean/std drops FER-2013 accuracy from 0.49 to 0.20.
     // FER-2013 images are square and the detector's box covers about 1/1.16

@@ -12,6 +12,8 @@ std::string_view ErrorTypeName(StatusCode code) {
       return "InvalidImageFormatException";
     case StatusCode::kImageTooLarge:
       return "ImageTooLargeException";
+    case StatusCode::kInvalidPaginationToken:
+      return "InvalidPaginationTokenException";
     case StatusCode::kNotFound:
       return "ResourceNotFoundException";
     case StatusCode::kAlreadyExists:

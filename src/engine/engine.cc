@@ -50,11 +50,12 @@ class EngineImpl final : public Engine {
     return result;
   }
 
-  StatusOr<EmbedResult> EmbedFaces(const std::string& bytes, int max_faces) override {
+  StatusOr<EmbedResult> EmbedFaces(const std::string& bytes, int max_faces,
+                                   std::optional<AttributeSet> describe) override {
     if (max_faces < 1) return Status::InvalidArgument("max_faces must be at least 1");
     CANDOR_ASSIGN_OR_RETURN(engine::PreparedImage image, Prepare(bytes));
     auto pipeline = pool_.Acquire();
-    return EmbedPrepared(*pipeline.operator->(), image, max_faces, /*describe=*/false);
+    return EmbedPrepared(*pipeline.operator->(), image, max_faces, describe);
   }
 
   StatusOr<CompareResult> CompareFaces(const std::string& source_bytes,
@@ -67,12 +68,13 @@ class EngineImpl final : public Engine {
     CANDOR_ASSIGN_OR_RETURN(engine::PreparedImage target, Prepare(target_bytes));
     auto pipeline = pool_.Acquire();
     CANDOR_ASSIGN_OR_RETURN(EmbedResult source_faces,
-                            EmbedPrepared(*pipeline.operator->(), source, 1, true));
+                            EmbedPrepared(*pipeline.operator->(), source, 1, AttributeSet::kDefault));
     if (source_faces.faces.empty()) {
       return Status::InvalidArgument("no face was found in the source image");
     }
     CANDOR_ASSIGN_OR_RETURN(EmbedResult target_faces,
-                            EmbedPrepared(*pipeline.operator->(), target, kMaxCompareTargets, true));
+                            EmbedPrepared(*pipeline.operator->(), target, kMaxCompareTargets,
+                                          AttributeSet::kDefault));
     CompareResult result;
     result.source_image = source.info;
     result.target_image = target.info;
@@ -117,7 +119,7 @@ class EngineImpl final : public Engine {
 
   StatusOr<EmbedResult> EmbedPrepared(engine::Pipeline& pipeline,
                                       const engine::PreparedImage& image, int max_faces,
-                                      bool describe) {
+                                      std::optional<AttributeSet> describe) {
     EmbedResult result;
     result.image = image.info;
     detect::DetectorOptions options = detector_options_;
@@ -125,7 +127,10 @@ class EngineImpl final : public Engine {
     CANDOR_ASSIGN_OR_RETURN(std::vector<Face> faces,
                             pipeline.Locate(image, options, landmark_options_));
     for (Face& face : faces) {
-      if (describe) CANDOR_RETURN_IF_ERROR(pipeline.DescribeDefault(image, &face));
+      if (describe) {
+        CANDOR_RETURN_IF_ERROR(*describe == AttributeSet::kAll ? pipeline.DescribeAll(image, &face)
+                                                               : pipeline.DescribeDefault(image, &face));
+      }
       CANDOR_ASSIGN_OR_RETURN(std::vector<float> embedding,
                               pipeline.Embed(image, face, embedder_options_));
       result.faces.push_back({std::move(face), std::move(embedding)});
