@@ -65,6 +65,34 @@ check "compare names the error" grep -q "InvalidImageFormatException" "$tmp/cmp.
 "$candor" detect "$tmp/does-not-exist.jpg" 2>"$tmp/missing.err"
 check "missing file exits non-zero" test $? -ne 0
 
+# Collections on the command line: create, import (resumable), search, list.
+store="$tmp/store"
+"$candor" collection --data-dir "$store" create people >"$tmp/create.json"
+check "collection create" json "$tmp/create.json" "d['StatusCode'] == 200"
+"$candor" collection --data-dir "$store" create people 2>"$tmp/dup.err"
+check "duplicate collection exits non-zero" test $? -ne 0
+check "duplicate collection is named" grep -q ResourceAlreadyExistsException "$tmp/dup.err"
+mkdir "$tmp/gallery"
+cp "$data/video/obama.jpg" "$data/video/biden.jpg" "$tmp/gallery/"
+"$candor" collection --data-dir "$store" import --collection people "$tmp/gallery" >"$tmp/import1.txt" 2>&1
+check "import exits 0" test $? -eq 0
+check "import indexed two" grep -q "2 indexed (2 faces), 0 already there" "$tmp/import1.txt"
+cp "$data/video/two_people.jpg" "$tmp/gallery/"
+"$candor" collection --data-dir "$store" import --collection people --max-faces 1 "$tmp/gallery" >"$tmp/import2.txt" 2>&1
+check "import resumes without duplicates" grep -q "1 indexed (1 faces), 2 already there" "$tmp/import2.txt"
+check "import reports what was not indexed" grep -q "EXCEEDS_MAX_FACES x 1" "$tmp/import2.txt"
+"$candor" collection --data-dir "$store" search people "$data/video/biden.jpg" --face-match-threshold 99 >"$tmp/search.json"
+check "search finds biden first" json "$tmp/search.json" \
+  "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and d['FaceMatches'][0]['Similarity'] >= 99"
+check "search says how many faces it searched" json "$tmp/search.json" "d['CandorFacesSearched'] == 3"
+"$candor" collection --data-dir "$store" list-faces people --max-results 2 >"$tmp/page1.json"
+check "list-faces paginates" json "$tmp/page1.json" "len(d['Faces']) == 2 and 'NextToken' in d"
+"$candor" collection --data-dir "$store" describe people >"$tmp/describe.json"
+check "describe counts faces" json "$tmp/describe.json" "d['FaceCount'] == 3"
+"$candor" collection --data-dir "$store" search missing "$data/video/biden.jpg" 2>"$tmp/nf.err"
+check "missing collection exits non-zero" test $? -ne 0
+check "missing collection is named" grep -q ResourceNotFoundException "$tmp/nf.err"
+
 # Missing and corrupt model files: named, with the way to fetch them.
 mkdir "$tmp/models"
 "$candor" --models "$tmp/models" detect "$data/video/obama.jpg" 2>"$tmp/nomodel.err"

@@ -12,6 +12,7 @@ namespace candor::cli {
 void RegisterDetect(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCompare(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace candor::cli
 

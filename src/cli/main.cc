@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   candor::cli::RegisterDetect(app, global, &exit_code);
   candor::cli::RegisterCompare(app, global, &exit_code);
   candor::cli::RegisterEval(app, global, &exit_code);
+  candor::cli::RegisterCollection(app, global, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

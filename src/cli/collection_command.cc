@@ -1,0 +1,294 @@
+// candor collection ...: Rekognition's collection operations on the embedded
+// store, and `import` to enrol a directory.
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "candor/collections.h"
+#include "cli/commands.h"
+#include "core/parallel.h"
+#include "core/progress.h"
+#include "protocol/collections_json.h"
+
+namespace candor::cli {
+namespace {
+
+struct CollectionArgs {
+  std::string data_dir;
+  std::string collection;
+  std::vector<std::string> positional;
+  std::string external_image_id;
+  int max_faces = 0;
+  std::string quality_filter = "AUTO";
+  std::string attributes = "DEFAULT";
+  float threshold = 80.f;
+  int max_results = 0;
+  std::string next_token;
+  std::string mapping_csv;
+};
+
+std::string DataDirOf(const CollectionArgs& args) {
+  if (!args.data_dir.empty()) return args.data_dir;
+  if (const char* v = std::getenv("CANDOR_DATA_DIR"); v != nullptr && *v != '\0') return v;
+  return "candor-data";
+}
+
+StatusOr<QualityFilter> ParseQualityFilter(const std::string& s) {
+  static const std::map<std::string, QualityFilter> kFilters = {
+      {"NONE", QualityFilter::kNone}, {"AUTO", QualityFilter::kAuto}, {"LOW", QualityFilter::kLow},
+      {"MEDIUM", QualityFilter::kMedium}, {"HIGH", QualityFilter::kHigh}};
+  auto it = kFilters.find(s);
+  if (it == kFilters.end()) return Status::InvalidArgument("QualityFilter must be NONE, AUTO, LOW, MEDIUM or HIGH");
+  return it->second;
+}
+
+// Engine and collections for one command; engine outlives collections.
+struct Session {
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Collections> collections;
+};
+
+StatusOr<Session> Open(const GlobalOptions& global, const CollectionArgs& args, bool needs_engine_workers) {
+  Session s;
+  GlobalOptions g = global;
+  if (!needs_engine_workers && g.workers == 0) g.workers = 1;
+  CANDOR_ASSIGN_OR_RETURN(s.engine, MakeEngine(g));
+  CANDOR_ASSIGN_OR_RETURN(s.collections,
+                          Collections::Open(s.engine.get(), {.data_dir = DataDirOf(args)}));
+  return s;
+}
+
+int Print(const StatusOr<nlohmann::json>& j) {
+  if (!j.ok()) return Fail(j.status());
+  std::printf("%s\n", j->dump(2).c_str());
+  return 0;
+}
+
+// ExternalImageId from a file name: the stem with characters outside
+// Rekognition's pattern replaced by '_'.
+std::string ExternalIdFromPath(const std::string& path) {
+  std::string stem = std::filesystem::path(path).stem().string();
+  for (char& c : stem) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                    c == '-' || c == ':';
+    if (!ok) c = '_';
+  }
+  if (stem.size() > 255) stem.resize(255);
+  return stem.empty() ? "image" : stem;
+}
+
+int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
+  auto paths = ExpandImagePaths(args.positional);
+  if (!paths.ok()) return Fail(paths.status());
+  // Optional CSV "file,external_image_id" (file as given or its base name).
+  std::map<std::string, std::string> mapping;
+  if (!args.mapping_csv.empty()) {
+    std::ifstream in(args.mapping_csv);
+    if (!in) return Fail(Status::NotFound("cannot open " + args.mapping_csv));
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      const size_t comma = line.find(',');
+      if (comma == std::string::npos) {
+        return Fail(Status::InvalidArgument(args.mapping_csv + " line " + std::to_string(n) +
+                                            ": expected file,external_image_id"));
+      }
+      std::string id = line.substr(comma + 1);
+      while (!id.empty() && (id.back() == '\r' || id.back() == ' ')) id.pop_back();
+      Status valid = ValidateExternalImageId(id);
+      if (!valid.ok()) {
+        return Fail(Status::InvalidArgument(args.mapping_csv + " line " + std::to_string(n) + ": " +
+                                            valid.message()));
+      }
+      mapping[line.substr(0, comma)] = id;
+    }
+  }
+  auto session = Open(global, args, true);
+  if (!session.ok()) return Fail(session.status());
+  Collections& c = *session->collections;
+  // Resume: an image whose ExternalImageId is already in the collection was
+  // indexed by an earlier, interrupted run.
+  std::set<std::string> done;
+  for (std::string token;;) {
+    auto page = c.ListFaces(args.collection, token, 4096);
+    if (!page.ok()) return Fail(page.status());
+    for (const StoredFace& f : page->faces) done.insert(f.external_image_id);
+    token = page->next_token;
+    if (token.empty()) break;
+  }
+  auto filter = ParseQualityFilter(args.quality_filter);
+  if (!filter.ok()) return Fail(filter.status());
+  core::Progress progress("import", paths->size());
+  std::atomic<int> indexed{0}, skipped{0}, faces{0};
+  std::mutex report_mutex;
+  std::map<std::string, int> reasons;
+  std::vector<std::string> failures;
+  const int threads = global.workers > 0 ? global.workers : std::max(1u, std::thread::hardware_concurrency());
+  core::ParallelFor(paths->size(), threads, [&](size_t i) {
+    const std::string& path = (*paths)[i];
+    std::string id = ExternalIdFromPath(path);
+    if (auto it = mapping.find(path); it != mapping.end()) id = it->second;
+    if (auto it = mapping.find(std::filesystem::path(path).filename().string()); it != mapping.end()) {
+      id = it->second;
+    }
+    if (done.count(id)) {
+      ++skipped;
+      progress.Advance();
+      return;
+    }
+    auto bytes = ReadFileBytes(path);
+    StatusOr<IndexFacesResult> r =
+        bytes.ok() ? c.IndexFaces({.collection_id = args.collection, .image_bytes = *bytes,
+                                   .external_image_id = id, .max_faces = args.max_faces,
+                                   .quality_filter = *filter})
+                   : StatusOr<IndexFacesResult>(bytes.status());
+    std::lock_guard<std::mutex> lock(report_mutex);
+    if (!r.ok()) {
+      failures.push_back(path + ": " + r.status().ToString());
+    } else {
+      ++indexed;
+      faces += static_cast<int>(r->face_records.size());
+      if (r->face_records.empty() && r->unindexed_faces.empty()) ++reasons["NO_FACE_FOUND"];
+      for (const UnindexedFace& u : r->unindexed_faces) {
+        for (const std::string& reason : u.reasons) ++reasons[reason];
+      }
+    }
+    progress.Advance();
+  });
+  progress.Finish();
+  std::printf("import into %s: %zu images, %d indexed (%d faces), %d already there (resumed), %zu failed\n",
+              args.collection.c_str(), paths->size(), indexed.load(), faces.load(), skipped.load(),
+              failures.size());
+  for (const auto& [reason, count] : reasons) std::printf("  not indexed: %s x %d\n", reason.c_str(), count);
+  for (const std::string& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
+  return failures.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<CollectionArgs>();
+  CLI::App* cmd = app.add_subcommand("collection", "face collections (Rekognition's collection API)");
+  cmd->require_subcommand(1);
+  cmd->add_option("--data-dir", args->data_dir,
+                  "store directory (default: $CANDOR_DATA_DIR or ./candor-data)");
+  auto id_arg = [args](CLI::App* sub) {
+    sub->add_option("collection", args->collection, "CollectionId")->required();
+  };
+  auto run = [&global, args, exit_code](CLI::App* sub, auto fn) {
+    sub->callback([&global, args, exit_code, fn] {
+      auto session = Open(global, *args, false);
+      if (!session.ok()) {
+        *exit_code = Fail(session.status());
+        return;
+      }
+      *exit_code = fn(*session->collections, *args);
+    });
+  };
+  using J = StatusOr<nlohmann::json>;
+  CLI::App* create = cmd->add_subcommand("create", "CreateCollection");
+  id_arg(create);
+  run(create, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.CreateCollection(a.collection);
+    return Print(r.ok() ? J(protocol::CreateCollectionResponse(*r)) : J(r.status()));
+  });
+  CLI::App* describe = cmd->add_subcommand("describe", "DescribeCollection");
+  id_arg(describe);
+  run(describe, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.DescribeCollection(a.collection);
+    return Print(r.ok() ? J(protocol::DescribeCollectionResponse(*r)) : J(r.status()));
+  });
+  CLI::App* list = cmd->add_subcommand("list", "ListCollections");
+  list->add_option("--next-token", args->next_token);
+  list->add_option("--max-results", args->max_results);
+  run(list, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.ListCollections(a.next_token, a.max_results);
+    return Print(r.ok() ? J(protocol::ListCollectionsResponse(*r)) : J(r.status()));
+  });
+  CLI::App* remove = cmd->add_subcommand("delete", "DeleteCollection");
+  id_arg(remove);
+  run(remove, [](Collections& c, const CollectionArgs& a) {
+    Status s = c.DeleteCollection(a.collection);
+    return Print(s.ok() ? J(nlohmann::json{{"StatusCode", 200}}) : J(s));
+  });
+  CLI::App* index = cmd->add_subcommand("index", "IndexFaces: enrol the faces of one image");
+  id_arg(index);
+  index->add_option("image", args->positional, "image file")->required()->expected(1);
+  index->add_option("--external-image-id", args->external_image_id);
+  index->add_option("--max-faces", args->max_faces, "1-100 (default: all)");
+  index->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
+  index->add_option("--attributes", args->attributes, "DEFAULT or ALL")
+      ->check(CLI::IsMember({"DEFAULT", "ALL"}));
+  run(index, [](Collections& c, const CollectionArgs& a) {
+    auto bytes = ReadFileBytes(a.positional[0]);
+    if (!bytes.ok()) return Fail(bytes.status());
+    auto filter = ParseQualityFilter(a.quality_filter);
+    if (!filter.ok()) return Fail(filter.status());
+    const AttributeSet attributes = a.attributes == "ALL" ? AttributeSet::kAll : AttributeSet::kDefault;
+    auto r = c.IndexFaces({.collection_id = a.collection, .image_bytes = *bytes,
+                           .external_image_id = a.external_image_id, .max_faces = a.max_faces,
+                           .quality_filter = *filter, .detection_attributes = attributes});
+    return Print(r.ok() ? J(protocol::IndexFacesResponse(*r, attributes)) : J(r.status()));
+  });
+  CLI::App* list_faces = cmd->add_subcommand("list-faces", "ListFaces");
+  id_arg(list_faces);
+  list_faces->add_option("--next-token", args->next_token);
+  list_faces->add_option("--max-results", args->max_results);
+  run(list_faces, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.ListFaces(a.collection, a.next_token, a.max_results);
+    return Print(r.ok() ? J(protocol::ListFacesResponse(*r)) : J(r.status()));
+  });
+  CLI::App* delete_faces = cmd->add_subcommand("delete-faces", "DeleteFaces");
+  id_arg(delete_faces);
+  delete_faces->add_option("face_ids", args->positional, "FaceIds")->required();
+  run(delete_faces, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.DeleteFaces(a.collection, a.positional);
+    return Print(r.ok() ? J(protocol::DeleteFacesResponse(*r)) : J(r.status()));
+  });
+  CLI::App* search = cmd->add_subcommand("search", "SearchFacesByImage");
+  id_arg(search);
+  search->add_option("image", args->positional, "image file")->required()->expected(1);
+  search->add_option("--face-match-threshold", args->threshold, "calibrated Similarity, 0-100");
+  search->add_option("--max-faces", args->max_faces, "1-4096 (default 80)");
+  search->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
+  run(search, [](Collections& c, const CollectionArgs& a) {
+    auto bytes = ReadFileBytes(a.positional[0]);
+    if (!bytes.ok()) return Fail(bytes.status());
+    // SearchFacesByImage's default filter is NONE, unlike IndexFaces'.
+    auto filter = ParseQualityFilter(a.quality_filter == "AUTO" ? "NONE" : a.quality_filter);
+    if (!filter.ok()) return Fail(filter.status());
+    auto r = c.SearchFacesByImage({.collection_id = a.collection, .face_match_threshold = a.threshold,
+                                   .max_faces = a.max_faces > 0 ? a.max_faces : 80,
+                                   .quality_filter = *filter},
+                                  *bytes);
+    return Print(r.ok() ? J(protocol::SearchFacesByImageResponse(*r)) : J(r.status()));
+  });
+  CLI::App* search_face = cmd->add_subcommand("search-face", "SearchFaces: by FaceId");
+  id_arg(search_face);
+  search_face->add_option("face_id", args->positional, "FaceId")->required()->expected(1);
+  search_face->add_option("--face-match-threshold", args->threshold);
+  search_face->add_option("--max-faces", args->max_faces);
+  run(search_face, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.SearchFaces({.collection_id = a.collection, .face_match_threshold = a.threshold,
+                            .max_faces = a.max_faces > 0 ? a.max_faces : 80},
+                           a.positional[0]);
+    return Print(r.ok() ? J(protocol::SearchFacesResponse(*r)) : J(r.status()));
+  });
+  CLI::App* import = cmd->add_subcommand(
+      "import", "enrol every image under directories (resumable; ExternalImageId = file name)");
+  import->add_option("--collection", args->collection, "CollectionId")->required();
+  import->add_option("paths", args->positional, "directories or files")->required();
+  import->add_option("--mapping", args->mapping_csv, "CSV of file,external_image_id");
+  import->add_option("--max-faces", args->max_faces, "per image, 1-100 (default: all)");
+  import->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
+  import->callback([&global, args, exit_code] { *exit_code = RunImport(global, *args); });
+}
+
+}  // namespace candor::cli

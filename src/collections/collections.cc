@@ -1,0 +1,393 @@
+#include "candor/collections.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "collections/quality_filter.h"
+#include "collections/validation.h"
+#include "index/vector_index.h"
+#include "store/store.h"
+
+namespace candor {
+namespace {
+
+// Rekognition's limits.
+constexpr int kMaxIndexFaces = 100;
+constexpr int kMaxSearchFaces = 4096;
+constexpr int kMaxListResults = 4096;
+constexpr int kDefaultListResults = 1000;
+constexpr int kMaxDeleteFaces = 4096;
+constexpr int kEmbeddingDimension = 512;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StoredFace ToStored(const store::FaceRecord& r) {
+  StoredFace f;
+  f.face_id = r.face_id;
+  f.image_id = r.image_id;
+  f.external_image_id = r.external_image_id;
+  f.user_id = r.user_id;
+  f.box = r.box;
+  f.confidence = r.confidence;
+  f.face_model_version = r.face_model_version;
+  f.indexed_ms = r.indexed_ms;
+  return f;
+}
+
+BoundingBox Ratios(const BoundingBox& px, const ImageInfo& image) {
+  const float w = static_cast<float>(image.width), h = static_cast<float>(image.height);
+  return {px.left / w, px.top / h, px.width / w, px.height / h};
+}
+
+Status ValidateThreshold(float threshold, const char* name) {
+  if (!(threshold >= 0.f && threshold <= 100.f)) {
+    return Status::InvalidArgument(std::string(name) + " must be between 0 and 100");
+  }
+  return Status::Ok();
+}
+
+// The in-memory side of one collection: its index and the map from index
+// labels (store row ids) to FaceIds. Loaded from the store on first use.
+struct CollectionState {
+  std::unique_ptr<index::VectorIndex> index;
+  std::shared_mutex mutex;  // guards the two maps
+  std::unordered_map<int64_t, std::string> face_of_row;
+  std::unordered_map<std::string, int64_t> row_of_face;
+};
+
+class CollectionsImpl final : public Collections {
+ public:
+  CollectionsImpl(Engine* engine, std::unique_ptr<store::Store> store)
+      : engine_(engine), store_(std::move(store)) {}
+
+  StatusOr<CollectionDescription> CreateCollection(const std::string& id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    store::CollectionRecord record;
+    record.collection_id = id;
+    record.face_model_version = engine_->face_model_version();
+    record.created_ms = NowMs();
+    Status s = store_->CreateCollection(record);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("The collection id: " + id + " already exists");
+    }
+    CANDOR_RETURN_IF_ERROR(s);
+    return Describe(record);
+  }
+
+  StatusOr<CollectionDescription> DescribeCollection(const std::string& id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
+    return Describe(record);
+  }
+
+  StatusOr<CollectionListPage> ListCollections(const std::string& next_token,
+                                               int max_results) override {
+    CANDOR_ASSIGN_OR_RETURN(int limit, ListLimit(max_results));
+    std::string after;
+    if (!next_token.empty()) {
+      CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("c", next_token));
+    }
+    CANDOR_ASSIGN_OR_RETURN(auto records, store_->ListCollections(after, limit + 1));
+    CollectionListPage page;
+    for (size_t i = 0; i < records.size() && static_cast<int>(i) < limit; ++i) {
+      page.collection_ids.push_back(records[i].collection_id);
+      page.face_model_versions.push_back(records[i].face_model_version);
+    }
+    if (static_cast<int>(records.size()) > limit) {
+      page.next_token = EncodePageToken("c", page.collection_ids.back());
+    }
+    return page;
+  }
+
+  Status DeleteCollection(const std::string& id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    Status s = store_->DeleteCollection(id);
+    if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    CANDOR_RETURN_IF_ERROR(s);
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    states_.erase(id);
+    return Status::Ok();
+  }
+
+  StatusOr<IndexFacesResult> IndexFaces(const IndexFacesRequest& request) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(request.collection_id));
+    if (!request.external_image_id.empty()) {
+      CANDOR_RETURN_IF_ERROR(ValidateExternalImageId(request.external_image_id));
+    }
+    if (request.max_faces < 0 || request.max_faces > kMaxIndexFaces) {
+      return Status::InvalidArgument("MaxFaces must be between 1 and 100");
+    }
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(request.collection_id));
+    CANDOR_ASSIGN_OR_RETURN(EmbedResult embedded,
+                            engine_->EmbedFaces(request.image_bytes, kMaxIndexFaces,
+                                                request.detection_attributes));
+    IndexFacesResult result;
+    result.image = embedded.image;
+    result.face_model_version = engine_->face_model_version();
+    const std::string image_id = NewUuid();
+    const int64_t now = NowMs();
+    std::vector<store::FaceRecord> records;
+    std::vector<const EmbeddedFace*> kept;
+    int passed = 0;
+    for (const EmbeddedFace& ef : embedded.faces) {  // largest first
+      std::vector<std::string> reasons = QualityReasons(ef.face, request.quality_filter);
+      if (reasons.empty() && request.max_faces > 0 && passed >= request.max_faces) {
+        reasons.push_back("EXCEEDS_MAX_FACES");
+      }
+      if (!reasons.empty()) {
+        result.unindexed_faces.push_back({std::move(reasons), ef.face});
+        continue;
+      }
+      ++passed;
+      store::FaceRecord r;
+      r.face_id = NewUuid();
+      r.image_id = image_id;
+      r.external_image_id = request.external_image_id;
+      r.box = Ratios(ef.face.box, embedded.image);
+      r.confidence = ef.face.confidence;
+      r.face_model_version = result.face_model_version;
+      r.indexed_ms = now;
+      r.embedding = ef.embedding;
+      records.push_back(std::move(r));
+      kept.push_back(&ef);
+    }
+    if (!records.empty()) {
+      // Durable first, then visible in the index.
+      Status s = store_->InsertFaces(request.collection_id, &records);
+      if (s.code() == StatusCode::kNotFound) return NotFoundCollection(request.collection_id);
+      CANDOR_RETURN_IF_ERROR(s);
+      std::unique_lock<std::shared_mutex> lock(state->mutex);
+      for (const store::FaceRecord& r : records) {
+        CANDOR_RETURN_IF_ERROR(state->index->Add(r.row_id, r.embedding));
+        state->face_of_row[r.row_id] = r.face_id;
+        state->row_of_face[r.face_id] = r.row_id;
+      }
+    }
+    for (size_t i = 0; i < records.size(); ++i) {
+      result.face_records.push_back({ToStored(records[i]), kept[i]->face});
+    }
+    return result;
+  }
+
+  StatusOr<FaceListPage> ListFaces(const std::string& id, const std::string& next_token,
+                                   int max_results) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_ASSIGN_OR_RETURN(int limit, ListLimit(max_results));
+    std::string after;
+    if (!next_token.empty()) {
+      CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("f", next_token));
+    }
+    CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord collection, GetCollection(id));
+    CANDOR_ASSIGN_OR_RETURN(auto records, store_->ListFaces(id, after, limit + 1, false));
+    FaceListPage page;
+    page.face_model_version = collection.face_model_version;
+    for (size_t i = 0; i < records.size() && static_cast<int>(i) < limit; ++i) {
+      page.faces.push_back(ToStored(records[i]));
+    }
+    if (static_cast<int>(records.size()) > limit) {
+      page.next_token = EncodePageToken("f", page.faces.back().face_id);
+    }
+    return page;
+  }
+
+  StatusOr<DeleteFacesResult> DeleteFaces(const std::string& id,
+                                          const std::vector<std::string>& face_ids) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    if (face_ids.empty() || face_ids.size() > kMaxDeleteFaces) {
+      return Status::InvalidArgument("FaceIds must hold 1 to 4096 face ids");
+    }
+    for (const std::string& f : face_ids) CANDOR_RETURN_IF_ERROR(ValidateFaceId(f));
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(id));
+    CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> deleted, store_->DeleteFaces(id, face_ids));
+    {
+      std::unique_lock<std::shared_mutex> lock(state->mutex);
+      for (const std::string& f : deleted) {
+        auto it = state->row_of_face.find(f);
+        if (it == state->row_of_face.end()) continue;
+        (void)state->index->Remove(it->second);  // absent is fine: already gone
+        state->face_of_row.erase(it->second);
+        state->row_of_face.erase(it);
+      }
+    }
+    DeleteFacesResult result;
+    result.deleted_faces = deleted;
+    for (const std::string& f : face_ids) {
+      if (std::find(deleted.begin(), deleted.end(), f) == deleted.end()) {
+        result.unsuccessful.push_back({f, "FACE_NOT_FOUND"});
+      }
+    }
+    return result;
+  }
+
+  StatusOr<SearchFacesResult> SearchFacesByImage(const SearchRequest& request,
+                                                 const std::string& image_bytes) override {
+    CANDOR_RETURN_IF_ERROR(ValidateSearch(request));
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(request.collection_id));
+    CANDOR_ASSIGN_OR_RETURN(EmbedResult embedded,
+                            engine_->EmbedFaces(image_bytes, 1, AttributeSet::kDefault));
+    if (embedded.faces.empty()) {
+      return Status::InvalidArgument("There are no faces in the image");
+    }
+    const EmbeddedFace& probe = embedded.faces[0];
+    std::vector<std::string> reasons = QualityReasons(probe.face, request.quality_filter);
+    if (!reasons.empty()) {
+      return Status::InvalidArgument("The face in the image is below the QualityFilter: " +
+                                     reasons[0]);
+    }
+    SearchFacesResult result;
+    result.image = embedded.image;
+    result.searched_face_box = Ratios(probe.face.box, embedded.image);
+    result.searched_face_confidence = probe.face.confidence;
+    CANDOR_RETURN_IF_ERROR(Search(request, state, probe.embedding, "", &result));
+    return result;
+  }
+
+  StatusOr<SearchFacesResult> SearchFaces(const SearchRequest& request,
+                                          const std::string& face_id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateSearch(request));
+    CANDOR_RETURN_IF_ERROR(ValidateFaceId(face_id));
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(request.collection_id));
+    CANDOR_ASSIGN_OR_RETURN(auto faces, store_->GetFaces(request.collection_id, {face_id}, true));
+    if (faces.empty()) {
+      return Status::NotFound("FaceId " + face_id + " is not in collection " +
+                              request.collection_id);
+    }
+    SearchFacesResult result;
+    result.searched_face_id = face_id;
+    CANDOR_RETURN_IF_ERROR(Search(request, state, faces[0].embedding, face_id, &result));
+    return result;
+  }
+
+ private:
+  static Status NotFoundCollection(const std::string& id) {
+    return Status::NotFound("The collection id: " + id + " does not exist");
+  }
+
+  static StatusOr<int> ListLimit(int max_results) {
+    if (max_results == 0) return kDefaultListResults;
+    if (max_results < 1 || max_results > kMaxListResults) {
+      return Status::InvalidArgument("MaxResults must be between 1 and 4096");
+    }
+    return max_results;
+  }
+
+  Status ValidateSearch(const SearchRequest& request) const {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(request.collection_id));
+    CANDOR_RETURN_IF_ERROR(ValidateThreshold(request.face_match_threshold, "FaceMatchThreshold"));
+    if (request.max_faces < 1 || request.max_faces > kMaxSearchFaces) {
+      return Status::InvalidArgument("MaxFaces must be between 1 and 4096");
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<store::CollectionRecord> GetCollection(const std::string& id) {
+    auto record = store_->GetCollection(id);
+    if (record.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    return record;
+  }
+
+  CollectionDescription Describe(const store::CollectionRecord& r) const {
+    CollectionDescription d;
+    d.collection_id = r.collection_id;
+    d.collection_arn = "aws:rekognition:candor:local:collection/" + r.collection_id;
+    d.face_model_version = r.face_model_version;
+    d.created_ms = r.created_ms;
+    d.face_count = r.face_count;
+    d.user_count = r.user_count;
+    return d;
+  }
+
+  // The collection's in-memory state, loaded from the store on first use.
+  // Collections made with another model version are refused for search and
+  // enrolment: their vectors are not comparable with this engine's.
+  StatusOr<std::shared_ptr<CollectionState>> State(const std::string& id) {
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    auto it = states_.find(id);
+    if (it != states_.end()) return it->second;
+    CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
+    if (record.face_model_version != engine_->face_model_version()) {
+      return Status::InvalidArgument("collection " + id + " was made with face model " +
+                                     record.face_model_version + "; this engine runs " +
+                                     engine_->face_model_version());
+    }
+    auto state = std::make_shared<CollectionState>();
+    state->index = index::CreateExactIndex(kEmbeddingDimension);
+    Status load_status;
+    CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
+      if (!load_status.ok()) return;
+      load_status = state->index->Add(f.row_id, f.embedding);
+      state->face_of_row[f.row_id] = f.face_id;
+      state->row_of_face[f.face_id] = f.row_id;
+    }));
+    CANDOR_RETURN_IF_ERROR(load_status);
+    states_[id] = state;
+    return state;
+  }
+
+  Status Search(const SearchRequest& request, const std::shared_ptr<CollectionState>& state,
+                const std::vector<float>& probe, const std::string& exclude_face_id,
+                SearchFacesResult* result) {
+    const Calibration& calibration = engine_->calibration();
+    const float min_cosine = calibration.CosineForSimilarity(request.face_match_threshold);
+    // One more than asked, in case the probe itself (SearchFaces) is found.
+    const int k = request.max_faces + (exclude_face_id.empty() ? 0 : 1);
+    std::vector<index::Neighbor> neighbours = state->index->Search(probe, k, min_cosine);
+    std::vector<std::string> ids;
+    std::vector<float> scores;
+    {
+      std::shared_lock<std::shared_mutex> lock(state->mutex);
+      result->faces_searched = static_cast<int64_t>(state->index->size());
+      for (const index::Neighbor& n : neighbours) {
+        auto it = state->face_of_row.find(n.label);
+        if (it == state->face_of_row.end() || it->second == exclude_face_id) continue;
+        if (static_cast<int>(ids.size()) >= request.max_faces) break;
+        ids.push_back(it->second);
+        scores.push_back(n.score);
+      }
+    }
+    if (!exclude_face_id.empty() && result->faces_searched > 0) --result->faces_searched;
+    result->face_model_version = engine_->face_model_version();
+    result->expected_false_matches =
+        FalseMatchRateAt(request.face_match_threshold) * static_cast<double>(result->faces_searched);
+    if (ids.empty()) return Status::Ok();
+    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, false));
+    std::unordered_map<std::string, const store::FaceRecord*> by_id;
+    for (const auto& r : records) by_id[r.face_id] = &r;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = by_id.find(ids[i]);
+      if (it == by_id.end()) continue;  // deleted between the search and the read
+      const float similarity = calibration.Similarity(scores[i]);
+      if (similarity < request.face_match_threshold) continue;
+      result->matches.push_back({ToStored(*it->second), similarity, FalseMatchRateAt(similarity)});
+    }
+    return Status::Ok();
+  }
+
+  Engine* engine_;
+  std::unique_ptr<store::Store> store_;
+  std::mutex states_mutex_;
+  // Shared, so that a call still using a collection's state keeps it alive
+  // while DeleteCollection drops it. Guarded by states_mutex_.
+  std::map<std::string, std::shared_ptr<CollectionState>> states_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Collections>> Collections::Open(Engine* engine,
+                                                         const CollectionsOptions& options) {
+  if (engine == nullptr) return Status::InvalidArgument("Collections needs an engine");
+  if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
+  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                          store::Store::OpenSqlite(options.data_dir));
+  return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store)));
+}
+
+}  // namespace candor

@@ -1,0 +1,107 @@
+#include "collections/validation.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+namespace candor {
+namespace {
+
+bool AllOf(const std::string& s, bool (*ok)(char)) {
+  for (char c : s) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+Status ValidateCollectionId(const std::string& id) {
+  // Rekognition: [a-zA-Z0-9_.\-]+, 1 to 255 characters.
+  if (id.empty() || id.size() > 255 ||
+      !AllOf(id, [](char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-'; })) {
+    return Status::InvalidArgument(
+        "CollectionId must be 1 to 255 characters of [a-zA-Z0-9_.-]");
+  }
+  return Status::Ok();
+}
+
+Status ValidateExternalImageId(const std::string& id) {
+  // Rekognition: [a-zA-Z0-9_.\-:]+, 1 to 255 characters (optional).
+  if (id.empty() || id.size() > 255 ||
+      !AllOf(id, [](char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-' || c == ':'; })) {
+    return Status::InvalidArgument("ExternalImageId must be 1 to 255 characters of [a-zA-Z0-9_.-:]");
+  }
+  return Status::Ok();
+}
+
+Status ValidateFaceId(const std::string& id) {
+  // Rekognition: a UUID, [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}.
+  bool ok = id.size() == 36;
+  for (size_t i = 0; ok && i < id.size(); ++i) {
+    const char c = id[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      ok = c == '-';
+    } else {
+      ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    }
+  }
+  if (!ok) return Status::InvalidArgument("FaceId must be a lower-case UUID: '" + id.substr(0, 64) + "'");
+  return Status::Ok();
+}
+
+std::string NewUuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) {
+    // OpenSSL's CSPRNG failing is a broken invariant of the machine.
+    std::abort();
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // variant 1
+  char out[37];
+  std::snprintf(out, sizeof(out),
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+std::string EncodePageToken(const std::string& kind, const std::string& after) {
+  static const char* kHex = "0123456789abcdef";
+  std::string token = kind + ".";
+  for (unsigned char c : after) {
+    token += kHex[c >> 4];
+    token += kHex[c & 15];
+  }
+  return token;
+}
+
+StatusOr<std::string> DecodePageToken(const std::string& kind, const std::string& token) {
+  const auto bad = [] { return Status::InvalidPaginationToken("NextToken is not valid"); };
+  if (token.size() > 1024 || token.compare(0, kind.size() + 1, kind + ".") != 0) return bad();
+  const std::string hex = token.substr(kind.size() + 1);
+  if (hex.empty() || hex.size() % 2 != 0) return bad();
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      const char c = hex[i + k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v |= c - 'a' + 10;
+      } else {
+        return bad();
+      }
+    }
+    out += static_cast<char>(v);
+  }
+  return out;
+}
+
+}  // namespace candor

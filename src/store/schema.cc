@@ -1,0 +1,76 @@
+#include "store/schema.h"
+
+#include <array>
+#include <iterator>
+
+#include "store/store.h"
+
+namespace candor::store {
+namespace {
+
+// Version 1: the first schema.
+//  - faces.row_id is AUTOINCREMENT so that an id is never reused, not even the
+//    largest one after it was deleted: row_id is the in-memory index's label,
+//    and a stale label must never name another face.
+//  - users and tokens go with their collection (ON DELETE CASCADE; the store
+//    turns foreign keys on for every connection).
+//  - faces(collection_id, face_id) serves ListFaces' pages and lookups by id;
+//    faces(collection_id, row_id) serves ForEachFace's row_id order and the
+//    cascade on collection delete.
+constexpr const char kVersion1[] = R"sql(
+CREATE TABLE collections (
+  collection_id TEXT NOT NULL PRIMARY KEY,
+  face_model_version TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE faces (
+  row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection_id TEXT NOT NULL REFERENCES collections (collection_id) ON DELETE CASCADE,
+  face_id TEXT NOT NULL UNIQUE,
+  image_id TEXT NOT NULL,
+  external_image_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  box_left REAL NOT NULL,
+  box_top REAL NOT NULL,
+  box_width REAL NOT NULL,
+  box_height REAL NOT NULL,
+  confidence REAL NOT NULL,
+  face_model_version TEXT NOT NULL,
+  indexed_ms INTEGER NOT NULL,
+  embedding BLOB NOT NULL CHECK (length(embedding) = 2048)
+);
+CREATE INDEX faces_by_collection_face_id ON faces (collection_id, face_id);
+CREATE INDEX faces_by_collection_row_id ON faces (collection_id, row_id);
+CREATE TABLE users (
+  collection_id TEXT NOT NULL REFERENCES collections (collection_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, user_id)
+);
+CREATE TABLE tokens (
+  collection_id TEXT NOT NULL REFERENCES collections (collection_id) ON DELETE CASCADE,
+  operation TEXT NOT NULL,
+  token TEXT NOT NULL,
+  response BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, operation, token)
+);
+)sql";
+
+static_assert(kEmbeddingBytes == 2048, "kVersion1's CHECK on embedding length");
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, "collections, faces, users and idempotency tokens", kVersion1},
+}};
+static_assert(kMigrations.size() == Store::kSchemaVersion,
+              "every schema version needs exactly one migration step");
+
+constexpr std::array<const char*, 4> kRequiredTables = {"collections", "faces", "users", "tokens"};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+std::span<const char* const> RequiredTables() { return kRequiredTables; }
+
+}  // namespace candor::store

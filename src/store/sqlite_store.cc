@@ -1,0 +1,762 @@
+// The store on SQLite: the one file of Candor that includes <sqlite3.h>.
+//
+// Settings of every connection, and why:
+//  - journal_mode=WAL: readers never block the writer, a commit appends to
+//    one file, and a crash at any moment leaves the database at its last
+//    commit (a torn tail of the log fails its checksums and is ignored).
+//  - synchronous=FULL: the log is fsync'ed at every commit, so a commit that
+//    returned survives power loss, not only a killed process. With NORMAL,
+//    WAL mode fsyncs only at checkpoints and the last commits before a power
+//    cut can vanish; DESIGN.md promises that no committed face is ever lost.
+//  - secure_delete=ON: deleted rows are overwritten with zeros in their pages
+//    (and freed pages zeroed) instead of lingering in free space: erasing a
+//    face must erase its biometric vector. Old page images of the WAL are
+//    removed by a TRUNCATE checkpoint after every delete (see
+//    CheckpointForErasure). This is erasure at the level of files; blocks the
+//    file system or the disk itself keeps are beyond a database's reach.
+//  - foreign_keys=ON: deleting a collection cascades to its faces, users and
+//    tokens inside the same transaction.
+//  - busy_timeout: another process on the same data directory (the CLI beside
+//    the server) waits for a lock instead of failing at once.
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "store/data_dir.h"
+#include "store/face_codec.h"
+#include "store/schema.h"
+#include "store/statements.h"
+
+namespace candor::store {
+namespace {
+
+constexpr char kDatabaseFileName[] = "candor.db";
+// Beyond this the WAL file is truncated back after a checkpoint resets it.
+constexpr int64_t kJournalSizeLimitBytes = 64 << 20;
+// Page cache per connection (negative = KiB): the face_id indexes of 100k faces
+// take about 10 MB.
+constexpr int kCacheSizeKiB = 16 << 10;
+// quick_check lists at most this many problems in an error message.
+constexpr int kQuickCheckMaxMessages = 5;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Maps an SQLite result code (extended codes on) to a Status. `message` is
+// sqlite3_errmsg at the time of the error.
+Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
+                        const std::string& path) {
+  const std::string detail = std::string(what) + ": " + std::string(message) + " (" + path + ")";
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status::ResourceExhausted("disk full: " + detail);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(detail);
+    case SQLITE_IOERR:
+      if (rc == SQLITE_IOERR_NOMEM) return Status::ResourceExhausted("out of memory: " + detail);
+      return Status::IOError(detail);
+    case SQLITE_CANTOPEN:
+      return Status::IOError(detail);
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::AlreadyExists(detail);
+      }
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return Status::NotFound(detail);
+      return Status::InvalidArgument(detail);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::ResourceExhausted("database busy: " + detail);
+    case SQLITE_NOMEM:
+      return Status::ResourceExhausted("out of memory: " + detail);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return Status::PermissionDenied(detail);
+    case SQLITE_TOOBIG:
+      return Status::InvalidArgument(detail);
+    default:
+      return Status::Internal(detail);
+  }
+}
+
+// A cached prepared statement lent out for one use: bind, step, and on
+// destruction reset with bindings cleared, ready for the next use. Values are
+// bound with SQLITE_TRANSIENT (copied), so temporaries are safe to bind.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(Statement&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+
+  void Bind(int index, std::string_view text) {
+    Check(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  void BindBlob(int index, std::string_view bytes) {
+    Check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+  }
+  void Bind(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_, index, value)); }
+  void Bind(int index, double value) { Check(sqlite3_bind_double(stmt_, index, value)); }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code (the first failed bind's, if any).
+  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
+
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double Double(int column) const { return sqlite3_column_double(stmt_, column); }
+  std::string Text(int column) const {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(stmt_, column));
+  }
+  std::string Blob(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, column));
+  }
+  bool IsBlob(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_BLOB; }
+  const void* BlobData(int column) const { return sqlite3_column_blob(stmt_, column); }
+  size_t BlobSize(int column) const { return sqlite3_column_bytes(stmt_, column); }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
+
+  sqlite3_stmt* stmt_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+Status ValidateLimit(int limit) {
+  if (limit <= 0)
+    return Status::InvalidArgument("limit must be positive, got " + std::to_string(limit));
+  return Status::Ok();
+}
+
+// The Store on one SQLite connection.
+//
+// Owns the connection (closed by the destructor, which also checkpoints the
+// WAL into the database file) and its cached prepared statements.
+//
+// Thread safety: safe for concurrent use; every method holds mutex_ for its
+// whole duration, so calls run one at a time on the single connection. SQLite
+// serialises writers anyway, and reads here are short index lookups, so one
+// connection costs little and keeps every read consistent with the writes
+// that returned before it. ForEachFace calls `fn` with mutex_ held: `fn` must
+// not call back into the Store.
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  // Brings the file to kSchemaVersion; see OpenSqliteStore.
+  Status Migrate();
+
+  Status CreateCollection(const CollectionRecord& record) override;
+  StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) override;
+  StatusOr<std::vector<CollectionRecord>> ListCollections(const std::string& after,
+                                                          int limit) override;
+  Status DeleteCollection(const std::string& collection_id) override;
+  Status InsertFaces(const std::string& collection_id, std::vector<FaceRecord>* faces) override;
+  StatusOr<std::vector<FaceRecord>> ListFaces(const std::string& collection_id,
+                                              const std::string& after_face_id, int limit,
+                                              bool with_embeddings) override;
+  StatusOr<std::vector<FaceRecord>> GetFaces(const std::string& collection_id,
+                                             const std::vector<std::string>& face_ids,
+                                             bool with_embeddings) override;
+  StatusOr<std::vector<std::string>> DeleteFaces(const std::string& collection_id,
+                                                 const std::vector<std::string>& face_ids) override;
+  Status ForEachFace(const std::string& collection_id,
+                     const std::function<void(const FaceRecord&)>& fn) override;
+  StatusOr<std::optional<std::string>> GetTokenResponse(const std::string& collection_id,
+                                                        const std::string& operation,
+                                                        const std::string& token) override;
+  Status PutTokenResponse(const std::string& collection_id, const std::string& operation,
+                          const std::string& token, const std::string& response) override;
+
+ private:
+  Status Error(int rc, std::string_view what) const {
+    return StatusFromSqlite(rc, what, sqlite3_errmsg(db_), path_);
+  }
+  // A cached statement for `sql`, a string constant of this file.
+  StatusOr<Statement> Prepare(std::string_view sql);
+  // Runs `sql` (any number of statements, no results) uncached.
+  Status Exec(const std::string& sql, std::string_view what);
+  // Runs `body` in one transaction: BEGIN IMMEDIATE when `write` (so the
+  // write lock is taken up front and a busy database fails before any work),
+  // plain BEGIN otherwise (one consistent snapshot for a multi-statement read).
+  // COMMIT when `body` returns Ok; ROLLBACK when it fails, throws or COMMIT
+  // fails, so that nothing of a failed call is applied.
+  Status InTransaction(bool write, std::string_view what, const std::function<Status()>& body);
+  // NotFound unless the collection exists.
+  Status CheckCollectionExists(const std::string& collection_id);
+  // Fills `face` from the current row of a face query.
+  Status ReadFace(const Statement& stmt, bool with_embedding, FaceRecord* face) const;
+  // Copies the WAL into the database file and truncates the WAL, so that the
+  // page images that held deleted rows are gone from every file. Called after
+  // a delete commits; when another connection's reader prevents it, it is
+  // retried after the next write and at close.
+  void CheckpointForErasure();
+
+  std::mutex mutex_;
+  sqlite3* const db_;  // owned
+  const std::string path_;
+  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;  // owned
+  bool erasure_pending_ = false;
+};
+
+StatusOr<Statement> SqliteStore::Prepare(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, "prepare statement");
+    it = statements_.emplace(sql, stmt).first;
+  }
+  return Statement(it->second);
+}
+
+Status SqliteStore::Exec(const std::string& sql, std::string_view what) {
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : Error(rc, what);
+}
+
+Status SqliteStore::InTransaction(bool write, std::string_view what,
+                                  const std::function<Status()>& body) {
+  CANDOR_RETURN_IF_ERROR(Exec(write ? "BEGIN IMMEDIATE" : "BEGIN", what));
+  // Rolls back on every exit that did not commit, exceptions from `body`
+  // included. Runs after a returned Status was built, so its message is the
+  // failed statement's, not the rollback's. SQLite may already have rolled
+  // back by itself (after SQLITE_FULL or an I/O error): autocommit tells.
+  struct RollbackUnlessCommitted {
+    sqlite3* db;
+    ~RollbackUnlessCommitted() {
+      if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  } rollback{db_};
+  CANDOR_RETURN_IF_ERROR(body());
+  CANDOR_RETURN_IF_ERROR(Exec("COMMIT", what));
+  if (write && erasure_pending_) CheckpointForErasure();
+  return Status::Ok();
+}
+
+Status SqliteStore::CheckCollectionExists(const std::string& collection_id) {
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kCollectionExists));
+  stmt.Bind(1, collection_id);
+  const int rc = stmt.Step();
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc == SQLITE_DONE) {
+    return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+  }
+  return Error(rc, "look up collection " + Quoted(collection_id));
+}
+
+Status SqliteStore::ReadFace(const Statement& stmt, bool with_embedding, FaceRecord* face) const {
+  face->row_id = stmt.Int(0);
+  face->face_id = stmt.Text(1);
+  face->image_id = stmt.Text(2);
+  face->external_image_id = stmt.Text(3);
+  face->user_id = stmt.Text(4);
+  face->box.left = static_cast<float>(stmt.Double(5));
+  face->box.top = static_cast<float>(stmt.Double(6));
+  face->box.width = static_cast<float>(stmt.Double(7));
+  face->box.height = static_cast<float>(stmt.Double(8));
+  face->confidence = static_cast<float>(stmt.Double(9));
+  face->face_model_version = stmt.Text(10);
+  face->indexed_ms = stmt.Int(11);
+  face->embedding.clear();
+  if (with_embedding) {
+    const size_t size = stmt.IsBlob(kEmbeddingColumn) ? stmt.BlobSize(kEmbeddingColumn) : 0;
+    if (!DecodeEmbedding(stmt.BlobData(kEmbeddingColumn), size, &face->embedding)) {
+      return Status::Corruption("face " + Quoted(face->face_id) + " in " + path_ +
+                                " has an embedding of " + std::to_string(size) +
+                                " bytes, expected " + std::to_string(kEmbeddingBytes));
+    }
+  }
+  return Status::Ok();
+}
+
+void SqliteStore::CheckpointForErasure() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  // SQLITE_BUSY: a reader on another connection still uses old page images;
+  // the delete itself is committed, only their removal from the WAL waits.
+  erasure_pending_ = rc != SQLITE_OK;
+}
+
+Status SqliteStore::Migrate() {
+  std::lock_guard lock(mutex_);
+  for (;;) {
+    bool done = false;
+    // The version is read under the write lock: another process may have
+    // migrated the file since it was inspected.
+    CANDOR_RETURN_IF_ERROR(InTransaction(true, "migrate schema", [&]() -> Status {
+      int64_t version = -1;
+      {
+        CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare("PRAGMA user_version"));
+        const int rc = stmt.Step();
+        if (rc != SQLITE_ROW) return Error(rc, "read schema version");
+        version = stmt.Int(0);
+      }
+      if (version < 0 || version > kSchemaVersion) {
+        return Status::Unsupported(path_ + " changed to schema version " + std::to_string(version) +
+                                   " while it was opened");
+      }
+      done = version == kSchemaVersion;
+      if (done) return Status::Ok();
+      const Migration& step = Migrations()[version];
+      const std::string what = "migrate " + path_ + " to schema version " +
+                               std::to_string(step.to_version) + " (" + step.description + ")";
+      CANDOR_RETURN_IF_ERROR(Exec(step.sql, what));
+      return Exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
+                      "; PRAGMA user_version = " + std::to_string(step.to_version),
+                  what);
+    }));
+    if (done) return Status::Ok();
+  }
+}
+
+Status SqliteStore::CreateCollection(const CollectionRecord& record) {
+  if (record.collection_id.empty()) return Status::InvalidArgument("collection id is empty");
+  std::lock_guard lock(mutex_);
+  const std::string what = "create collection " + Quoted(record.collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kInsertCollection));
+    stmt.Bind(1, record.collection_id);
+    stmt.Bind(2, record.face_model_version);
+    stmt.Bind(3, record.created_ms);
+    const int rc = stmt.Step();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Status::AlreadyExists("collection " + Quoted(record.collection_id) +
+                                   " already exists");
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(rc, what);
+  });
+}
+
+StatusOr<CollectionRecord> SqliteStore::GetCollection(const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kGetCollection));
+  stmt.Bind(1, collection_id);
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) {
+    return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+  }
+  if (rc != SQLITE_ROW) return Error(rc, "read collection " + Quoted(collection_id));
+  return CollectionRecord{stmt.Text(0), stmt.Text(1), stmt.Int(2), stmt.Int(3), stmt.Int(4)};
+}
+
+StatusOr<std::vector<CollectionRecord>> SqliteStore::ListCollections(const std::string& after,
+                                                                     int limit) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kListCollections));
+  stmt.Bind(1, after);
+  stmt.Bind(2, static_cast<int64_t>(limit));
+  std::vector<CollectionRecord> collections;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    collections.push_back({stmt.Text(0), stmt.Text(1), stmt.Int(2), stmt.Int(3), stmt.Int(4)});
+  }
+  if (rc != SQLITE_DONE) return Error(rc, "list collections");
+  return collections;
+}
+
+Status SqliteStore::DeleteCollection(const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "delete collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kDeleteCollection));
+    stmt.Bind(1, collection_id);
+    const int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return Error(rc, what);
+    if (sqlite3_changes64(db_) == 0) {
+      return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+    }
+    return Status::Ok();
+  }));
+  CheckpointForErasure();
+  return Status::Ok();
+}
+
+Status SqliteStore::InsertFaces(const std::string& collection_id, std::vector<FaceRecord>* faces) {
+  if (faces == nullptr) return Status::InvalidArgument("no faces given");
+  for (const FaceRecord& face : *faces) CANDOR_RETURN_IF_ERROR(ValidateFace(face));
+  std::vector<std::string> embeddings;
+  embeddings.reserve(faces->size());
+  for (const FaceRecord& face : *faces) embeddings.push_back(EncodeEmbedding(face.embedding));
+
+  std::lock_guard lock(mutex_);
+  std::vector<int64_t> row_ids;
+  const std::string what = "insert faces into collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (size_t i = 0; i < faces->size(); ++i) {
+      const FaceRecord& face = (*faces)[i];
+      CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kInsertFace));
+      stmt.Bind(1, collection_id);
+      stmt.Bind(2, face.face_id);
+      stmt.Bind(3, face.image_id);
+      stmt.Bind(4, face.external_image_id);
+      stmt.Bind(5, face.user_id);
+      stmt.Bind(6, static_cast<double>(face.box.left));
+      stmt.Bind(7, static_cast<double>(face.box.top));
+      stmt.Bind(8, static_cast<double>(face.box.width));
+      stmt.Bind(9, static_cast<double>(face.box.height));
+      stmt.Bind(10, static_cast<double>(face.confidence));
+      stmt.Bind(11, face.face_model_version);
+      stmt.Bind(12, face.indexed_ms);
+      stmt.BindBlob(13, embeddings[i]);
+      const int rc = stmt.Step();
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::AlreadyExists("face " + Quoted(face.face_id) + " already exists");
+      }
+      if (rc != SQLITE_DONE) return Error(rc, what);
+      row_ids.push_back(sqlite3_last_insert_rowid(db_));
+    }
+    return Status::Ok();
+  }));
+  // Only now, when all of them are committed.
+  for (size_t i = 0; i < faces->size(); ++i) (*faces)[i].row_id = row_ids[i];
+  return Status::Ok();
+}
+
+StatusOr<std::vector<FaceRecord>> SqliteStore::ListFaces(const std::string& collection_id,
+                                                         const std::string& after_face_id,
+                                                         int limit, bool with_embeddings) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "list faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt,
+                            Prepare(with_embeddings ? kListFacesWithEmbeddings : kListFaces));
+    stmt.Bind(1, collection_id);
+    stmt.Bind(2, after_face_id);
+    stmt.Bind(3, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      CANDOR_RETURN_IF_ERROR(ReadFace(stmt, with_embeddings, &faces.emplace_back()));
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(rc, what);
+  }));
+  return faces;
+}
+
+StatusOr<std::vector<FaceRecord>> SqliteStore::GetFaces(const std::string& collection_id,
+                                                        const std::vector<std::string>& face_ids,
+                                                        bool with_embeddings) {
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "read faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    std::set<std::string_view> seen;
+    for (const std::string& face_id : face_ids) {
+      if (!seen.insert(face_id).second) continue;
+      CANDOR_ASSIGN_OR_RETURN(Statement stmt,
+                              Prepare(with_embeddings ? kGetFaceWithEmbedding : kGetFace));
+      stmt.Bind(1, collection_id);
+      stmt.Bind(2, face_id);
+      const int rc = stmt.Step();
+      if (rc == SQLITE_ROW) {
+        CANDOR_RETURN_IF_ERROR(ReadFace(stmt, with_embeddings, &faces.emplace_back()));
+      } else if (rc != SQLITE_DONE) {
+        return Error(rc, what);
+      }
+    }
+    return Status::Ok();
+  }));
+  return faces;
+}
+
+StatusOr<std::vector<std::string>> SqliteStore::DeleteFaces(
+    const std::string& collection_id, const std::vector<std::string>& face_ids) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> deleted;
+  const std::string what = "delete faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    deleted.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (const std::string& face_id : face_ids) {
+      CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kDeleteFace));
+      stmt.Bind(1, collection_id);
+      stmt.Bind(2, face_id);
+      const int rc = stmt.Step();
+      if (rc != SQLITE_DONE) return Error(rc, what);
+      // A repeated id deletes nothing the second time, so it is listed once.
+      if (sqlite3_changes64(db_) > 0) deleted.push_back(face_id);
+    }
+    return Status::Ok();
+  }));
+  if (!deleted.empty()) CheckpointForErasure();
+  return deleted;
+}
+
+Status SqliteStore::ForEachFace(const std::string& collection_id,
+                                const std::function<void(const FaceRecord&)>& fn) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "read faces of collection " + Quoted(collection_id);
+  return InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kForEachFace));
+    stmt.Bind(1, collection_id);
+    FaceRecord face;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      CANDOR_RETURN_IF_ERROR(ReadFace(stmt, true, &face));
+      fn(face);
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(rc, what);
+  });
+}
+
+StatusOr<std::optional<std::string>> SqliteStore::GetTokenResponse(const std::string& collection_id,
+                                                                   const std::string& operation,
+                                                                   const std::string& token) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kGetToken));
+  stmt.Bind(1, collection_id);
+  stmt.Bind(2, operation);
+  stmt.Bind(3, token);
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return Error(rc, "read request token");
+  return std::optional<std::string>(stmt.Blob(0));
+}
+
+Status SqliteStore::PutTokenResponse(const std::string& collection_id, const std::string& operation,
+                                     const std::string& token, const std::string& response) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "store request token of collection " + Quoted(collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kPutToken));
+    stmt.Bind(1, collection_id);
+    stmt.Bind(2, operation);
+    stmt.Bind(3, token);
+    stmt.BindBlob(4, response);
+    stmt.Bind(5, NowMs());
+    const int rc = stmt.Step();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Status::AlreadyExists("token " + Quoted(token) + " of " + operation +
+                                   " already has a response");
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(rc, what);
+  });
+}
+
+struct ConnectionCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Connection = std::unique_ptr<sqlite3, ConnectionCloser>;
+
+// The first column of every row of `sql`, as text; uncached (open time only).
+StatusOr<std::vector<std::string>> QueryColumn(sqlite3* db, const std::string& sql,
+                                               std::string_view what, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
+  if (rc != SQLITE_OK) return StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  std::vector<std::string> values;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    values.emplace_back(text == nullptr ? "" : text);
+  }
+  if (rc != SQLITE_DONE) return StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
+  return values;
+}
+
+StatusOr<int64_t> QueryInt(sqlite3* db, const std::string& sql, std::string_view what,
+                           const std::string& path) {
+  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> values, QueryColumn(db, sql, what, path));
+  if (values.size() != 1) return Status::Internal(std::string(what) + ": no value (" + path + ")");
+  return std::stoll(values[0]);
+}
+
+Status ExecOn(sqlite3* db, const std::string& sql, std::string_view what, const std::string& path) {
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
+}
+
+std::string Join(const std::vector<std::string>& values) {
+  std::string joined;
+  for (const std::string& v : values) joined += (joined.empty() ? "" : ", ") + v;
+  return joined.empty() ? "none" : joined;
+}
+
+// Checks, reading only, that the file is empty or a Candor database that this
+// build can use. Sets `*empty` when it has no pages yet.
+Status InspectDatabase(sqlite3* db, const std::string& path, const SqliteStoreOptions& options,
+                       bool* empty) {
+  const std::string unchanged = "; it was left unchanged";
+  // The first read of the file: a file SQLite cannot parse fails here.
+  CANDOR_ASSIGN_OR_RETURN(const int64_t application_id,
+                          QueryInt(db, "PRAGMA application_id", "read the database header", path));
+  CANDOR_ASSIGN_OR_RETURN(const int64_t version,
+                          QueryInt(db, "PRAGMA user_version", "read the schema version", path));
+  CANDOR_ASSIGN_OR_RETURN(const std::vector<std::string> tables,
+                          QueryColumn(db,
+                                      "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                                      "read the schema", path));
+  CANDOR_ASSIGN_OR_RETURN(const int64_t pages,
+                          QueryInt(db, "PRAGMA page_count", "read the page count", path));
+  *empty = pages == 0;
+
+  if (application_id != kApplicationId) {
+    // Version 0 without tables: a new file, or SQLite's empty database.
+    if (application_id != 0 || version != 0 || !tables.empty()) {
+      return Status::Corruption(path + " is not a Candor database (application_id " +
+                                std::to_string(application_id) + ", schema version " +
+                                std::to_string(version) + ", tables: " + Join(tables) + ")" +
+                                unchanged);
+    }
+  } else if (version > Store::kSchemaVersion) {
+    return Status::Unsupported(path + " has schema version " + std::to_string(version) +
+                               ", newer than version " + std::to_string(Store::kSchemaVersion) +
+                               " that this build of Candor reads; use a newer Candor" + unchanged);
+  } else if (version < 1) {
+    return Status::Corruption(path + " is marked as Candor's but has schema version " +
+                              std::to_string(version) + unchanged);
+  } else if (version == Store::kSchemaVersion) {
+    for (const char* table : RequiredTables()) {
+      if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
+        return Status::Corruption(path + " has schema version " + std::to_string(version) +
+                                  " but no table " + table + unchanged);
+      }
+    }
+  }
+
+  if (options.quick_check_on_open && !*empty) {
+    CANDOR_ASSIGN_OR_RETURN(
+        const std::vector<std::string> problems,
+        QueryColumn(db, "PRAGMA quick_check(" + std::to_string(kQuickCheckMaxMessages) + ")",
+                    "check the database", path));
+    if (problems.size() != 1 || problems[0] != "ok") {
+      return Status::Corruption(path + " fails SQLite's quick_check: " + Join(problems) +
+                                unchanged);
+    }
+  }
+  return Status::Ok();
+}
+
+// Sets the connection up as the comment at the top of this file explains.
+Status ConfigureConnection(sqlite3* db, const std::string& path, const SqliteStoreOptions& options,
+                           bool empty) {
+  // The page size of a file is fixed once it has pages (and WAL mode is on).
+  if (empty) {
+    CANDOR_RETURN_IF_ERROR(
+        ExecOn(db, "PRAGMA page_size = " + std::to_string(kPageSize), "set the page size", path));
+  }
+  CANDOR_ASSIGN_OR_RETURN(const std::vector<std::string> mode,
+                          QueryColumn(db, "PRAGMA journal_mode = WAL", "enable WAL mode", path));
+  if (mode.size() != 1 || mode[0] != "wal") {
+    return Status::Unsupported(path + ": SQLite cannot use WAL mode here (journal mode " +
+                               Join(mode) + "); the data directory must be on a local file system");
+  }
+  std::string settings =
+      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+      " PRAGMA secure_delete = ON; PRAGMA journal_size_limit = " +
+      std::to_string(kJournalSizeLimitBytes) +
+      "; PRAGMA cache_size = " + std::to_string(-kCacheSizeKiB) + ";";
+  if (options.max_page_count_for_testing > 0) {
+    settings += " PRAGMA max_page_count = " + std::to_string(options.max_page_count_for_testing);
+  }
+  CANDOR_RETURN_IF_ERROR(ExecOn(db, settings, "configure the connection", path));
+  // Pragmas that a build of SQLite does not support are silently ignored:
+  // make sure the ones that durability and erasure rest on took effect.
+  const std::pair<const char*, int64_t> expected[] = {
+      {"PRAGMA synchronous", 2}, {"PRAGMA foreign_keys", 1}, {"PRAGMA secure_delete", 1}};
+  for (const auto& [pragma, value] : expected) {
+    CANDOR_ASSIGN_OR_RETURN(const int64_t actual, QueryInt(db, pragma, pragma, path));
+    if (actual != value) {
+      return Status::Unsupported(std::string(pragma) + " is " + std::to_string(actual) +
+                                 " instead of " + std::to_string(value) +
+                                 " with this build of SQLite (" + path + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SqliteDatabasePath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / kDatabaseFileName).string();
+}
+
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
+                                                 const SqliteStoreOptions& options) {
+  if (data_dir.empty()) return Status::InvalidArgument("the data directory is empty");
+  CANDOR_RETURN_IF_ERROR(EnsureDataDirectory(data_dir));
+  const std::string path = SqliteDatabasePath(data_dir);
+  bool is_new = false;
+  CANDOR_RETURN_IF_ERROR(CheckDatabaseFileHeader(path, &is_new));
+
+  sqlite3* raw = nullptr;
+  // NOMUTEX: SqliteStore::mutex_ serialises every use of the connection.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Connection db(raw);
+  if (rc != SQLITE_OK) {
+    return StatusFromSqlite(rc, "open the database", raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc),
+                            path);
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+
+  // Nothing may be written before the file is known to be ours and readable:
+  // query_only makes SQLite refuse any write while it is inspected, and a
+  // WAL left by a crash is not checkpointed into the file when a refused
+  // file is closed (an empty WAL that SQLite made itself may be, so that it
+  // is removed: that writes nothing into the file).
+  const bool had_wal = std::filesystem::exists(path + "-wal");
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, had_wal ? 1 : 0, nullptr);
+  bool empty = false;
+  CANDOR_RETURN_IF_ERROR(ExecOn(db.get(), "PRAGMA query_only = ON", "inspect", path));
+  CANDOR_RETURN_IF_ERROR(InspectDatabase(db.get(), path, options, &empty));
+  CANDOR_RETURN_IF_ERROR(ExecOn(db.get(), "PRAGMA query_only = OFF", "inspect", path));
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  CANDOR_RETURN_IF_ERROR(ConfigureConnection(db.get(), path, options, empty));
+
+  auto store = std::make_unique<SqliteStore>(db.release(), path);
+  CANDOR_RETURN_IF_ERROR(store->Migrate());
+  if (is_new) CANDOR_RETURN_IF_ERROR(FsyncDirectory(data_dir));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+StatusOr<std::unique_ptr<Store>> Store::OpenSqlite(const std::string& data_dir) {
+  return OpenSqliteStore(data_dir, SqliteStoreOptions());
+}
+
+}  // namespace candor::store

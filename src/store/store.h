@@ -1,0 +1,99 @@
+// The durable store of collections, faces (embeddings and metadata, never
+// images), users and idempotency tokens.
+//
+// A Store is safe for concurrent use from multiple threads without external
+// synchronization. Every mutating call is one transaction: when it returns
+// Ok, the change is durable (it survives kill -9 and power loss); when it
+// returns an error, nothing of it was applied.
+#ifndef CANDOR_STORE_STORE_H_
+#define CANDOR_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "candor/status.h"
+#include "candor/types.h"
+
+namespace candor::store {
+
+struct CollectionRecord {
+  std::string collection_id;
+  std::string face_model_version;
+  int64_t created_ms = 0;  // Unix epoch milliseconds
+  int64_t face_count = 0;  // filled by reads
+  int64_t user_count = 0;  // filled by reads
+};
+
+struct FaceRecord {
+  int64_t row_id = 0;  // assigned by the store on insert; the index label
+  std::string face_id;            // UUID
+  std::string image_id;           // UUID, shared by faces indexed from one image
+  std::string external_image_id;  // may be empty
+  std::string user_id;            // empty when not associated
+  BoundingBox box;                // ratios of the image, as in Rekognition
+  float confidence = 0;           // detector, percent
+  std::string face_model_version;
+  int64_t indexed_ms = 0;
+  std::vector<float> embedding;   // unit length; empty when not asked for
+};
+
+struct UserRecord {
+  std::string user_id;
+  int64_t created_ms = 0;
+  int64_t face_count = 0;  // filled by reads
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the SQLite store `<data_dir>/candor.db` in WAL
+  // mode, migrating an older schema forward. A file from a newer schema, or
+  // one that is not a Candor database or is corrupt, is an error that names
+  // the file; nothing is changed in it.
+  static StatusOr<std::unique_ptr<Store>> OpenSqlite(const std::string& data_dir);
+  virtual ~Store() = default;
+
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 1;
+
+  virtual Status CreateCollection(const CollectionRecord& record) = 0;  // AlreadyExists
+  virtual StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) = 0;
+  // Collections in id order, after `after` (exclusive; empty = from the start).
+  virtual StatusOr<std::vector<CollectionRecord>> ListCollections(const std::string& after,
+                                                                 int limit) = 0;
+  // Deletes the collection with its faces, users and tokens. NotFound.
+  virtual Status DeleteCollection(const std::string& collection_id) = 0;
+
+  // Inserts faces into a collection in one transaction and sets their row_id.
+  // NotFound when the collection does not exist.
+  virtual Status InsertFaces(const std::string& collection_id, std::vector<FaceRecord>* faces) = 0;
+  // Faces in face_id order after `after_face_id` (exclusive), at most `limit`.
+  virtual StatusOr<std::vector<FaceRecord>> ListFaces(const std::string& collection_id,
+                                                      const std::string& after_face_id, int limit,
+                                                      bool with_embeddings) = 0;
+  virtual StatusOr<std::vector<FaceRecord>> GetFaces(const std::string& collection_id,
+                                                     const std::vector<std::string>& face_ids,
+                                                     bool with_embeddings) = 0;
+  // Deletes the faces that exist; returns the ids that were deleted.
+  virtual StatusOr<std::vector<std::string>> DeleteFaces(
+      const std::string& collection_id, const std::vector<std::string>& face_ids) = 0;
+  // Calls `fn` for every face of the collection with its embedding, in
+  // row_id order (for building the in-memory index at start).
+  virtual Status ForEachFace(const std::string& collection_id,
+                             const std::function<void(const FaceRecord&)>& fn) = 0;
+
+  // Idempotency (Rekognition's ClientRequestToken): the stored response of an
+  // earlier request with this token, if any.
+  virtual StatusOr<std::optional<std::string>> GetTokenResponse(const std::string& collection_id,
+                                                                const std::string& operation,
+                                                                const std::string& token) = 0;
+  virtual Status PutTokenResponse(const std::string& collection_id, const std::string& operation,
+                                  const std::string& token, const std::string& response) = 0;
+};
+
+}  // namespace candor::store
+
+#endif  // CANDOR_STORE_STORE_H_

@@ -1,0 +1,268 @@
+// Collections end to end on real faces: enrol LFW people, search with another
+// photo of each, and every validation error, pagination and deletion.
+#include "candor/collections.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "eval/lfw.h"
+#include "test_support.h"
+
+namespace candor {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::DataDir;
+using testing::ReadFile;
+
+// People of LFW with at least two images, in name order: the first 20 are
+// enrolled (their first image), the next 10 are never enrolled.
+struct Person {
+  std::string name;
+  std::vector<std::string> images;
+};
+
+std::vector<Person> People(size_t count) {
+  std::vector<int> identity;
+  auto paths = eval::ListLfwImages(DataDir() + "/lfw", &identity);
+  std::vector<Person> people;
+  for (size_t i = 0; i < paths->size(); ++i) {
+    if (people.empty() || fs::path((*paths)[i]).parent_path().filename() != people.back().name) {
+      if (!people.empty() && people.back().images.size() < 2) people.pop_back();
+      if (people.size() == count) break;
+      people.push_back({fs::path((*paths)[i]).parent_path().filename().string(), {}});
+    }
+    people.back().images.push_back((*paths)[i]);
+  }
+  if (!people.empty() && people.back().images.size() < 2) people.pop_back();
+  return people;
+}
+
+class CollectionsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto e = Engine::Create({});
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value().release();
+  }
+  void SetUp() override {
+    char pattern[] = "/tmp/candor-collections-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    Reopen();
+  }
+  void TearDown() override {
+    collections_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    collections_.reset();
+    auto c = Collections::Open(engine_, {.data_dir = dir_});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collections_ = std::move(c).value();
+  }
+  IndexFacesResult Index(const std::string& collection, const std::string& path,
+                         const std::string& external_id) {
+    auto r = collections_->IndexFaces({.collection_id = collection, .image_bytes = ReadFile(path),
+                                       .external_image_id = external_id, .max_faces = 1});
+    EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    return r.ok() ? *r : IndexFacesResult{};
+  }
+  static Engine* engine_;
+  std::string dir_;
+  std::unique_ptr<Collections> collections_;
+};
+Engine* CollectionsTest::engine_ = nullptr;
+
+TEST_F(CollectionsTest, CreateDescribeListDelete) {
+  ASSERT_TRUE(collections_->CreateCollection("people-1").ok());
+  auto again = collections_->CreateCollection("people-1");
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorTypeName(again.status().code()), "ResourceAlreadyExistsException");
+  ASSERT_TRUE(collections_->CreateCollection("people.2_x").ok());
+  auto d = collections_->DescribeCollection("people-1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->face_count, 0);
+  EXPECT_EQ(d->face_model_version, engine_->face_model_version());
+  EXPECT_GT(d->created_ms, 1'700'000'000'000);
+  auto list = collections_->ListCollections("", 1);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->collection_ids.size(), 1u);
+  ASSERT_FALSE(list->next_token.empty());
+  auto rest = collections_->ListCollections(list->next_token, 10);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->collection_ids.size(), 1u);
+  EXPECT_TRUE(rest->next_token.empty());
+  EXPECT_TRUE(collections_->DeleteCollection("people-1").ok());
+  EXPECT_EQ(collections_->DescribeCollection("people-1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(collections_->DeleteCollection("people-1").code(), StatusCode::kNotFound);
+}
+
+TEST_F(CollectionsTest, ValidationErrors) {
+  for (const std::string& bad : std::vector<std::string>{"", "has space", "slash/no",
+                                                          std::string(256, 'a'), "ümlaut"}) {
+    EXPECT_EQ(collections_->CreateCollection(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(collections_->CreateCollection(std::string(255, 'a')).ok());
+  ASSERT_TRUE(collections_->CreateCollection("c").ok());
+  const std::string face = ReadFile(DataDir() + "/video/obama.jpg");
+  EXPECT_EQ(collections_->IndexFaces({.collection_id = "missing", .image_bytes = face}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(collections_->IndexFaces({.collection_id = "c", .image_bytes = face,
+                                      .external_image_id = "bad id!"}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(collections_->IndexFaces({.collection_id = "c", .image_bytes = face, .max_faces = 101})
+                .status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(collections_->IndexFaces({.collection_id = "c", .image_bytes = "junk"}).status().code(),
+            StatusCode::kInvalidImageFormat);
+  for (float threshold : {-1.f, 150.f}) {
+    EXPECT_EQ(collections_->SearchFacesByImage({.collection_id = "c", .face_match_threshold = threshold}, face)
+                  .status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  for (int max_faces : {0, 4097}) {
+    EXPECT_EQ(collections_->SearchFacesByImage({.collection_id = "c", .max_faces = max_faces}, face)
+                  .status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(collections_->SearchFaces({.collection_id = "c"}, "not-a-uuid").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(collections_->SearchFaces({.collection_id = "c"}, "00000000-0000-4000-8000-000000000000")
+                .status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(collections_->ListFaces("c", "garbage-token", 10).status().code(),
+            StatusCode::kInvalidPaginationToken);
+  EXPECT_EQ(collections_->ListFaces("c", "", 5000).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(collections_->DeleteFaces("c", {}).status().code(), StatusCode::kInvalidArgument);
+  // Nothing was enrolled by any of the failures.
+  EXPECT_EQ(collections_->DescribeCollection("c")->face_count, 0);
+}
+
+TEST_F(CollectionsTest, EnrolledPeopleAreFoundWithAnotherPhoto) {
+  const std::vector<Person> people = People(30);
+  ASSERT_EQ(people.size(), 30u);
+  ASSERT_TRUE(collections_->CreateCollection("lfw").ok());
+  for (size_t i = 0; i < 20; ++i) {
+    auto r = Index("lfw", people[i].images[0], people[i].name);
+    ASSERT_EQ(r.face_records.size(), 1u) << people[i].name;
+    EXPECT_EQ(r.face_records[0].face.external_image_id, people[i].name);
+  }
+  EXPECT_EQ(collections_->DescribeCollection("lfw")->face_count, 20);
+  // Rank 1 is the right person for every enrolled probe, at Similarity 80.
+  int right = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    auto r = collections_->SearchFacesByImage({.collection_id = "lfw"}, ReadFile(people[i].images[1]));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->faces_searched, 20);
+    right += !r->matches.empty() && r->matches[0].face.external_image_id == people[i].name;
+  }
+  EXPECT_GE(right, 19);
+  // People never enrolled are not matched at Similarity 99 (expected false
+  // matches: 10 probes x 20 faces x 1e-5).
+  int false_matches = 0;
+  for (size_t i = 20; i < 30; ++i) {
+    auto r = collections_->SearchFacesByImage({.collection_id = "lfw", .face_match_threshold = 99},
+                                              ReadFile(people[i].images[0]));
+    ASSERT_TRUE(r.ok());
+    false_matches += static_cast<int>(r->matches.size());
+    EXPECT_NEAR(r->expected_false_matches, 20 * 1e-5, 1e-9);
+  }
+  EXPECT_EQ(false_matches, 0);
+
+  // The index is rebuilt from the store on reopen.
+  Reopen();
+  auto r = collections_->SearchFacesByImage({.collection_id = "lfw"}, ReadFile(people[3].images[1]));
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(r->matches.empty());
+  EXPECT_EQ(r->matches[0].face.external_image_id, people[3].name);
+}
+
+TEST_F(CollectionsTest, SearchFacesByFaceIdFindsTheOtherPhotoNotItself) {
+  const std::vector<Person> people = People(3);
+  ASSERT_TRUE(collections_->CreateCollection("c").ok());
+  auto first = Index("c", people[0].images[0], "a0");
+  Index("c", people[0].images[1], "a1");
+  Index("c", people[1].images[0], "b0");
+  ASSERT_EQ(first.face_records.size(), 1u);
+  auto r = collections_->SearchFaces({.collection_id = "c"}, first.face_records[0].face.face_id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->matches.size(), 1u);
+  EXPECT_EQ(r->matches[0].face.external_image_id, "a1");
+  EXPECT_EQ(r->faces_searched, 2);
+}
+
+TEST_F(CollectionsTest, ListFacesPaginatesAndDeleteFacesRemovesFromSearch) {
+  const std::vector<Person> people = People(7);
+  ASSERT_TRUE(collections_->CreateCollection("c").ok());
+  std::vector<std::string> ids;
+  for (const Person& p : people) ids.push_back(Index("c", p.images[0], p.name).face_records.at(0).face.face_id);
+  std::set<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = collections_->ListFaces("c", token, 3);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const StoredFace& f : page->faces) EXPECT_TRUE(seen.insert(f.face_id).second);
+    token = page->next_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, std::set<std::string>(ids.begin(), ids.end()));
+
+  const std::string unknown = "00000000-0000-4000-8000-000000000000";
+  auto d = collections_->DeleteFaces("c", {ids[0], ids[1], unknown});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->deleted_faces.size(), 2u);
+  ASSERT_EQ(d->unsuccessful.size(), 1u);
+  EXPECT_EQ(d->unsuccessful[0].face_id, unknown);
+  EXPECT_EQ(collections_->DescribeCollection("c")->face_count, 5);
+  auto r = collections_->SearchFacesByImage({.collection_id = "c"}, ReadFile(people[0].images[1]));
+  ASSERT_TRUE(r.ok());
+  for (const SearchMatch& m : r->matches) EXPECT_NE(m.face.face_id, ids[0]);
+  EXPECT_EQ(r->faces_searched, 5);
+  // And after a restart too.
+  Reopen();
+  r = collections_->SearchFacesByImage({.collection_id = "c"}, ReadFile(people[0].images[1]));
+  ASSERT_TRUE(r.ok());
+  for (const SearchMatch& m : r->matches) EXPECT_NE(m.face.face_id, ids[0]);
+}
+
+TEST_F(CollectionsTest, MaxFacesAndQualityFilterReportUnindexedFaces) {
+  ASSERT_TRUE(collections_->CreateCollection("c").ok());
+  auto r = collections_->IndexFaces({.collection_id = "c",
+                                     .image_bytes = ReadFile(DataDir() + "/video/two_people.jpg"),
+                                     .max_faces = 1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->face_records.size(), 1u);
+  ASSERT_EQ(r->unindexed_faces.size(), 1u);
+  EXPECT_EQ(r->unindexed_faces[0].reasons, std::vector<std::string>{"EXCEEDS_MAX_FACES"});
+  // The indexed face is the larger one.
+  EXPECT_GE(r->face_records[0].detail.box.area(), r->unindexed_faces[0].detail.box.area());
+
+  // A heavily blurred face passes NONE but not HIGH.
+  const std::string bytes = ReadFile(DataDir() + "/video/biden.jpg");
+  cv::Mat pixels = cv::imdecode(std::vector<uint8_t>(bytes.begin(), bytes.end()), cv::IMREAD_COLOR);
+  cv::GaussianBlur(pixels, pixels, {0, 0}, 6);
+  std::vector<uint8_t> blurred;
+  cv::imencode(".jpg", pixels, blurred);
+  const std::string blurred_bytes(blurred.begin(), blurred.end());
+  auto high = collections_->IndexFaces({.collection_id = "c", .image_bytes = blurred_bytes,
+                                        .quality_filter = QualityFilter::kHigh});
+  ASSERT_TRUE(high.ok()) << high.status().ToString();
+  EXPECT_TRUE(high->face_records.empty());
+  ASSERT_EQ(high->unindexed_faces.size(), 1u);
+  const auto& reasons = high->unindexed_faces[0].reasons;
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "LOW_SHARPNESS"), reasons.end());
+  auto none = collections_->IndexFaces({.collection_id = "c", .image_bytes = blurred_bytes,
+                                        .quality_filter = QualityFilter::kNone});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->face_records.size(), 1u);
+}
+
+}  // namespace
+}  // namespace candor

@@ -1,0 +1,735 @@
+// Tests of the SQLite store: every call's contract, persistence across
+// reopening, schema migration, refusal of foreign, newer and damaged files
+// (which must be left byte-identical), and real erasure of deleted embeddings
+// from every file of the data directory. Crashes and a full disk are tested
+// in store_durability_test.cc.
+//
+// Each test works in a fresh directory from mkdtemp under /tmp. The test uses
+// SQLite directly (not through the store) only to craft fixture files: an old
+// schema version, a newer one, a foreign database, a row with a bad blob.
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/schema.h"
+#include "store/sqlite_store.h"
+
+namespace candor::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under /tmp, removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/candor-store-test-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    if (made == nullptr) std::abort();
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Runs SQL on the file through a connection of its own (fixtures only).
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+int64_t RawInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+std::vector<float> EmbeddingFor(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(kEmbeddingDimension);
+  double norm = 0;
+  for (float& x : v) {
+    x = normal(rng);
+    norm += double{x} * x;
+  }
+  for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
+  return v;
+}
+
+// A face with every field set to something distinctive for `n`.
+FaceRecord MakeFace(int n) {
+  FaceRecord face;
+  char id[40];
+  std::snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012d", 0x5eed0000 + n, n);
+  face.face_id = id;
+  face.image_id = "image-" + std::to_string(n / 2);
+  face.external_image_id = n % 3 == 0 ? "" : "photo_" + std::to_string(n) + ".jpg";
+  face.user_id = n % 4 == 0 ? "" : "user-" + std::to_string(n % 5);
+  face.box = {0.1f + 0.001f * n, 0.2f, 0.3f, 0.4f + 1e-7f * n};
+  face.confidence = 99.9f - 0.01f * n;
+  face.face_model_version = "faceplugin-0.0.1";
+  face.indexed_ms = 1700000000000 + n;
+  face.embedding = EmbeddingFor(static_cast<uint32_t>(n) + 1);
+  return face;
+}
+
+std::string EmbeddingBytes(const std::vector<float>& embedding) {
+  return std::string(reinterpret_cast<const char*>(embedding.data()), embedding.size() * 4);
+}
+
+void ExpectSameFace(const FaceRecord& actual, const FaceRecord& expected, bool with_embedding) {
+  EXPECT_EQ(actual.row_id, expected.row_id);
+  EXPECT_EQ(actual.face_id, expected.face_id);
+  EXPECT_EQ(actual.image_id, expected.image_id);
+  EXPECT_EQ(actual.external_image_id, expected.external_image_id);
+  EXPECT_EQ(actual.user_id, expected.user_id);
+  EXPECT_EQ(actual.box.left, expected.box.left);
+  EXPECT_EQ(actual.box.top, expected.box.top);
+  EXPECT_EQ(actual.box.width, expected.box.width);
+  EXPECT_EQ(actual.box.height, expected.box.height);
+  EXPECT_EQ(actual.confidence, expected.confidence);
+  EXPECT_EQ(actual.face_model_version, expected.face_model_version);
+  EXPECT_EQ(actual.indexed_ms, expected.indexed_ms);
+  if (with_embedding) {
+    EXPECT_EQ(EmbeddingBytes(actual.embedding), EmbeddingBytes(expected.embedding))
+        << "embedding of " << expected.face_id << " differs";
+  } else {
+    EXPECT_TRUE(actual.embedding.empty());
+  }
+}
+
+CollectionRecord MakeCollection(const std::string& id) {
+  return {id, "faceplugin-0.0.1", 1700000000000, 0, 0};
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    store_.reset();
+    auto opened = Store::OpenSqlite(dir_.path());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+
+  // Inserts faces n in [first, last) into `collection` one call each.
+  std::vector<FaceRecord> Insert(const std::string& collection, int first, int last) {
+    std::vector<FaceRecord> faces;
+    for (int n = first; n < last; ++n) faces.push_back(MakeFace(n));
+    Status status = store_->InsertFaces(collection, &faces);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return faces;
+  }
+
+  std::string db_path() const { return SqliteDatabasePath(dir_.path()); }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST(StoreFileTest, CreatesPrivateDataDirectoryWithParents) {
+  TempDir root;
+  const std::string nested = root.path() + "/a/b/data";
+  auto store = Store::OpenSqlite(nested);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  struct stat st;
+  ASSERT_EQ(::stat(nested.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_TRUE(fs::exists(nested + "/candor.db"));
+  EXPECT_EQ(store.value()->ListCollections("", 10)->size(), 0u);
+
+  WriteBytes(root.path() + "/file", "x");
+  EXPECT_EQ(Store::OpenSqlite(root.path() + "/file").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, CollectionsCreateGetDelete) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("cats")).ok());
+  Status duplicate = store_->CreateCollection(MakeCollection("cats"));
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(duplicate.message().find("cats"), std::string::npos);
+  EXPECT_EQ(store_->CreateCollection(MakeCollection("")).code(), StatusCode::kInvalidArgument);
+
+  auto got = store_->GetCollection("cats");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->collection_id, "cats");
+  EXPECT_EQ(got->face_model_version, "faceplugin-0.0.1");
+  EXPECT_EQ(got->created_ms, 1700000000000);
+  EXPECT_EQ(got->face_count, 0);
+  EXPECT_EQ(got->user_count, 0);
+  EXPECT_EQ(store_->GetCollection("dogs").status().code(), StatusCode::kNotFound);
+
+  Insert("cats", 0, 3);
+  EXPECT_EQ(store_->GetCollection("cats")->face_count, 3);
+  ASSERT_TRUE(store_->DeleteCollection("cats").ok());
+  EXPECT_EQ(store_->GetCollection("cats").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteCollection("cats").code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, ListCollectionsPaginatesInIdOrder) {
+  const std::vector<std::string> ids = {"g", "b", "e", "a", "f", "c", "d"};
+  for (const auto& id : ids) ASSERT_TRUE(store_->CreateCollection(MakeCollection(id)).ok());
+  Insert("c", 0, 2);
+  std::vector<std::string> listed;
+  std::string after;
+  for (;;) {
+    auto page = store_->ListCollections(after, 3);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 3u);
+    for (const auto& c : *page) {
+      listed.push_back(c.collection_id);
+      EXPECT_EQ(c.face_count, c.collection_id == "c" ? 2 : 0);
+    }
+    after = page->back().collection_id;
+  }
+  EXPECT_EQ(listed, (std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g"}));
+  EXPECT_EQ(store_->ListCollections("", 0).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, FacesRoundTripEveryFieldAndEmbeddingBytes) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  std::vector<FaceRecord> faces = {MakeFace(1), MakeFace(2), MakeFace(3)};
+  // Values whose bytes a careless conversion would change.
+  faces[0].embedding[0] = -0.0f;
+  faces[0].embedding[1] = std::numeric_limits<float>::denorm_min();
+  faces[0].embedding[2] = std::numeric_limits<float>::max();
+  faces[0].embedding[3] = std::numeric_limits<float>::lowest();
+  faces[0].embedding[4] = std::numeric_limits<float>::min();
+  faces[0].external_image_id = std::string("odd\0name \xc3\xa9", 10);
+  ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+  EXPECT_GT(faces[0].row_id, 0);
+  EXPECT_LT(faces[0].row_id, faces[1].row_id);
+  EXPECT_LT(faces[1].row_id, faces[2].row_id);
+
+  for (bool with_embeddings : {true, false}) {
+    auto got = store_->GetFaces(
+        "c", {faces[2].face_id, "missing", faces[0].face_id, faces[2].face_id}, with_embeddings);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), 2u);  // asked order, missing skipped, repeats once
+    ExpectSameFace((*got)[0], faces[2], with_embeddings);
+    ExpectSameFace((*got)[1], faces[0], with_embeddings);
+  }
+  EXPECT_EQ(store_->GetFaces("nope", {faces[0].face_id}, true).status().code(),
+            StatusCode::kNotFound);
+  // A face belongs to its collection only.
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("other")).ok());
+  EXPECT_TRUE(store_->GetFaces("other", {faces[0].face_id}, true)->empty());
+}
+
+TEST_F(StoreTest, InsertFacesIsAllOrNothing) {
+  std::vector<FaceRecord> faces = {MakeFace(1)};
+  EXPECT_EQ(store_->InsertFaces("missing", &faces).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+
+  // A batch whose last face repeats an existing id: nothing of it is applied.
+  std::vector<FaceRecord> batch = {MakeFace(2), MakeFace(3), MakeFace(1)};
+  Status duplicate = store_->InsertFaces("c", &batch);
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists) << duplicate.ToString();
+  EXPECT_NE(duplicate.message().find(batch[2].face_id), std::string::npos);
+  EXPECT_EQ(batch[0].row_id, 0);
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 1);
+
+  std::vector<FaceRecord> same_twice = {MakeFace(4), MakeFace(4)};
+  EXPECT_EQ(store_->InsertFaces("c", &same_twice).code(), StatusCode::kAlreadyExists);
+
+  std::vector<std::vector<FaceRecord>> invalid(5, {MakeFace(5), MakeFace(6)});
+  invalid[0][1].embedding.pop_back();
+  invalid[1][1].embedding[7] = std::numeric_limits<float>::quiet_NaN();
+  invalid[2][1].face_id.clear();
+  invalid[3][1].box.width = std::numeric_limits<float>::infinity();
+  invalid[4][1].embedding.clear();
+  for (auto& bad : invalid) {
+    EXPECT_EQ(store_->InsertFaces("c", &bad).code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(store_->InsertFaces("c", nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 1);
+
+  std::vector<FaceRecord> none;
+  EXPECT_TRUE(store_->InsertFaces("c", &none).ok());
+}
+
+TEST_F(StoreTest, ListFacesPaginatesInFaceIdOrder) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
+  std::vector<FaceRecord> faces;
+  for (int n : {17, 3, 11, 25, 1, 8, 20, 5, 14, 9, 22, 2, 30, 7, 12, 0, 19, 4, 28, 6, 15, 10, 24}) {
+    faces.push_back(MakeFace(n));
+  }
+  ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+  Insert("d", 100, 105);
+  std::map<std::string, FaceRecord> expected;
+  for (const auto& f : faces) expected[f.face_id] = f;
+
+  for (bool with_embeddings : {false, true}) {
+    std::vector<std::string> listed;
+    std::string after;
+    for (;;) {
+      auto page = store_->ListFaces("c", after, 10, with_embeddings);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      if (page->empty()) break;
+      EXPECT_LE(page->size(), 10u);
+      for (const auto& f : *page) {
+        listed.push_back(f.face_id);
+        ExpectSameFace(f, expected.at(f.face_id), with_embeddings);
+      }
+      after = page->back().face_id;
+    }
+    std::vector<std::string> ids;
+    for (const auto& [id, f] : expected) ids.push_back(id);
+    EXPECT_EQ(listed, ids);
+  }
+  EXPECT_EQ(store_->ListFaces("missing", "", 10, false).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ListFaces("c", "", 0, false).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, ForEachFaceVisitsInRowIdOrder) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
+  std::vector<FaceRecord> faces;
+  for (int batch = 0; batch < 4; ++batch) {
+    auto more = Insert("c", batch * 10 + 9, batch * 10 + 14);  // ids not in row order
+    faces.insert(faces.end(), more.begin(), more.end());
+    Insert("d", 1000 + batch * 3, 1003 + batch * 3);
+  }
+  std::vector<FaceRecord> visited;
+  ASSERT_TRUE(store_->ForEachFace("c", [&](const FaceRecord& f) { visited.push_back(f); }).ok());
+  ASSERT_EQ(visited.size(), faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) ExpectSameFace(visited[i], faces[i], true);
+  EXPECT_EQ(store_->ForEachFace("missing", [](const FaceRecord&) {}).code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, DeleteFacesReturnsOnlyExistingAndNeverReusesRowIds) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
+  auto faces = Insert("c", 0, 4);
+  auto other = Insert("d", 10, 11);
+  auto deleted = store_->DeleteFaces(
+      "c", {faces[3].face_id, "missing", faces[1].face_id, faces[3].face_id, other[0].face_id});
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, (std::vector<std::string>{faces[3].face_id, faces[1].face_id}));
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 2);
+  EXPECT_EQ(store_->GetCollection("d")->face_count, 1);  // not deleted through "c"
+  EXPECT_TRUE(store_->DeleteFaces("c", {"missing"})->empty());
+  EXPECT_EQ(store_->DeleteFaces("missing", {faces[0].face_id}).status().code(),
+            StatusCode::kNotFound);
+
+  // faces[3] had the largest row id of "c"; the next face still gets a new one,
+  // also after reopening.
+  Open();
+  auto again = Insert("c", 3, 4);
+  EXPECT_GT(again[0].row_id, other[0].row_id);
+  EXPECT_GT(again[0].row_id, faces[3].row_id);
+}
+
+TEST_F(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("keep")).ok());
+  auto faces = Insert("c", 0, 5);
+  Insert("keep", 5, 7);
+  ASSERT_TRUE(store_->PutTokenResponse("c", "IndexFaces", "t1", "{}").ok());
+  ASSERT_TRUE(store_->PutTokenResponse("keep", "IndexFaces", "t1", "{\"k\":1}").ok());
+  store_.reset();
+  // The interface has no user calls yet: users are written directly.
+  RawExec(db_path(), "INSERT INTO users VALUES ('c', 'u1', 1), ('c', 'u2', 2), ('keep', 'u1', 3)");
+  Open();
+  EXPECT_EQ(store_->GetCollection("c")->user_count, 2);
+
+  ASSERT_TRUE(store_->DeleteCollection("c").ok());
+  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM faces WHERE collection_id = 'c'"), 0);
+  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM users WHERE collection_id = 'c'"), 0);
+  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM tokens WHERE collection_id = 'c'"), 0);
+  // A new collection of the same name starts empty, and the ids are free.
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  EXPECT_EQ(store_->GetCollection("c")->face_count, 0);
+  EXPECT_EQ(store_->GetCollection("c")->user_count, 0);
+  EXPECT_FALSE(store_->GetTokenResponse("c", "IndexFaces", "t1")->has_value());
+  std::vector<FaceRecord> reinserted = {MakeFace(0)};
+  EXPECT_TRUE(store_->InsertFaces("c", &reinserted).ok());
+  // The other collection is untouched.
+  EXPECT_EQ(store_->GetCollection("keep")->face_count, 2);
+  EXPECT_EQ(store_->GetCollection("keep")->user_count, 1);
+  EXPECT_EQ(store_->GetTokenResponse("keep", "IndexFaces", "t1")->value(), "{\"k\":1}");
+}
+
+TEST_F(StoreTest, TokensStoreTheFirstResponse) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  auto absent = store_->GetTokenResponse("c", "IndexFaces", "tok");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value());
+  const std::string response("{\"FaceRecords\":[]}\0\xff", 20);
+  ASSERT_TRUE(store_->PutTokenResponse("c", "IndexFaces", "tok", response).ok());
+  EXPECT_EQ(store_->GetTokenResponse("c", "IndexFaces", "tok")->value(), response);
+  EXPECT_EQ(store_->PutTokenResponse("c", "IndexFaces", "tok", "other").code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetTokenResponse("c", "IndexFaces", "tok")->value(), response);
+  // Scoped by operation and collection.
+  EXPECT_FALSE(store_->GetTokenResponse("c", "DeleteFaces", "tok")->has_value());
+  ASSERT_TRUE(store_->PutTokenResponse("c", "DeleteFaces", "tok", "d").ok());
+  EXPECT_EQ(store_->PutTokenResponse("missing", "IndexFaces", "tok", "x").code(),
+            StatusCode::kNotFound);
+  EXPECT_FALSE(store_->GetTokenResponse("missing", "IndexFaces", "tok")->has_value());
+}
+
+TEST_F(StoreTest, ReopenKeepsEverything) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection({"d", "v2", 42, 0, 0}).ok());
+  auto faces = Insert("c", 0, 50);
+  ASSERT_TRUE(store_->PutTokenResponse("c", "IndexFaces", "t", "resp").ok());
+  ASSERT_TRUE(store_->DeleteFaces("c", {faces[7].face_id}).ok());
+  faces.erase(faces.begin() + 7);
+  Open();
+  auto d = store_->GetCollection("d");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->face_model_version, "v2");
+  EXPECT_EQ(d->created_ms, 42);
+  std::vector<FaceRecord> visited;
+  ASSERT_TRUE(store_->ForEachFace("c", [&](const FaceRecord& f) { visited.push_back(f); }).ok());
+  ASSERT_EQ(visited.size(), faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) ExpectSameFace(visited[i], faces[i], true);
+  EXPECT_EQ(store_->GetTokenResponse("c", "IndexFaces", "t")->value(), "resp");
+  EXPECT_EQ(RawInt(db_path(), "PRAGMA user_version"), Store::kSchemaVersion);
+  EXPECT_EQ(RawInt(db_path(), "PRAGMA application_id"), kApplicationId);
+  EXPECT_EQ(RawInt(db_path(), "PRAGMA page_size"), kPageSize);
+}
+
+TEST_F(StoreTest, ConcurrentCallsFromManyThreads) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::vector<FaceRecord> one = {MakeFace(t * kPerThread + i)};
+        EXPECT_TRUE(store_->InsertFaces("c", &one).ok());
+        EXPECT_TRUE(store_->GetFaces("c", {one[0].face_id}, true).ok());
+        EXPECT_TRUE(store_->ListFaces("c", "", 5, false).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(store_->GetCollection("c")->face_count, kThreads * kPerThread);
+}
+
+// ---------------------------------------------------------------------------
+// Files the store must refuse, and must leave byte-identical.
+
+// Opens `dir` and expects a refusal with `code` whose message names the file.
+void ExpectRefusedAndUnchanged(const std::string& dir, StatusCode code,
+                               const std::vector<std::string>& mentions = {}) {
+  const std::string path = SqliteDatabasePath(dir);
+  const std::string before = ReadBytes(path);
+  auto opened = Store::OpenSqlite(dir);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), code) << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find(path), std::string::npos)
+      << "the error does not name the file: " << opened.status().ToString();
+  for (const auto& m : mentions) {
+    EXPECT_NE(opened.status().message().find(m), std::string::npos)
+        << "'" << m << "' missing from " << opened.status().ToString();
+  }
+  EXPECT_TRUE(ReadBytes(path) == before) << "the refused file was modified";
+}
+
+// A store of `faces` faces, closed.
+void MakeStoreFile(const std::string& dir, int faces) {
+  auto store = Store::OpenSqlite(dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE(store.value()->CreateCollection(MakeCollection("c")).ok());
+  for (int first = 0; first < faces; first += 50) {
+    std::vector<FaceRecord> batch;
+    for (int n = first; n < std::min(faces, first + 50); ++n) batch.push_back(MakeFace(n));
+    ASSERT_TRUE(store.value()->InsertFaces("c", &batch).ok());
+  }
+}
+
+TEST(StoreFileTest, UpgradesVersion0Database) {
+  TempDir dir;
+  const std::string path = SqliteDatabasePath(dir.path());
+  // Version 0: a SQLite database without Candor's schema (as SQLite leaves a
+  // file that once had a table), with its default 4 KiB pages.
+  RawExec(path, "PRAGMA user_version = 0; CREATE TABLE scratch (x); DROP TABLE scratch;");
+  ASSERT_GT(fs::file_size(path), 0u);
+  ASSERT_EQ(RawInt(path, "PRAGMA user_version"), 0);
+  {
+    auto store = Store::OpenSqlite(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(store.value()->CreateCollection(MakeCollection("c")).ok());
+    std::vector<FaceRecord> faces = {MakeFace(1)};
+    ASSERT_TRUE(store.value()->InsertFaces("c", &faces).ok());
+  }
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), Store::kSchemaVersion);
+  EXPECT_EQ(RawInt(path, "PRAGMA application_id"), kApplicationId);
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM faces"), 1);
+  // The page size of an existing file is kept.
+  EXPECT_EQ(RawInt(path, "PRAGMA page_size"), 4096);
+  // Reopening an up-to-date file migrates nothing.
+  auto again = Store::OpenSqlite(dir.path());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again.value()->GetCollection("c")->face_count, 1);
+}
+
+TEST(StoreFileTest, EmptyFileIsANewDatabase) {
+  TempDir dir;
+  WriteBytes(SqliteDatabasePath(dir.path()), "");
+  auto store = Store::OpenSqlite(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE(store.value()->CreateCollection(MakeCollection("c")).ok());
+}
+
+TEST(StoreFileTest, RefusesNewerSchemaVersion) {
+  TempDir dir;
+  MakeStoreFile(dir.path(), 10);
+  RawExec(SqliteDatabasePath(dir.path()), "PRAGMA user_version = 2");
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported,
+                            {"schema version 2", "version 1"});
+}
+
+// A newer file whose last commits are still in its WAL (as after a crash):
+// neither the database nor the WAL may change, so an older Candor does not
+// checkpoint the WAL into the file on its way out.
+TEST(StoreFileTest, RefusesNewerSchemaVersionWithPendingWal) {
+  TempDir dir;
+  MakeStoreFile(dir.path(), 10);
+  const std::string path = SqliteDatabasePath(dir.path());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA user_version = 2; DELETE FROM faces", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  const std::string wal = ReadBytes(path + "-wal");
+  ASSERT_GT(wal.size(), 0u);
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported, {"schema version 2"});
+  EXPECT_TRUE(ReadBytes(path + "-wal") == wal) << "the WAL was changed";
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM faces"), 0);  // the WAL still counts
+}
+
+TEST(StoreFileTest, RefusesAnotherApplicationsDatabase) {
+  TempDir dir;
+  const std::string path = SqliteDatabasePath(dir.path());
+  RawExec(path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');");
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kCorruption, {"not a Candor database"});
+  TempDir other;
+  RawExec(SqliteDatabasePath(other.path()), "PRAGMA application_id = 7");
+  ExpectRefusedAndUnchanged(other.path(), StatusCode::kCorruption, {"not a Candor database"});
+}
+
+TEST(StoreFileTest, RefusesGarbageFiles) {
+  std::mt19937 rng(7);
+  std::string random(10000, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  std::string fake_header = std::string("SQLite format 3\0", 16) + random;
+  for (const std::string& bytes : {random, std::string("x"), std::string(99, '\0'), fake_header}) {
+    TempDir dir;
+    WriteBytes(SqliteDatabasePath(dir.path()), bytes);
+    ExpectRefusedAndUnchanged(dir.path(), StatusCode::kCorruption);
+  }
+}
+
+TEST(StoreFileTest, RefusesTruncatedDatabase) {
+  TempDir source;
+  MakeStoreFile(source.path(), 300);
+  const std::string whole = ReadBytes(SqliteDatabasePath(source.path()));
+  ASSERT_GT(whole.size(), 10u * kPageSize);
+  for (size_t size : {whole.size() / 2, whole.size() - 1, size_t{kPageSize} + 10, size_t{50}}) {
+    TempDir dir;
+    WriteBytes(SqliteDatabasePath(dir.path()), whole.substr(0, size));
+    SCOPED_TRACE("truncated to " + std::to_string(size) + " of " + std::to_string(whole.size()));
+    ExpectRefusedAndUnchanged(dir.path(), StatusCode::kCorruption);
+  }
+}
+
+TEST(StoreFileTest, QuickCheckFindsDamagedPages) {
+  TempDir dir;
+  MakeStoreFile(dir.path(), 300);
+  const std::string path = SqliteDatabasePath(dir.path());
+  std::string bytes = ReadBytes(path);
+  // Scribble over the b-tree page header of a page in the middle of the file.
+  const size_t page = bytes.size() / kPageSize / 2;
+  for (size_t i = 0; i < 12; ++i) bytes[page * kPageSize + i] = static_cast<char>(0xa5);
+  WriteBytes(path, bytes);
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kCorruption);
+}
+
+TEST(StoreFileTest, EmbeddingOfWrongSizeIsCorruption) {
+  TempDir dir;
+  MakeStoreFile(dir.path(), 3);
+  const std::string face_id = MakeFace(1).face_id;
+  RawExec(SqliteDatabasePath(dir.path()),
+          "PRAGMA ignore_check_constraints = ON; UPDATE faces SET embedding = x'00112233'"
+          " WHERE face_id = '" +
+              face_id + "'");
+  // quick_check at open verifies CHECK constraints, so the file is refused...
+  auto refused = Store::OpenSqlite(dir.path());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("CHECK constraint"), std::string::npos)
+      << refused.status().ToString();
+  // ...and without it, reading the embedding is.
+  SqliteStoreOptions options;
+  options.quick_check_on_open = false;
+  auto store = OpenSqliteStore(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto listed = store.value()->ListFaces("c", "", 10, true);
+  EXPECT_EQ(listed.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(listed.status().message().find(face_id), std::string::npos);
+  EXPECT_EQ(store.value()->GetFaces("c", {face_id}, true).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(store.value()->ForEachFace("c", [](const FaceRecord&) {}).code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(store.value()->ListFaces("c", "", 10, false)->size(), 3u);  // metadata is fine
+}
+
+// ---------------------------------------------------------------------------
+// Erasure: a deleted face's embedding is in no file of the data directory.
+
+// Finds 16-byte pieces of embeddings in files. Every 16-byte piece of each
+// embedding is looked for, so that a remnant of a partly overwritten row is
+// found too.
+class EmbeddingScanner {
+ public:
+  explicit EmbeddingScanner(const std::vector<FaceRecord>& faces) {
+    for (const auto& f : faces) {
+      const std::string bytes = EmbeddingBytes(f.embedding);
+      for (size_t at = 0; at + kPiece <= bytes.size(); at += kPiece) {
+        pieces_[Prefix(bytes.data() + at)].push_back({f.face_id, bytes.substr(at, kPiece)});
+      }
+    }
+  }
+
+  // The ids of the faces with at least one piece in a file of `dir`, and in
+  // `*whole` those with all of their embedding (in one place) somewhere.
+  std::set<std::string> Scan(const std::string& dir, std::set<std::string>* whole = nullptr) {
+    std::set<std::string> found;
+    std::map<std::string, size_t> pieces_found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string bytes = ReadBytes(entry.path().string());
+      for (size_t i = 0; i + kPiece <= bytes.size(); ++i) {
+        auto it = pieces_.find(Prefix(bytes.data() + i));
+        if (it == pieces_.end()) continue;
+        for (const auto& [face_id, piece] : it->second) {
+          if (std::memcmp(piece.data(), bytes.data() + i, kPiece) == 0) {
+            found.insert(face_id);
+            ++pieces_found[face_id];
+          }
+        }
+      }
+    }
+    if (whole != nullptr) {
+      for (const auto& [face_id, count] : pieces_found) {
+        if (count >= kEmbeddingBytes / kPiece) whole->insert(face_id);
+      }
+    }
+    return found;
+  }
+
+ private:
+  static constexpr size_t kPiece = 16;
+  static uint64_t Prefix(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  }
+  std::unordered_map<uint64_t, std::vector<std::pair<std::string, std::string>>> pieces_;
+};
+
+TEST_F(StoreTest, DeletedEmbeddingsAreInNoFile) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("gone")).ok());
+  std::mt19937 rng(2024);
+  std::vector<FaceRecord> all, kept, deleted;
+  int next = 0;
+  // Inserts and deletes interleaved, so that deletes hit rows in pages that
+  // are later rebalanced and reused.
+  for (int round = 0; round < 8; ++round) {
+    const int count = 20 + static_cast<int>(rng() % 30);
+    auto added = Insert("c", next, next + count);
+    next += count;
+    kept.insert(kept.end(), added.begin(), added.end());
+    std::shuffle(kept.begin(), kept.end(), rng);
+    const size_t remove = kept.size() * 2 / 5;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < remove; ++i) ids.push_back(kept[i].face_id);
+    auto result = store_->DeleteFaces("c", ids);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->size(), remove);
+    deleted.insert(deleted.end(), kept.begin(), kept.begin() + remove);
+    kept.erase(kept.begin(), kept.begin() + remove);
+  }
+  auto in_gone = Insert("gone", 50000, 50030);
+  ASSERT_TRUE(store_->DeleteCollection("gone").ok());
+  deleted.insert(deleted.end(), in_gone.begin(), in_gone.end());
+  all = kept;
+  all.insert(all.end(), deleted.begin(), deleted.end());
+  EmbeddingScanner scanner(all);
+
+  for (bool open : {true, false}) {
+    if (!open) store_.reset();
+    std::set<std::string> whole;
+    const std::set<std::string> found = scanner.Scan(dir_.path(), &whole);
+    for (const auto& f : deleted) {
+      EXPECT_EQ(found.count(f.face_id), 0u)
+          << "bytes of deleted face " << f.face_id << " remain (store open: " << open << ")";
+    }
+    // The scanner does find what is stored.
+    for (const auto& f : kept) EXPECT_EQ(whole.count(f.face_id), 1u) << f.face_id;
+  }
+  std::cout << kept.size() << " faces kept, " << deleted.size() << " erased\n";
+}
+
+}  // namespace
+}  // namespace candor::store
