@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "embed/embedder.h"
+#include "eval/identify.h"
 #include "eval/lfw.h"
 #include "eval/metrics.h"
 
@@ -127,6 +128,61 @@ int RunEvalCalibrate(const GlobalOptions& global, const EvalArgs& args) {
   return 0;
 }
 
+int RunEvalIdentify(const GlobalOptions& global, const EvalArgs& args) {
+  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
+  options.flip_average = args.flip;
+  options.refine_landmarks = args.refine;
+  auto engine = MakeEngine(global, options);
+  if (!engine.ok()) return Fail(engine.status());
+  eval::EmbedRunOptions run;
+  run.threads = global.workers;
+  run.cache_path = CachePath(args, "lfw");
+  auto result = eval::EvaluateIdentification(**engine, DataDir(args.data), run);
+  if (!result.ok()) return Fail(result.status());
+  const eval::IdentifyReport& r = *result;
+  if (args.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : r.rows) {
+      rows.push_back({{"similarity", row.similarity},
+                      {"expected_false_match_rate", row.expected_fmr},
+                      {"mated_hits", row.mated_hits},
+                      {"non_mated_with_match", row.non_mated_with_match},
+                      {"false_matches", row.false_matches},
+                      {"false_matches_by_group", row.false_matches_by_group}});
+    }
+    nlohmann::json j = {{"gallery_size", r.gallery_size}, {"gallery_lfw", r.gallery_lfw},
+                        {"gallery_utkface", r.gallery_utkface}, {"gallery_by_group", r.gallery_by_group},
+                        {"mated_probes", r.mated_probes}, {"non_mated_probes", r.non_mated_probes},
+                        {"rank1", r.rank1}, {"rank5", r.rank5}, {"thresholds", rows}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("gallery: %d faces (%d LFW people, %d UTKFace distractors)\n", r.gallery_size,
+              r.gallery_lfw, r.gallery_utkface);
+  std::printf("mated probes: %d   rank-1 %.2f%%   rank-5 %.2f%%\n", r.mated_probes,
+              100.0 * r.rank1 / std::max(1, r.mated_probes), 100.0 * r.rank5 / std::max(1, r.mated_probes));
+  std::printf("non-mated probes: %d (people not in the gallery)\n\n", r.non_mated_probes);
+  std::printf("%10s %12s %14s %16s %14s %16s\n", "Similarity", "FMR/compare", "mated found",
+              "non-mated w/ hit", "false matches", "expected");
+  for (const auto& row : r.rows) {
+    std::printf("%10.0f %12.0e %13.2f%% %15.2f%% %14d %16.1f\n", row.similarity, row.expected_fmr,
+                100.0 * row.mated_hits / std::max(1, r.mated_probes),
+                100.0 * row.non_mated_with_match / std::max(1, r.non_mated_probes), row.false_matches,
+                row.expected_fmr * r.non_mated_probes * r.gallery_size);
+  }
+  std::printf("\nfalse matches on UTKFace gallery faces by group (gallery share in brackets):\n");
+  for (const auto& row : r.rows) {
+    std::printf("  Similarity %.0f:", row.similarity);
+    for (const auto& [group, count] : r.gallery_by_group) {
+      const auto it = row.false_matches_by_group.find(group);
+      std::printf("  %s %d (%.0f%%)", group.c_str(), it == row.false_matches_by_group.end() ? 0 : it->second,
+                  100.0 * count / std::max(1, r.gallery_utkface));
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -144,6 +200,11 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   add_common(lfw);
   lfw->add_flag("--json", args->json, "print JSON");
   lfw->callback([&global, args, exit_code] { *exit_code = RunEvalLfw(global, *args); });
+  CLI::App* identify = eval->add_subcommand(
+      "identify", "1:N search: LFW people in a gallery with UTKFace distractors");
+  add_common(identify);
+  identify->add_flag("--json", args->json, "print JSON");
+  identify->callback([&global, args, exit_code] { *exit_code = RunEvalIdentify(global, *args); });
   CLI::App* calibrate = eval->add_subcommand(
       "calibrate", "similarity calibration from all LFW cross-identity pairs");
   add_common(calibrate);
