@@ -93,6 +93,64 @@ check "describe counts faces" json "$tmp/describe.json" "d['FaceCount'] == 3"
 check "missing collection exits non-zero" test $? -ne 0
 check "missing collection is named" grep -q ResourceNotFoundException "$tmp/nf.err"
 
+# Users: create (idempotent with a token), associate, search, disassociate, delete.
+col() { "$candor" collection --data-dir "$store" "$@"; }
+face_of() {  # face_of EXTERNAL_IMAGE_ID: its FaceId in the collection people
+  col list-faces people | python3 -c "import json,sys; print([f['FaceId'] for f in json.load(sys.stdin)['Faces'] if f.get('ExternalImageId') == '$1'][0])"
+}
+obama_face=$(face_of obama)
+biden_face=$(face_of biden)
+col create-user people obama --client-request-token tok-1 >"$tmp/cu1.json"
+check "create-user answers {}" json "$tmp/cu1.json" "d == {}"
+col create-user people obama --client-request-token tok-1 >"$tmp/cu2.json"
+check "create-user retried with its token succeeds" json "$tmp/cu2.json" "d == {}"
+col create-user people obama 2>"$tmp/cu3.err"
+check "duplicate user exits non-zero" test $? -ne 0
+check "duplicate user is ConflictException" grep -q ConflictException "$tmp/cu3.err"
+col create-user people "bad user!" 2>"$tmp/cu4.err"
+check "bad UserId exits 2" test $? -eq 2
+check "bad UserId is InvalidParameterException" grep -q "InvalidParameterException.*UserId" "$tmp/cu4.err"
+col create-user people biden >/dev/null
+col associate-faces people obama "$obama_face" >"$tmp/af1.json"
+check "associate-faces" json "$tmp/af1.json" \
+  "[f['FaceId'] for f in d['AssociatedFaces']] == ['$obama_face'] and d['UserStatus'] == 'ACTIVE'"
+col associate-faces people obama "$biden_face" >"$tmp/af2.json"
+check "another person's face is LOW_MATCH_CONFIDENCE" json "$tmp/af2.json" \
+  "d['AssociatedFaces'] == [] and d['UnsuccessfulFaceAssociations'][0]['Reasons'] == ['LOW_MATCH_CONFIDENCE'] and d['UnsuccessfulFaceAssociations'][0]['Confidence'] < 75"
+col associate-faces people biden "$biden_face" >/dev/null
+col search-users-by-image people "$data/video/biden.jpg" >"$tmp/sui.json"
+check "search-users-by-image finds biden first" json "$tmp/sui.json" \
+  "d['UserMatches'][0]['User'] == {'UserId': 'biden', 'UserStatus': 'ACTIVE'} and 'FaceDetail' in d['SearchedFace']"
+col search-users-by-image people "$data/video/two_people.jpg" >"$tmp/sui2.json"
+check "search-users-by-image lists the other face as unsearched" json "$tmp/sui2.json" \
+  "[u['Reasons'] for u in d['UnsearchedFaces']] == [['FACE_NOT_LARGEST']]"
+col search-users people --face-id "$biden_face" >"$tmp/su.json"
+check "search-users by face" json "$tmp/su.json" "d['SearchedFace'] == {'FaceId': '$biden_face'}"
+col search-users people --user-id obama --user-match-threshold 0 >"$tmp/su2.json"
+check "search-users by user leaves the user out" json "$tmp/su2.json" \
+  "d['SearchedUser'] == {'UserId': 'obama'} and all(m['User']['UserId'] != 'obama' for m in d['UserMatches'])"
+col list-users people --max-results 1 >"$tmp/lu.json"
+check "list-users paginates" json "$tmp/lu.json" "len(d['Users']) == 1 and 'NextToken' in d"
+col describe people >"$tmp/describe2.json"
+check "describe counts users" json "$tmp/describe2.json" "d['UserCount'] == 2"
+col list-faces people >"$tmp/faces.json"
+check "list-faces shows UserId" json "$tmp/faces.json" \
+  "[f.get('UserId') for f in d['Faces'] if f['FaceId'] == '$obama_face'] == ['obama']"
+col delete-faces people "$obama_face" >"$tmp/df.json"
+check "a user's face is not deleted" json "$tmp/df.json" \
+  "d['DeletedFaces'] == [] and d['UnsuccessfulFaceDeletions'][0]['Reasons'] == ['ASSOCIATED_TO_AN_EXISTING_USER'] and d['UnsuccessfulFaceDeletions'][0]['UserId'] == 'obama'"
+col disassociate-faces people obama "$obama_face" >"$tmp/daf.json"
+check "disassociate-faces" json "$tmp/daf.json" \
+  "[f['FaceId'] for f in d['DisassociatedFaces']] == ['$obama_face'] and d['UserStatus'] == 'CREATED'"
+col delete-user people biden >"$tmp/du.json"
+check "delete-user answers {}" json "$tmp/du.json" "d == {}"
+col list-users people >"$tmp/lu2.json"
+check "delete-user removed the user" json "$tmp/lu2.json" "[u['UserId'] for u in d['Users']] == ['obama']"
+col describe people >"$tmp/describe3.json"
+check "delete-user kept its faces" json "$tmp/describe3.json" "d['FaceCount'] == 3 and d['UserCount'] == 1"
+col delete-user people biden 2>"$tmp/du2.err"
+check "deleting a missing user is ResourceNotFoundException" grep -q ResourceNotFoundException "$tmp/du2.err"
+
 # Missing and corrupt model files: named, with the way to fetch them.
 mkdir "$tmp/models"
 "$candor" --models "$tmp/models" detect "$data/video/obama.jpg" 2>"$tmp/nomodel.err"

@@ -34,126 +34,22 @@
 
 #include "store/schema.h"
 #include "store/sqlite_store.h"
+#include "store_test_support.h"
 
 namespace candor::store {
 namespace {
 
+using test_support::EmbeddingBytes;
+using test_support::EmbeddingFor;
+using test_support::ExpectSameFace;
+using test_support::MakeCollection;
+using test_support::MakeFace;
+using test_support::RawExec;
+using test_support::RawInt;
+using test_support::ReadBytes;
+using test_support::TempDir;
+using test_support::WriteBytes;
 namespace fs = std::filesystem;
-
-// A fresh directory under /tmp, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/candor-store-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
-// Runs SQL on the file through a connection of its own (fixtures only).
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
-
-int64_t RawInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    value = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
-
-std::vector<float> EmbeddingFor(uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(kEmbeddingDimension);
-  double norm = 0;
-  for (float& x : v) {
-    x = normal(rng);
-    norm += double{x} * x;
-  }
-  for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
-  return v;
-}
-
-// A face with every field set to something distinctive for `n`.
-FaceRecord MakeFace(int n) {
-  FaceRecord face;
-  char id[40];
-  std::snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012d", 0x5eed0000 + n, n);
-  face.face_id = id;
-  face.image_id = "image-" + std::to_string(n / 2);
-  face.external_image_id = n % 3 == 0 ? "" : "photo_" + std::to_string(n) + ".jpg";
-  face.user_id = n % 4 == 0 ? "" : "user-" + std::to_string(n % 5);
-  face.box = {0.1f + 0.001f * n, 0.2f, 0.3f, 0.4f + 1e-7f * n};
-  face.confidence = 99.9f - 0.01f * n;
-  face.face_model_version = "faceplugin-0.0.1";
-  face.indexed_ms = 1700000000000 + n;
-  face.embedding = EmbeddingFor(static_cast<uint32_t>(n) + 1);
-  return face;
-}
-
-std::string EmbeddingBytes(const std::vector<float>& embedding) {
-  return std::string(reinterpret_cast<const char*>(embedding.data()), embedding.size() * 4);
-}
-
-void ExpectSameFace(const FaceRecord& actual, const FaceRecord& expected, bool with_embedding) {
-  EXPECT_EQ(actual.row_id, expected.row_id);
-  EXPECT_EQ(actual.face_id, expected.face_id);
-  EXPECT_EQ(actual.image_id, expected.image_id);
-  EXPECT_EQ(actual.external_image_id, expected.external_image_id);
-  EXPECT_EQ(actual.user_id, expected.user_id);
-  EXPECT_EQ(actual.box.left, expected.box.left);
-  EXPECT_EQ(actual.box.top, expected.box.top);
-  EXPECT_EQ(actual.box.width, expected.box.width);
-  EXPECT_EQ(actual.box.height, expected.box.height);
-  EXPECT_EQ(actual.confidence, expected.confidence);
-  EXPECT_EQ(actual.face_model_version, expected.face_model_version);
-  EXPECT_EQ(actual.indexed_ms, expected.indexed_ms);
-  if (with_embedding) {
-    EXPECT_EQ(EmbeddingBytes(actual.embedding), EmbeddingBytes(expected.embedding))
-        << "embedding of " << expected.face_id << " differs";
-  } else {
-    EXPECT_TRUE(actual.embedding.empty());
-  }
-}
-
-CollectionRecord MakeCollection(const std::string& id) {
-  return {id, "faceplugin-0.0.1", 1700000000000, 0, 0};
-}
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -383,10 +279,9 @@ TEST_F(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
   Insert("keep", 5, 7);
   ASSERT_TRUE(store_->PutTokenResponse("c", "IndexFaces", "t1", "{}").ok());
   ASSERT_TRUE(store_->PutTokenResponse("keep", "IndexFaces", "t1", "{\"k\":1}").ok());
-  store_.reset();
-  // The interface has no user calls yet: users are written directly.
-  RawExec(db_path(), "INSERT INTO users VALUES ('c', 'u1', 1), ('c', 'u2', 2), ('keep', 'u1', 3)");
-  Open();
+  ASSERT_TRUE(store_->CreateUser("c", {"u1", 1, 0}, nullptr).ok());
+  ASSERT_TRUE(store_->CreateUser("c", {"u2", 2, 0}, nullptr).ok());
+  ASSERT_TRUE(store_->CreateUser("keep", {"u1", 3, 0}, nullptr).ok());
   EXPECT_EQ(store_->GetCollection("c")->user_count, 2);
 
   ASSERT_TRUE(store_->DeleteCollection("c").ok());
@@ -534,9 +429,9 @@ TEST(StoreFileTest, EmptyFileIsANewDatabase) {
 TEST(StoreFileTest, RefusesNewerSchemaVersion) {
   TempDir dir;
   MakeStoreFile(dir.path(), 10);
-  RawExec(SqliteDatabasePath(dir.path()), "PRAGMA user_version = 2");
+  RawExec(SqliteDatabasePath(dir.path()), "PRAGMA user_version = 3");
   ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported,
-                            {"schema version 2", "version 1"});
+                            {"schema version 3", "version 2"});
 }
 
 // A newer file whose last commits are still in its WAL (as after a crash):
@@ -550,12 +445,12 @@ TEST(StoreFileTest, RefusesNewerSchemaVersionWithPendingWal) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   ASSERT_EQ(
-      sqlite3_exec(db, "PRAGMA user_version = 2; DELETE FROM faces", nullptr, nullptr, nullptr),
+      sqlite3_exec(db, "PRAGMA user_version = 3; DELETE FROM faces", nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(db);
   const std::string wal = ReadBytes(path + "-wal");
   ASSERT_GT(wal.size(), 0u);
-  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported, {"schema version 2"});
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported, {"schema version 3"});
   EXPECT_TRUE(ReadBytes(path + "-wal") == wal) << "the WAL was changed";
   EXPECT_EQ(RawInt(path, "SELECT count(*) FROM faces"), 0);  // the WAL still counts
 }

@@ -2,7 +2,8 @@
 // limits and error names of Amazon Rekognition's collection operations.
 //
 // A Collections object owns its store and one in-memory index per
-// collection, built from the store when the collection is first used; it is
+// collection (with the map from faces to users), built from the store when
+// the collection is first used; it is
 // safe for concurrent use from multiple threads without external
 // synchronization. Every write reaches the store (durably) before the index,
 // so the index never holds a face the store could lose.
@@ -11,7 +12,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "candor/engine.h"
@@ -90,10 +93,12 @@ struct CollectionListPage {
 
 struct DeleteFacesResult {
   std::vector<std::string> deleted_faces;
-  // Faces that could not be deleted, with Rekognition's reason.
+  // Faces that could not be deleted, with Rekognition's reason: FACE_NOT_FOUND,
+  // or ASSOCIATED_TO_AN_EXISTING_USER (then `user_id` names the user).
   struct Unsuccessful {
     std::string face_id;
     std::string reason;
+    std::string user_id;
   };
   std::vector<Unsuccessful> unsuccessful;
 };
@@ -126,6 +131,128 @@ struct SearchRequest {
   QualityFilter quality_filter = QualityFilter::kNone;
 };
 
+// --- Users (Rekognition's UserId: several faces of one person) ---
+
+// Rekognition's UserStatus. Candor applies every association and
+// disassociation synchronously, inside the call, so a user is never
+// UPDATING or CREATING: it is CREATED while it holds no face and ACTIVE
+// once it holds one.
+enum class UserStatus { kCreated, kActive };
+std::string_view UserStatusName(UserStatus status);  // "CREATED", "ACTIVE"
+
+struct UserSummary {
+  std::string user_id;
+  UserStatus status = UserStatus::kCreated;
+  int64_t face_count = 0;  // Candor extension
+};
+
+struct UserListPage {
+  std::vector<UserSummary> users;  // in UserId order
+  std::string next_token;          // empty on the last page
+};
+
+// CreateUser and DeleteUser. client_request_token is optional: 1 to 64
+// characters of [a-zA-Z0-9-_]; a request repeated with the same token returns
+// the first response and changes nothing; reused with other parameters it
+// fails with IdempotentParameterMismatchException.
+struct UserRequest {
+  std::string collection_id;
+  std::string user_id;  // [a-zA-Z0-9_.\-:]+, 1 to 128 characters
+  std::string client_request_token;
+};
+
+struct AssociateFacesRequest {
+  std::string collection_id;
+  std::string user_id;
+  std::vector<std::string> face_ids;  // 1..100
+  // Calibrated Similarity (percent, 0..100) that a face must reach with the
+  // user's faces associated before this call. A user with no face yet takes
+  // any face. Rekognition's default is 75.
+  float user_match_threshold = 75;
+  std::string client_request_token;
+};
+
+struct AssociateFacesResult {
+  std::vector<std::string> associated_faces;
+  struct Unsuccessful {
+    std::string face_id;
+    // The user the face is associated with (ASSOCIATED_TO_A_DIFFERENT_USER),
+    // else the user of the request.
+    std::string user_id;
+    // The face's Similarity with the user (LOW_MATCH_CONFIDENCE only).
+    std::optional<float> confidence;
+    std::vector<std::string> reasons;  // FACE_NOT_FOUND, ASSOCIATED_TO_A_DIFFERENT_USER,
+                                       // LOW_MATCH_CONFIDENCE
+  };
+  std::vector<Unsuccessful> unsuccessful;
+  UserStatus user_status = UserStatus::kCreated;
+};
+
+struct DisassociateFacesRequest {
+  std::string collection_id;
+  std::string user_id;
+  std::vector<std::string> face_ids;  // 1..100
+  std::string client_request_token;
+};
+
+struct DisassociateFacesResult {
+  std::vector<std::string> disassociated_faces;
+  struct Unsuccessful {
+    std::string face_id;
+    std::string user_id;               // as in AssociateFacesResult
+    std::vector<std::string> reasons;  // FACE_NOT_FOUND, ASSOCIATED_TO_A_DIFFERENT_USER
+  };
+  std::vector<Unsuccessful> unsuccessful;
+  UserStatus user_status = UserStatus::kCreated;
+};
+
+// SearchUsers: exactly one of user_id and face_id.
+struct SearchUsersRequest {
+  std::string collection_id;
+  std::string user_id;
+  std::string face_id;
+  float user_match_threshold = 80;  // percent, 0..100 (Rekognition's default)
+  int max_users = 80;               // 1..500
+};
+
+struct SearchUsersByImageRequest {
+  std::string collection_id;
+  float user_match_threshold = 80;
+  int max_users = 80;
+  QualityFilter quality_filter = QualityFilter::kNone;  // Rekognition's default
+};
+
+// A user's Similarity with a probe is the best Similarity of the probe with
+// any face associated with the user (with several probe faces, SearchUsers
+// by UserId: the best pair). The best pair, not a mean: one good enrolment
+// photo is enough to be found, and the false-match rate per user is then at
+// most (faces of the user) x the per-comparison rate, which
+// expected_false_matches accounts for.
+struct UserMatch {
+  std::string user_id;
+  UserStatus user_status = UserStatus::kActive;
+  float similarity = 0;         // calibrated percent
+  double false_match_rate = 0;  // estimated per comparison at this similarity
+  std::string best_face_id;     // Candor extension: the face that matched best
+};
+
+struct SearchUsersResult {
+  std::vector<UserMatch> user_matches;  // best first
+  std::string face_model_version;
+  // SearchUsers: what was searched with.
+  std::string searched_face_id;
+  std::string searched_user_id;
+  // SearchUsersByImage: the largest face (absent when the image has no face
+  // that passes the QualityFilter) and the faces not searched with.
+  ImageInfo image;
+  std::optional<Face> searched_face;
+  std::vector<UnindexedFace> unsearched_faces;  // reasons: FACE_NOT_LARGEST, LOW_SHARPNESS, ...
+  // Candor extensions: faces compared, and the expected number of false
+  // matches at this threshold (rate x probe faces x faces searched).
+  int64_t faces_searched = 0;
+  double expected_false_matches = 0;
+};
+
 class Collections {
  public:
   // `engine` must outlive the Collections object.
@@ -144,7 +271,10 @@ class Collections {
   // max_results 1..4096 (0: 1000).
   virtual StatusOr<FaceListPage> ListFaces(const std::string& collection_id,
                                            const std::string& next_token, int max_results) = 0;
-  // 1..4096 face ids.
+  // 1..4096 face ids. A face associated with a user is not deleted (reason
+  // ASSOCIATED_TO_AN_EXISTING_USER, with its UserId): Rekognition's
+  // documented reason, and its docs name no exception to it. DisassociateFaces
+  // or DeleteUser first.
   virtual StatusOr<DeleteFacesResult> DeleteFaces(const std::string& collection_id,
                                                   const std::vector<std::string>& face_ids) = 0;
 
@@ -155,12 +285,37 @@ class Collections {
   // itself).
   virtual StatusOr<SearchFacesResult> SearchFaces(const SearchRequest& request,
                                                   const std::string& face_id) = 0;
+
+  // Users. Unknown collection or user: ResourceNotFoundException. CreateUser
+  // of a user that exists: ConflictException (Rekognition's error for it).
+  virtual Status CreateUser(const UserRequest& request) = 0;
+  // Disassociates the user's faces (they stay in the collection), then
+  // deletes the user.
+  virtual Status DeleteUser(const UserRequest& request) = 0;
+  // max_results 1..500 (0: 500).
+  virtual StatusOr<UserListPage> ListUsers(const std::string& collection_id,
+                                           const std::string& next_token, int max_results) = 0;
+  // A user holds at most 100 faces: a call that would take it beyond fails
+  // with ServiceQuotaExceededException and changes nothing. A face already
+  // associated with this user is ignored (in neither list).
+  virtual StatusOr<AssociateFacesResult> AssociateFaces(const AssociateFacesRequest& request) = 0;
+  // A face that exists but belongs to no user is ignored.
+  virtual StatusOr<DisassociateFacesResult> DisassociateFaces(
+      const DisassociateFacesRequest& request) = 0;
+  virtual StatusOr<SearchUsersResult> SearchUsers(const SearchUsersRequest& request) = 0;
+  // The largest face of the image; an image without a face that passes the
+  // QualityFilter gives no matches and no searched_face (not an error).
+  virtual StatusOr<SearchUsersResult> SearchUsersByImage(const SearchUsersByImageRequest& request,
+                                                         const std::string& image_bytes) = 0;
 };
 
 // Rekognition's validation of identifiers, exposed for the server and CLI.
 Status ValidateCollectionId(const std::string& id);
 Status ValidateExternalImageId(const std::string& id);
 Status ValidateFaceId(const std::string& id);
+Status ValidateUserId(const std::string& id);
+// Empty is valid (no token).
+Status ValidateClientRequestToken(const std::string& token);
 
 }  // namespace candor
 

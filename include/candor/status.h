@@ -32,6 +32,11 @@ enum class StatusCode {
   kResourceExhausted,
   kPermissionDenied,
   kInternal,
+  // Rekognition's ConflictException: a User that already exists, or a change
+  // to a User that raced with another one.
+  kConflict,
+  kServiceQuotaExceeded,          // a documented quota, e.g. 100 faces per User
+  kIdempotentParameterMismatch,   // a ClientRequestToken reused with other parameters
 };
 
 class [[nodiscard]] Status {
@@ -60,6 +65,13 @@ class [[nodiscard]] Status {
     return {StatusCode::kPermissionDenied, std::move(m)};
   }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+  static Status ServiceQuotaExceeded(std::string m) {
+    return {StatusCode::kServiceQuotaExceeded, std::move(m)};
+  }
+  static Status IdempotentParameterMismatch(std::string m) {
+    return {StatusCode::kIdempotentParameterMismatch, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,13 @@ struct CollectionArgs {
   int max_results = 0;
   std::string next_token;
   std::string mapping_csv;
+  // User operations.
+  std::string user_id;
+  std::string face_id;
+  std::string client_request_token;
+  std::optional<float> user_match_threshold;  // per operation default when unset
+  int max_users = 80;
+  std::string search_quality_filter = "NONE";  // SearchUsersByImage's default
 };
 
 std::string DataDirOf(const CollectionArgs& args) {
@@ -171,6 +179,104 @@ int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
   return failures.empty() ? 0 : 1;
 }
 
+// The user operations: create-user, delete-user, list-users,
+// associate-faces, disassociate-faces, search-users, search-users-by-image.
+template <typename Run>
+void RegisterUserCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& args, Run& run) {
+  using J = StatusOr<nlohmann::json>;
+  auto id_arg = [args](CLI::App* sub) {
+    sub->add_option("collection", args->collection, "CollectionId")->required();
+  };
+  auto user_arg = [args](CLI::App* sub) {
+    sub->add_option("user", args->user_id, "UserId")->required();
+  };
+  auto token_option = [args](CLI::App* sub) {
+    sub->add_option("--client-request-token", args->client_request_token,
+                    "idempotency token: a retry with it returns the first response");
+  };
+  CLI::App* create = cmd->add_subcommand("create-user", "CreateUser");
+  id_arg(create);
+  user_arg(create);
+  token_option(create);
+  run(create, [](Collections& c, const CollectionArgs& a) {
+    Status s = c.CreateUser({a.collection, a.user_id, a.client_request_token});
+    return Print(s.ok() ? J(protocol::EmptyResponse()) : J(s));
+  });
+  CLI::App* remove = cmd->add_subcommand("delete-user", "DeleteUser (its faces stay, unassociated)");
+  id_arg(remove);
+  user_arg(remove);
+  token_option(remove);
+  run(remove, [](Collections& c, const CollectionArgs& a) {
+    Status s = c.DeleteUser({a.collection, a.user_id, a.client_request_token});
+    return Print(s.ok() ? J(protocol::EmptyResponse()) : J(s));
+  });
+  CLI::App* list = cmd->add_subcommand("list-users", "ListUsers");
+  id_arg(list);
+  list->add_option("--next-token", args->next_token);
+  list->add_option("--max-results", args->max_results, "1-500 (default 500)");
+  run(list, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.ListUsers(a.collection, a.next_token, a.max_results);
+    return Print(r.ok() ? J(protocol::ListUsersResponse(*r)) : J(r.status()));
+  });
+  CLI::App* associate = cmd->add_subcommand("associate-faces", "AssociateFaces");
+  id_arg(associate);
+  user_arg(associate);
+  associate->add_option("face_ids", args->positional, "FaceIds (1-100)")->required();
+  associate->add_option("--user-match-threshold", args->user_match_threshold,
+                        "calibrated Similarity with the user's faces, 0-100 (default 75)");
+  token_option(associate);
+  run(associate, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.AssociateFaces({.collection_id = a.collection, .user_id = a.user_id,
+                               .face_ids = a.positional,
+                               .user_match_threshold = a.user_match_threshold.value_or(75.f),
+                               .client_request_token = a.client_request_token});
+    return Print(r.ok() ? J(protocol::AssociateFacesResponse(*r)) : J(r.status()));
+  });
+  CLI::App* disassociate = cmd->add_subcommand("disassociate-faces", "DisassociateFaces");
+  id_arg(disassociate);
+  user_arg(disassociate);
+  disassociate->add_option("face_ids", args->positional, "FaceIds (1-100)")->required();
+  token_option(disassociate);
+  run(disassociate, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.DisassociateFaces({.collection_id = a.collection, .user_id = a.user_id,
+                                  .face_ids = a.positional,
+                                  .client_request_token = a.client_request_token});
+    return Print(r.ok() ? J(protocol::DisassociateFacesResponse(*r)) : J(r.status()));
+  });
+  CLI::App* search = cmd->add_subcommand("search-users", "SearchUsers: by UserId or FaceId");
+  id_arg(search);
+  auto* by_user = search->add_option("--user-id", args->user_id, "UserId to search with");
+  auto* by_face = search->add_option("--face-id", args->face_id, "FaceId to search with");
+  by_user->excludes(by_face);
+  search->add_option("--user-match-threshold", args->user_match_threshold, "0-100 (default 80)");
+  search->add_option("--max-users", args->max_users, "1-500 (default 80)");
+  run(search, [](Collections& c, const CollectionArgs& a) {
+    auto r = c.SearchUsers({.collection_id = a.collection, .user_id = a.user_id,
+                            .face_id = a.face_id,
+                            .user_match_threshold = a.user_match_threshold.value_or(80.f),
+                            .max_users = a.max_users});
+    return Print(r.ok() ? J(protocol::SearchUsersResponse(*r)) : J(r.status()));
+  });
+  CLI::App* by_image = cmd->add_subcommand("search-users-by-image", "SearchUsersByImage");
+  id_arg(by_image);
+  by_image->add_option("image", args->positional, "image file")->required()->expected(1);
+  by_image->add_option("--user-match-threshold", args->user_match_threshold, "0-100 (default 80)");
+  by_image->add_option("--max-users", args->max_users, "1-500 (default 80)");
+  by_image->add_option("--quality-filter", args->search_quality_filter,
+                       "NONE (default), AUTO, LOW, MEDIUM, HIGH");
+  run(by_image, [](Collections& c, const CollectionArgs& a) {
+    auto bytes = ReadFileBytes(a.positional[0]);
+    if (!bytes.ok()) return Fail(bytes.status());
+    auto filter = ParseQualityFilter(a.search_quality_filter);
+    if (!filter.ok()) return Fail(filter.status());
+    auto r = c.SearchUsersByImage({.collection_id = a.collection,
+                                   .user_match_threshold = a.user_match_threshold.value_or(80.f),
+                                   .max_users = a.max_users, .quality_filter = *filter},
+                                  *bytes);
+    return Print(r.ok() ? J(protocol::SearchUsersByImageResponse(*r)) : J(r.status()));
+  });
+}
+
 }  // namespace
 
 void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -281,6 +387,7 @@ void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_co
                            a.positional[0]);
     return Print(r.ok() ? J(protocol::SearchFacesResponse(*r)) : J(r.status()));
   });
+  RegisterUserCommands(cmd, args, run);
   CLI::App* import = cmd->add_subcommand(
       "import", "enrol every image under directories (resumable; ExternalImageId = file name)");
   import->add_option("--collection", args->collection, "CollectionId")->required();

@@ -4,10 +4,13 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "collections/collection_state.h"
 #include "collections/quality_filter.h"
+#include "collections/users.h"
 #include "collections/validation.h"
 #include "index/vector_index.h"
 #include "store/store.h"
@@ -47,26 +50,12 @@ BoundingBox Ratios(const BoundingBox& px, const ImageInfo& image) {
   return {px.left / w, px.top / h, px.width / w, px.height / h};
 }
 
-Status ValidateThreshold(float threshold, const char* name) {
-  if (!(threshold >= 0.f && threshold <= 100.f)) {
-    return Status::InvalidArgument(std::string(name) + " must be between 0 and 100");
-  }
-  return Status::Ok();
-}
-
-// The in-memory side of one collection: its index and the map from index
-// labels (store row ids) to FaceIds. Loaded from the store on first use.
-struct CollectionState {
-  std::unique_ptr<index::VectorIndex> index;
-  std::shared_mutex mutex;  // guards the two maps
-  std::unordered_map<int64_t, std::string> face_of_row;
-  std::unordered_map<std::string, int64_t> row_of_face;
-};
-
 class CollectionsImpl final : public Collections {
  public:
   CollectionsImpl(Engine* engine, std::unique_ptr<store::Store> store)
-      : engine_(engine), store_(std::move(store)) {}
+      : engine_(engine),
+        store_(std::move(store)),
+        users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {}
 
   StatusOr<CollectionDescription> CreateCollection(const std::string& id) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
@@ -206,10 +195,13 @@ class CollectionsImpl final : public Collections {
     }
     for (const std::string& f : face_ids) CANDOR_RETURN_IF_ERROR(ValidateFaceId(f));
     CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(id));
-    CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> deleted, store_->DeleteFaces(id, face_ids));
+    // A face associated with a user stays (Rekognition's
+    // ASSOCIATED_TO_AN_EXISTING_USER): DisassociateFaces or DeleteUser first.
+    CANDOR_ASSIGN_OR_RETURN(store::FaceDeletion deletion,
+                            store_->DeleteUnassociatedFaces(id, face_ids));
     {
       std::unique_lock<std::shared_mutex> lock(state->mutex);
-      for (const std::string& f : deleted) {
+      for (const std::string& f : deletion.deleted) {
         auto it = state->row_of_face.find(f);
         if (it == state->row_of_face.end()) continue;
         (void)state->index->Remove(it->second);  // absent is fine: already gone
@@ -218,11 +210,14 @@ class CollectionsImpl final : public Collections {
       }
     }
     DeleteFacesResult result;
-    result.deleted_faces = deleted;
+    result.deleted_faces = deletion.deleted;
+    std::set<std::string> reported(deletion.deleted.begin(), deletion.deleted.end());
+    for (const store::FaceDeletion::Kept& kept : deletion.associated) {
+      result.unsuccessful.push_back({kept.face_id, "ASSOCIATED_TO_AN_EXISTING_USER", kept.user_id});
+      reported.insert(kept.face_id);
+    }
     for (const std::string& f : face_ids) {
-      if (std::find(deleted.begin(), deleted.end(), f) == deleted.end()) {
-        result.unsuccessful.push_back({f, "FACE_NOT_FOUND"});
-      }
+      if (reported.insert(f).second) result.unsuccessful.push_back({f, "FACE_NOT_FOUND", ""});
     }
     return result;
   }
@@ -266,11 +261,28 @@ class CollectionsImpl final : public Collections {
     return result;
   }
 
- private:
-  static Status NotFoundCollection(const std::string& id) {
-    return Status::NotFound("The collection id: " + id + " does not exist");
+  Status CreateUser(const UserRequest& request) override { return users_.CreateUser(request); }
+  Status DeleteUser(const UserRequest& request) override { return users_.DeleteUser(request); }
+  StatusOr<UserListPage> ListUsers(const std::string& collection_id, const std::string& next_token,
+                                   int max_results) override {
+    return users_.ListUsers(collection_id, next_token, max_results);
+  }
+  StatusOr<AssociateFacesResult> AssociateFaces(const AssociateFacesRequest& request) override {
+    return users_.AssociateFaces(request);
+  }
+  StatusOr<DisassociateFacesResult> DisassociateFaces(
+      const DisassociateFacesRequest& request) override {
+    return users_.DisassociateFaces(request);
+  }
+  StatusOr<SearchUsersResult> SearchUsers(const SearchUsersRequest& request) override {
+    return users_.SearchUsers(request);
+  }
+  StatusOr<SearchUsersResult> SearchUsersByImage(const SearchUsersByImageRequest& request,
+                                                 const std::string& image_bytes) override {
+    return users_.SearchUsersByImage(request, image_bytes);
   }
 
+ private:
   static StatusOr<int> ListLimit(int max_results) {
     if (max_results == 0) return kDefaultListResults;
     if (max_results < 1 || max_results > kMaxListResults) {
@@ -281,7 +293,7 @@ class CollectionsImpl final : public Collections {
 
   Status ValidateSearch(const SearchRequest& request) const {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(request.collection_id));
-    CANDOR_RETURN_IF_ERROR(ValidateThreshold(request.face_match_threshold, "FaceMatchThreshold"));
+    CANDOR_RETURN_IF_ERROR(ValidatePercent(request.face_match_threshold, "FaceMatchThreshold"));
     if (request.max_faces < 1 || request.max_faces > kMaxSearchFaces) {
       return Status::InvalidArgument("MaxFaces must be between 1 and 4096");
     }
@@ -326,6 +338,7 @@ class CollectionsImpl final : public Collections {
       load_status = state->index->Add(f.row_id, f.embedding);
       state->face_of_row[f.row_id] = f.face_id;
       state->row_of_face[f.face_id] = f.row_id;
+      if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
     }));
     CANDOR_RETURN_IF_ERROR(load_status);
     states_[id] = state;
@@ -373,6 +386,7 @@ class CollectionsImpl final : public Collections {
 
   Engine* engine_;
   std::unique_ptr<store::Store> store_;
+  UserOperations users_;
   std::mutex states_mutex_;
   // Shared, so that a call still using a collection's state keeps it alive
   // while DeleteCollection drops it. Guarded by states_mutex_.

@@ -54,6 +54,36 @@ Status ValidateFaceId(const std::string& id) {
   return Status::Ok();
 }
 
+Status ValidateUserId(const std::string& id) {
+  // Rekognition: [a-zA-Z0-9_.\-:]+, 1 to 128 characters.
+  if (id.empty() || id.size() > 128 ||
+      !AllOf(id, [](char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-' || c == ':'; })) {
+    return Status::InvalidArgument("UserId must be 1 to 128 characters of [a-zA-Z0-9_.-:]: '" +
+                                   id.substr(0, 160) + "'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateClientRequestToken(const std::string& token) {
+  // Rekognition: ^[a-zA-Z0-9-_]+$, 1 to 64 characters (optional).
+  if (token.empty()) return Status::Ok();
+  if (token.size() > 64 || !AllOf(token, [](char c) { return IsAlnum(c) || c == '_' || c == '-'; })) {
+    return Status::InvalidArgument("ClientRequestToken must be 1 to 64 characters of [a-zA-Z0-9-_]");
+  }
+  return Status::Ok();
+}
+
+Status ValidatePercent(float value, const char* name) {
+  if (!(value >= 0.f && value <= 100.f)) {
+    return Status::InvalidArgument(std::string(name) + " must be between 0 and 100");
+  }
+  return Status::Ok();
+}
+
+Status NotFoundCollection(const std::string& id) {
+  return Status::NotFound("The collection id: " + id + " does not exist");
+}
+
 std::string NewUuid() {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof(b)) != 1) {

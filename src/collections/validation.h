@@ -10,6 +10,12 @@
 
 namespace candor {
 
+// InvalidArgument naming `name` unless 0 <= value <= 100 (NaN included).
+Status ValidatePercent(float value, const char* name);
+
+// Rekognition's ResourceNotFoundException for a collection.
+Status NotFoundCollection(const std::string& id);
+
 // A random (version 4) UUID in lower case, as Rekognition's FaceId.
 std::string NewUuid();
 

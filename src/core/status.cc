@@ -30,6 +30,12 @@ std::string_view ErrorTypeName(StatusCode code) {
       return "AccessDeniedException";
     case StatusCode::kInternal:
       return "InternalServerError";
+    case StatusCode::kConflict:
+      return "ConflictException";
+    case StatusCode::kServiceQuotaExceeded:
+      return "ServiceQuotaExceededException";
+    case StatusCode::kIdempotentParameterMismatch:
+      return "IdempotentParameterMismatchException";
   }
   return "InternalServerError";
 }

@@ -19,7 +19,87 @@ json Matches(const SearchFacesResult& r) {
   return matches;
 }
 
+json UserMatches(const SearchUsersResult& r) {
+  json matches = json::array();
+  for (const UserMatch& m : r.user_matches) {
+    matches.push_back({{"Similarity", m.similarity},
+                       {"User", {{"UserId", m.user_id}, {"UserStatus", UserStatusName(m.user_status)}}},
+                       {"CandorFalseMatchRate", m.false_match_rate},
+                       {"CandorBestFaceId", m.best_face_id}});
+  }
+  return matches;
+}
+
+json CandorSearchFields(const SearchUsersResult& r, json j) {
+  j["CandorFacesSearched"] = r.faces_searched;
+  j["CandorExpectedFalseMatches"] = r.expected_false_matches;
+  return j;
+}
+
 }  // namespace
+
+json EmptyResponse() { return json::object(); }
+
+json ListUsersResponse(const UserListPage& page) {
+  json users = json::array();
+  for (const UserSummary& u : page.users) {
+    users.push_back({{"UserId", u.user_id},
+                     {"UserStatus", UserStatusName(u.status)},
+                     {"CandorFaceCount", u.face_count}});
+  }
+  json j = {{"Users", users}};
+  if (!page.next_token.empty()) j["NextToken"] = page.next_token;
+  return j;
+}
+
+json AssociateFacesResponse(const AssociateFacesResult& r) {
+  json associated = json::array();
+  for (const std::string& f : r.associated_faces) associated.push_back({{"FaceId", f}});
+  json unsuccessful = json::array();
+  for (const auto& u : r.unsuccessful) {
+    json entry = {{"FaceId", u.face_id}, {"UserId", u.user_id}, {"Reasons", u.reasons}};
+    if (u.confidence) entry["Confidence"] = *u.confidence;
+    unsuccessful.push_back(std::move(entry));
+  }
+  return {{"AssociatedFaces", associated},
+          {"UnsuccessfulFaceAssociations", unsuccessful},
+          {"UserStatus", UserStatusName(r.user_status)}};
+}
+
+json DisassociateFacesResponse(const DisassociateFacesResult& r) {
+  json disassociated = json::array();
+  for (const std::string& f : r.disassociated_faces) disassociated.push_back({{"FaceId", f}});
+  json unsuccessful = json::array();
+  for (const auto& u : r.unsuccessful) {
+    unsuccessful.push_back({{"FaceId", u.face_id}, {"UserId", u.user_id}, {"Reasons", u.reasons}});
+  }
+  return {{"DisassociatedFaces", disassociated},
+          {"UnsuccessfulFaceDisassociations", unsuccessful},
+          {"UserStatus", UserStatusName(r.user_status)}};
+}
+
+json SearchUsersResponse(const SearchUsersResult& r) {
+  json j = {{"UserMatches", UserMatches(r)}, {"FaceModelVersion", r.face_model_version}};
+  if (!r.searched_face_id.empty()) j["SearchedFace"] = {{"FaceId", r.searched_face_id}};
+  if (!r.searched_user_id.empty()) j["SearchedUser"] = {{"UserId", r.searched_user_id}};
+  return CandorSearchFields(r, std::move(j));
+}
+
+json SearchUsersByImageResponse(const SearchUsersResult& r) {
+  const JsonOptions options;  // DEFAULT attributes, as Rekognition returns here
+  json j = {{"UserMatches", UserMatches(r)}, {"FaceModelVersion", r.face_model_version}};
+  if (r.searched_face) {
+    j["SearchedFace"] = {{"FaceDetail", FaceDetail(*r.searched_face, r.image, options)}};
+  }
+  json unsearched = json::array();
+  for (const UnindexedFace& u : r.unsearched_faces) {
+    // Rekognition's UnsearchedFace spells the member "FaceDetails".
+    unsearched.push_back(
+        {{"FaceDetails", FaceDetail(u.detail, r.image, options)}, {"Reasons", u.reasons}});
+  }
+  j["UnsearchedFaces"] = unsearched;
+  return CandorSearchFields(r, std::move(j));
+}
 
 json StoredFaceJson(const StoredFace& f) {
   json j = {{"FaceId", f.face_id},
@@ -80,7 +160,9 @@ json ListFacesResponse(const FaceListPage& page) {
 json DeleteFacesResponse(const DeleteFacesResult& r) {
   json unsuccessful = json::array();
   for (const auto& u : r.unsuccessful) {
-    unsuccessful.push_back({{"FaceId", u.face_id}, {"Reasons", json::array({u.reason})}});
+    json entry = {{"FaceId", u.face_id}, {"Reasons", json::array({u.reason})}};
+    if (!u.user_id.empty()) entry["UserId"] = u.user_id;
+    unsuccessful.push_back(std::move(entry));
   }
   return {{"DeletedFaces", r.deleted_faces}, {"UnsuccessfulFaceDeletions", unsuccessful}};
 }

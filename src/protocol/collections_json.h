@@ -20,6 +20,13 @@ nlohmann::json ListFacesResponse(const FaceListPage& page);
 nlohmann::json DeleteFacesResponse(const DeleteFacesResult& result);
 nlohmann::json SearchFacesByImageResponse(const SearchFacesResult& result);
 nlohmann::json SearchFacesResponse(const SearchFacesResult& result);
+// Users. CreateUser and DeleteUser answer an empty object.
+nlohmann::json EmptyResponse();
+nlohmann::json ListUsersResponse(const UserListPage& page);
+nlohmann::json AssociateFacesResponse(const AssociateFacesResult& result);
+nlohmann::json DisassociateFacesResponse(const DisassociateFacesResult& result);
+nlohmann::json SearchUsersResponse(const SearchUsersResult& result);
+nlohmann::json SearchUsersByImageResponse(const SearchUsersResult& result);
 // Rekognition's Face: FaceId, BoundingBox (ratios), ImageId, ExternalImageId,
 // Confidence, IndexFacesModelVersion, UserId.
 nlohmann::json StoredFaceJson(const StoredFace& face);

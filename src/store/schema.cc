@@ -57,10 +57,18 @@ CREATE TABLE tokens (
 );
 )sql";
 
+// Version 2: users. Their face counts, ListUsers' UserStatus, DeleteUser and
+// the grouping of search results by user read faces by (collection_id,
+// user_id); without an index each of those scans the collection's faces.
+constexpr const char kVersion2[] = R"sql(
+CREATE INDEX faces_by_collection_user ON faces (collection_id, user_id);
+)sql";
+
 static_assert(kEmbeddingBytes == 2048, "kVersion1's CHECK on embedding length");
 
-constexpr std::array<Migration, 1> kMigrations = {{
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, "collections, faces, users and idempotency tokens", kVersion1},
+    {2, "index of faces by user", kVersion2},
 }};
 static_assert(kMigrations.size() == Store::kSchemaVersion,
               "every schema version needs exactly one migration step");

@@ -8,7 +8,9 @@
 // ask for it. Indexes used (checked with EXPLAIN QUERY PLAN):
 //  - kListFaces*, kGetFace*: faces_by_collection_face_id;
 //  - kForEachFace and the face counts: faces_by_collection_row_id;
-//  - kDeleteFace: the UNIQUE index on face_id.
+//  - kDeleteFace, kGetFaceUser, kAssociateFace, kDisassociateFace: the
+//    UNIQUE index on face_id;
+//  - users by (collection_id, user_id): the users table's primary key.
 #ifndef CANDOR_STORE_STATEMENTS_H_
 #define CANDOR_STORE_STATEMENTS_H_
 
@@ -17,6 +19,9 @@ namespace candor::store {
 #define CANDOR_FACE_COLUMNS                                                               \
   "row_id, face_id, image_id, external_image_id, user_id, box_left, box_top, box_width, " \
   "box_height, confidence, face_model_version, indexed_ms"
+#define CANDOR_USER_COLUMNS                                                       \
+  "user_id, created_ms, (SELECT count(*) FROM faces WHERE faces.collection_id = " \
+  "u.collection_id AND faces.user_id = u.user_id)"
 #define CANDOR_COLLECTION_COLUMNS                                              \
   "collection_id, face_model_version, created_ms, "                            \
   "(SELECT count(*) FROM faces WHERE faces.collection_id = c.collection_id), " \
@@ -56,10 +61,33 @@ inline constexpr char kGetToken[] =
 inline constexpr char kPutToken[] =
     "INSERT INTO tokens (collection_id, operation, token, response, created_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr char kGetFaceUser[] =
+    "SELECT user_id FROM faces WHERE collection_id = ?1 AND face_id = ?2";
+// Users. The face counts and kFacesOfUser, kClearUserOfFaces use
+// faces_by_collection_user (schema version 2).
+inline constexpr char kInsertUser[] =
+    "INSERT INTO users (collection_id, user_id, created_ms) VALUES (?1, ?2, ?3)";
+inline constexpr char kGetUser[] =
+    "SELECT " CANDOR_USER_COLUMNS " FROM users AS u WHERE collection_id = ?1 AND user_id = ?2";
+inline constexpr char kListUsers[] = "SELECT " CANDOR_USER_COLUMNS
+                                     " FROM users AS u WHERE collection_id = ?1 AND user_id > ?2"
+                                     " ORDER BY user_id LIMIT ?3";
+inline constexpr char kDeleteUser[] = "DELETE FROM users WHERE collection_id = ?1 AND user_id = ?2";
+inline constexpr char kFacesOfUser[] =
+    "SELECT face_id FROM faces WHERE collection_id = ?1 AND user_id = ?2 ORDER BY face_id";
+inline constexpr char kClearUserOfFaces[] =
+    "UPDATE faces SET user_id = '' WHERE collection_id = ?1 AND user_id = ?2";
+// Conditional on the face's current user, so that a change that raced with
+// another one updates no row and is detected.
+inline constexpr char kAssociateFace[] =
+    "UPDATE faces SET user_id = ?3 WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ''";
+inline constexpr char kDisassociateFace[] =
+    "UPDATE faces SET user_id = '' WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ?3";
 inline constexpr int kEmbeddingColumn = 12;  // after the CANDOR_FACE_COLUMNS
 
 #undef CANDOR_FACE_COLUMNS
 #undef CANDOR_COLLECTION_COLUMNS
+#undef CANDOR_USER_COLUMNS
 
 }  // namespace candor::store
 

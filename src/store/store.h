@@ -47,6 +47,26 @@ struct UserRecord {
   int64_t face_count = 0;  // filled by reads
 };
 
+// The response to a request with a ClientRequestToken, written in the same
+// transaction as the change it answers: a retry after a crash finds both the
+// change and the response, or neither. A token already stored for the
+// operation fails the whole call with AlreadyExists.
+struct TokenWrite {
+  std::string operation;
+  std::string token;
+  std::string response;
+};
+
+// What DeleteUnassociatedFaces did.
+struct FaceDeletion {
+  std::vector<std::string> deleted;
+  struct Kept {
+    std::string face_id;
+    std::string user_id;
+  };
+  std::vector<Kept> associated;  // left in place: they belong to a user
+};
+
 class Store {
  public:
   // Opens (creating if needed) the SQLite store `<data_dir>/candor.db` in WAL
@@ -57,7 +77,7 @@ class Store {
   virtual ~Store() = default;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   virtual Status CreateCollection(const CollectionRecord& record) = 0;  // AlreadyExists
   virtual StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) = 0;
@@ -80,10 +100,46 @@ class Store {
   // Deletes the faces that exist; returns the ids that were deleted.
   virtual StatusOr<std::vector<std::string>> DeleteFaces(
       const std::string& collection_id, const std::vector<std::string>& face_ids) = 0;
+  // Deletes the faces that exist and belong to no user, in one transaction;
+  // a face associated with a user is kept and reported (Rekognition's
+  // ASSOCIATED_TO_AN_EXISTING_USER). Ids that do not exist are in neither list.
+  virtual StatusOr<FaceDeletion> DeleteUnassociatedFaces(
+      const std::string& collection_id, const std::vector<std::string>& face_ids) = 0;
   // Calls `fn` for every face of the collection with its embedding, in
   // row_id order (for building the in-memory index at start).
   virtual Status ForEachFace(const std::string& collection_id,
                              const std::function<void(const FaceRecord&)>& fn) = 0;
+
+  // Users. `token` (may be null) is written in the same transaction.
+  // CreateUser: NotFound (collection), AlreadyExists (user or token).
+  virtual Status CreateUser(const std::string& collection_id, const UserRecord& user,
+                            const TokenWrite* token) = 0;
+  // NotFound when the collection or the user does not exist.
+  virtual StatusOr<UserRecord> GetUser(const std::string& collection_id,
+                                       const std::string& user_id) = 0;
+  // Users in user_id order after `after_user_id` (exclusive), at most `limit`.
+  virtual StatusOr<std::vector<UserRecord>> ListUsers(const std::string& collection_id,
+                                                      const std::string& after_user_id,
+                                                      int limit) = 0;
+  // The face ids associated with a user, in face_id order (the user need not
+  // exist in the users table).
+  virtual StatusOr<std::vector<std::string>> FacesOfUser(const std::string& collection_id,
+                                                         const std::string& user_id) = 0;
+  // Deletes the user and disassociates its faces (they stay in the
+  // collection); returns their ids. NotFound (collection or user).
+  virtual StatusOr<std::vector<std::string>> DeleteUser(const std::string& collection_id,
+                                                        const std::string& user_id,
+                                                        const TokenWrite* token) = 0;
+  // Associates `associate` with the user and disassociates `disassociate`
+  // from it, in one transaction. Each face to associate must belong to no
+  // user now, and each face to disassociate to this user: otherwise the state
+  // changed since the caller read it, and the call fails with Conflict,
+  // changing nothing. So does a user left with more than `max_user_faces`.
+  // NotFound (collection or user).
+  virtual Status UpdateUserFaces(const std::string& collection_id, const std::string& user_id,
+                                 const std::vector<std::string>& associate,
+                                 const std::vector<std::string>& disassociate,
+                                 int max_user_faces, const TokenWrite* token) = 0;
 
   // Idempotency (Rekognition's ClientRequestToken): the stored response of an
   // earlier request with this token, if any.

@@ -1,0 +1,38 @@
+// The in-memory side of one collection, shared by the collection operations
+// (collections.cc) and the user operations (users.cc).
+#ifndef CANDOR_COLLECTIONS_COLLECTION_STATE_H_
+#define CANDOR_COLLECTIONS_COLLECTION_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "index/vector_index.h"
+
+namespace candor {
+
+// One collection's index, the map from index labels (store row ids) to
+// FaceIds, and the users of associated faces. Loaded from the store on first
+// use and changed only after the store has committed a change.
+//
+// Thread safety: `index` is safe for concurrent use by itself; `mutex`
+// guards the three maps (shared for reads). `user_write_mutex` serialises
+// the user operations of this collection within the process, so that what
+// one of them reads from the store is still true when it writes (another
+// process is caught by the store's conditional updates: ConflictException).
+// Lock order: user_write_mutex before mutex.
+struct CollectionState {
+  std::unique_ptr<index::VectorIndex> index;
+  std::shared_mutex mutex;
+  std::unordered_map<int64_t, std::string> face_of_row;
+  std::unordered_map<std::string, int64_t> row_of_face;
+  std::unordered_map<std::string, std::string> user_of_face;  // associated faces only
+  std::mutex user_write_mutex;
+};
+
+}  // namespace candor
+
+#endif  // CANDOR_COLLECTIONS_COLLECTION_STATE_H_
