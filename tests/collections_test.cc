@@ -10,6 +10,7 @@
 #include <set>
 
 #include "eval/lfw.h"
+#include "collections_fixture.h"
 #include "test_support.h"
 
 namespace candor {
@@ -42,29 +43,8 @@ std::vector<Person> People(size_t count) {
   return people;
 }
 
-class CollectionsTest : public ::testing::Test {
+class CollectionsTest : public testing::CollectionsFixture {
  protected:
-  static void SetUpTestSuite() {
-    auto e = Engine::Create({});
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value().release();
-  }
-  void SetUp() override {
-    char pattern[] = "/tmp/candor-collections-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    Reopen();
-  }
-  void TearDown() override {
-    collections_.reset();
-    fs::remove_all(dir_);
-  }
-  void Reopen() {
-    collections_.reset();
-    auto c = Collections::Open(engine_, {.data_dir = dir_});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    collections_ = std::move(c).value();
-  }
   IndexFacesResult Index(const std::string& collection, const std::string& path,
                          const std::string& external_id) {
     auto r = collections_->IndexFaces({.collection_id = collection, .image_bytes = ReadFile(path),
@@ -72,11 +52,7 @@ class CollectionsTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
     return r.ok() ? *r : IndexFacesResult{};
   }
-  static Engine* engine_;
-  std::string dir_;
-  std::unique_ptr<Collections> collections_;
 };
-Engine* CollectionsTest::engine_ = nullptr;
 
 TEST_F(CollectionsTest, CreateDescribeListDelete) {
   ASSERT_TRUE(collections_->CreateCollection("people-1").ok());

@@ -16,6 +16,7 @@
 #include "candor/collections.h"
 #include "eval/lfw.h"
 #include "store/store.h"
+#include "collections_fixture.h"
 #include "test_support.h"
 
 namespace candor {
@@ -55,29 +56,8 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-class UsersTest : public ::testing::Test {
+class UsersTest : public testing::CollectionsFixture {
  protected:
-  static void SetUpTestSuite() {
-    auto e = Engine::Create({});
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(e).value().release();
-  }
-  void SetUp() override {
-    char pattern[] = "/tmp/candor-users-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    Reopen();
-  }
-  void TearDown() override {
-    collections_.reset();
-    fs::remove_all(dir_);
-  }
-  void Reopen() {
-    collections_.reset();
-    auto c = Collections::Open(engine_, {.data_dir = dir_});
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    collections_ = std::move(c).value();
-  }
   std::string Index(const std::string& path) {
     auto r = collections_->IndexFaces(
         {.collection_id = "c", .image_bytes = ReadFile(path), .max_faces = 1});
@@ -110,11 +90,7 @@ class UsersTest : public ::testing::Test {
     return "<absent>";
   }
 
-  static Engine* engine_;
-  std::string dir_;
-  std::unique_ptr<Collections> collections_;
 };
-Engine* UsersTest::engine_ = nullptr;
 
 TEST_F(UsersTest, AssociateSearchDisassociateAndDeleteOnRealFaces) {
   const std::vector<Person> people = People(4);
