@@ -1,0 +1,472 @@
+// A whole collection at scale, through the store and the public
+// Collections API: how fast faces go into the store, how large the database
+// is, how long a server takes to start serving a collection of N faces, how
+// much memory it holds, and SearchFaces latency.
+//
+// Data: the real embeddings of the LFW embedding cache (build/cache/lfw.emb,
+// format in src/eval/embedding_cache.h; about 7,700 faces) are the seeds.
+// Every stored face is synthetic: a random real vector plus Gaussian noise of
+// sd kNoiseSd per component, renormalised, as in recall_bench.cc (cosine ~0.70
+// with its seed, about two photos of one person under this model), so each
+// real face has a cloud of "other photos" and the neighbour structure stays
+// face-like.
+//
+// For each size N:
+//   1. a fresh store in a temporary folder under /tmp: CreateCollection with
+//      the engine's face model version, then InsertFaces in batches of
+//      kInsertBatch (one transaction each); reports faces/s (InsertFaces time
+//      only, not vector generation) over all faces and over the last 10% (the
+//      rate at size N: it falls as the store grows) and database bytes per face (candor.db
+//      and its -wal/-shm after the store is closed);
+//   2. start-up: everything but the engine is destroyed, then Collections::Open
+//      plus the first SearchFaces (which loads the collection into the
+//      in-memory exact index) is timed; reports process RSS (VmRSS) after the
+//      load and the RSS it added per face. The database file is warm in the
+//      page cache (it was just written): a cold disk adds its read time;
+//   3. SearchFaces by FaceId of kProbes random stored faces, MaxFaces 10,
+//      FaceMatchThreshold 80: p50/p99 and searches/s with one client thread,
+//      then with two client threads at once (each runs all probes in its own
+//      order).
+//
+// Usage: collection_bench [--sizes 100k,1M] [--keep] [--cache PATH]
+//   --keep leaves the store folders in /tmp (their paths are printed).
+#include <malloc.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "candor/collections.h"
+#include "candor/engine.h"
+#include "collections/validation.h"
+#include "store/store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kDimension = 512;
+constexpr float kNoiseSd = 0.045f;  // as recall_bench.cc
+constexpr int kInsertBatch = 1000;
+constexpr int kProbes = 200;
+constexpr int kMaxFaces = 10;
+constexpr float kThreshold = 80;
+constexpr char kCollection[] = "bench";
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+[[noreturn]] void Fail(const std::string& what, const candor::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
+  std::exit(1);
+}
+
+std::string FirstLine(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+// VmRSS of this process, bytes.
+int64_t RssBytes() {
+  const std::string kb = FirstLine("/proc/self/status", "VmRSS");
+  return std::atoll(kb.c_str()) * 1024;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one;
+}
+
+// "100k" -> 100000, "1M" -> 1000000, "2500" -> 2500.
+size_t ParseSize(const std::string& s) {
+  size_t used = 0;
+  const double value = std::stod(s, &used);
+  double scale = 1;
+  if (used < s.size()) {
+    const char unit = s[used];
+    if (unit == 'k' || unit == 'K') scale = 1e3;
+    if (unit == 'm' || unit == 'M') scale = 1e6;
+  }
+  return static_cast<size_t>(value * scale);
+}
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
+// The face vectors of an embedding cache (src/eval/embedding_cache.h).
+std::vector<std::vector<float>> ReadCache(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8];
+  uint32_t dimension = 0;
+  uint32_t key_length = 0;
+  if (!in.read(magic, 8) || std::memcmp(magic, "CNDREMB1", 8) != 0 ||
+      !in.read(reinterpret_cast<char*>(&dimension), 4) ||
+      !in.read(reinterpret_cast<char*>(&key_length), 4) || dimension != kDimension) {
+    std::fprintf(stderr, "%s is not a %d-dimension embedding cache\n", path.c_str(), kDimension);
+    std::exit(1);
+  }
+  in.seekg(key_length, std::ios::cur);
+  std::vector<std::vector<float>> out;
+  char digest[32];
+  unsigned char has_face = 0;
+  std::vector<float> values(dimension);
+  while (in.read(digest, 32) && in.read(reinterpret_cast<char*>(&has_face), 1) &&
+         in.read(reinterpret_cast<char*>(values.data()), dimension * sizeof(float))) {
+    if (has_face) out.push_back(values);
+  }
+  return out;
+}
+
+void Normalize(std::vector<float>& v) {
+  double norm2 = 0;
+  for (float x : v) norm2 += double{x} * x;
+  const float inverse = static_cast<float>(1.0 / std::sqrt(norm2));
+  for (float& x : v) x *= inverse;
+}
+
+struct Latency {
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double per_second = 0;
+  double mean_matches = 0;
+};
+
+int64_t FileBytes(const std::filesystem::path& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const char* name : {"candor.db", "candor.db-wal", "candor.db-shm"}) {
+    const auto size = std::filesystem::file_size(dir / name, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+struct Row {
+  size_t faces = 0;
+  double insert_per_second = 0;
+  double insert_seconds = 0;
+  double last_tenth_per_second = 0;  // the last 10% of the faces: the rate at size n
+  double db_bytes_per_face = 0;
+  double startup_seconds = 0;
+  int64_t rss_bytes = 0;
+  double rss_added_per_face = 0;
+  Latency one_thread;
+  Latency two_threads;
+};
+
+// Runs `probes` (in the given orders, one client thread per order) through
+// SearchFaces concurrently.
+Latency Search(candor::Collections& collections, const std::vector<std::string>& probes,
+               const std::vector<std::vector<size_t>>& orders) {
+  const candor::SearchRequest request{
+      .collection_id = kCollection, .face_match_threshold = kThreshold, .max_faces = kMaxFaces};
+  std::vector<std::vector<double>> ms(orders.size());
+  std::atomic<int64_t> matches{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < orders.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i : orders[t]) {
+        const auto one = Clock::now();
+        auto result = collections.SearchFaces(request, probes[i]);
+        ms[t].push_back(Seconds(one, Clock::now()) * 1e3);
+        if (!result.ok()) Fail("SearchFaces", result.status());
+        matches += static_cast<int64_t>(result->matches.size());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double wall = Seconds(start, Clock::now());
+  std::vector<double> all;
+  for (const auto& v : ms) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  auto at = [&](double q) {
+    return all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))];
+  };
+  return {at(0.50), at(0.99), all.size() / wall, static_cast<double>(matches) / all.size()};
+}
+
+Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real, size_t n,
+            bool keep, std::mt19937_64& rng) {
+  Row row;
+  row.faces = n;
+  char pattern[] = "/tmp/candor-collection-bench-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  const std::filesystem::path dir = pattern;
+
+  // The probes: kProbes distinct random positions among the n faces.
+  std::vector<size_t> probe_positions;
+  {
+    std::uniform_int_distribution<size_t> any(0, n - 1);
+    while (probe_positions.size() < std::min<size_t>(kProbes, n)) {
+      const size_t p = any(rng);
+      if (std::find(probe_positions.begin(), probe_positions.end(), p) == probe_positions.end()) {
+        probe_positions.push_back(p);
+      }
+    }
+    std::sort(probe_positions.begin(), probe_positions.end());
+  }
+  std::vector<std::string> probes;
+
+  // 1. Build the store.
+  {
+    auto store = candor::store::Store::OpenSqlite(dir.string());
+    if (!store.ok()) Fail("OpenSqlite", store.status());
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    candor::Status created = (*store)->CreateCollection(
+        {.collection_id = kCollection,
+         .face_model_version = engine->face_model_version(),
+         .created_ms = now_ms});
+    if (!created.ok()) Fail("CreateCollection", created);
+
+    std::normal_distribution<float> noise(0.0f, kNoiseSd);
+    std::uniform_int_distribution<size_t> pick(0, real.size() - 1);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    std::vector<candor::store::FaceRecord> batch;
+    double insert_seconds = 0;
+    double last_tenth_seconds = 0;
+    size_t last_tenth_faces = 0;
+    size_t next_probe = 0;
+    auto last_report = Clock::now();
+    for (size_t done = 0; done < n;) {
+      const size_t count = std::min<size_t>(kInsertBatch, n - done);
+      batch.clear();
+      // One image per batch of up to 4 faces, as IndexFaces would write them.
+      std::string image_id;
+      for (size_t i = 0; i < count; ++i) {
+        if (i % 4 == 0) image_id = candor::NewUuid();
+        candor::store::FaceRecord r;
+        r.face_id = candor::NewUuid();
+        r.image_id = image_id;
+        r.external_image_id = "img-" + std::to_string((done + i) / 4) + ".jpg";
+        const float size = 0.2f + 0.3f * unit(rng);
+        r.box = {.left = unit(rng) * (1 - size), .top = unit(rng) * (1 - size), .width = size,
+                 .height = size};
+        r.confidence = 99.0f + unit(rng);
+        r.face_model_version = engine->face_model_version();
+        r.indexed_ms = now_ms + static_cast<int64_t>(done + i);
+        r.embedding = real[pick(rng)];
+        for (float& x : r.embedding) x += noise(rng);
+        Normalize(r.embedding);
+        if (next_probe < probe_positions.size() && probe_positions[next_probe] == done + i) {
+          probes.push_back(r.face_id);
+          ++next_probe;
+        }
+        batch.push_back(std::move(r));
+      }
+      const auto start = Clock::now();
+      candor::Status inserted = (*store)->InsertFaces(kCollection, &batch);
+      const double batch_seconds = Seconds(start, Clock::now());
+      insert_seconds += batch_seconds;
+      if (!inserted.ok()) Fail("InsertFaces", inserted);
+      if (done >= n - n / 10) {
+        last_tenth_seconds += batch_seconds;
+        last_tenth_faces += count;
+      }
+      done += count;
+      if (Seconds(last_report, Clock::now()) > 30) {
+        std::fprintf(stderr, "  %zu/%zu faces inserted, %.0f faces/s\n", done, n,
+                     done / insert_seconds);
+        last_report = Clock::now();
+      }
+    }
+    row.insert_seconds = insert_seconds;
+    row.insert_per_second = n / insert_seconds;
+    row.last_tenth_per_second =
+        last_tenth_seconds > 0 ? last_tenth_faces / last_tenth_seconds : row.insert_per_second;
+  }  // The store closes here (checkpointing its WAL).
+  row.db_bytes_per_face = static_cast<double>(FileBytes(dir)) / n;
+
+  // 2. Start-up: nothing but the engine survives from the build.
+  malloc_trim(0);
+  const int64_t rss_before = RssBytes();
+  const auto start = Clock::now();
+  auto collections = candor::Collections::Open(engine, {.data_dir = dir.string()});
+  if (!collections.ok()) Fail("Collections::Open", collections.status());
+  {
+    auto first = (*collections)
+                     ->SearchFaces({.collection_id = kCollection,
+                                    .face_match_threshold = kThreshold,
+                                    .max_faces = kMaxFaces},
+                                   probes[0]);
+    if (!first.ok()) Fail("first SearchFaces", first.status());
+    if (static_cast<size_t>(first->faces_searched) != n - 1) {
+      std::fprintf(stderr, "first SearchFaces searched %lld faces, expected %zu\n",
+                   static_cast<long long>(first->faces_searched), n - 1);
+      std::exit(1);
+    }
+  }
+  row.startup_seconds = Seconds(start, Clock::now());
+  row.rss_bytes = RssBytes();
+  row.rss_added_per_face = static_cast<double>(row.rss_bytes - rss_before) / n;
+
+  // 3. Search latency.
+  std::vector<size_t> order(probes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  row.one_thread = Search(**collections, probes, {order});
+  std::vector<size_t> other = order;
+  std::shuffle(other.begin(), other.end(), rng);
+  row.two_threads = Search(**collections, probes, {order, other});
+
+  collections->reset();
+  if (keep) {
+    std::printf("kept store: %s\n", dir.c_str());
+  } else {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return row;
+}
+
+std::string Thousands(double value) {
+  std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> sizes = {"100k"};
+  bool keep = false;
+  std::string cache_path = std::string(CANDOR_SOURCE_DIR) + "/build/cache/lfw.emb";
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const std::string& name) -> const char* {
+      if (arg == name && i + 1 < argc) return argv[++i];
+      if (arg.rfind(name + "=", 0) == 0) return argv[i] + name.size() + 1;
+      return nullptr;
+    };
+    if (arg == "--keep") {
+      keep = true;
+    } else if (const char* v = value("--sizes")) {
+      sizes = Split(v);
+    } else if (const char* v = value("--cache")) {
+      cache_path = v;
+    } else {
+      std::fprintf(stderr,
+                   "unknown argument %s\nusage: collection_bench [--sizes 100k,1M] [--keep] "
+                   "[--cache PATH]\n",
+                   argv[i]);
+      return 2;
+    }
+  }
+
+  const auto engine_start = Clock::now();
+  auto engine = candor::Engine::Create({.workers = 1});
+  if (!engine.ok()) Fail("engine", engine.status());
+  const double engine_seconds = Seconds(engine_start, Clock::now());
+  const auto real = ReadCache(cache_path);
+  if (real.empty()) {
+    std::fprintf(stderr, "no face vectors in %s\n", cache_path.c_str());
+    return 1;
+  }
+
+  utsname u;
+  uname(&u);
+  const std::string machine = FirstLine("/proc/cpuinfo", "model name") + ", " +
+                              std::to_string(std::thread::hardware_concurrency()) +
+                              " hardware threads, " + u.sysname + " " + u.release;
+  const std::string build = std::string("GCC ") + __VERSION__ +
+#ifdef __OPTIMIZE__
+                            ", optimised"
+#else
+                            ", not optimised"
+#endif
+#ifdef NDEBUG
+                            ", NDEBUG"
+#endif
+#ifdef __AVX2__
+                            ", AVX2 in this file"
+#endif
+      ;
+  std::printf("command: %s\n", command_line.c_str());
+  std::printf("machine: %s; load average %s at start\n", machine.c_str(), LoadAverage().c_str());
+  std::printf("build: %s\n", build.c_str());
+  std::printf("engine: %s, created in %.2f s (not counted in start-up)\n",
+              (*engine)->face_model_version().c_str(), engine_seconds);
+  std::printf("seeds: %zu real face vectors from %s; noise sd %.3f per component\n\n",
+              real.size(), cache_path.c_str(), kNoiseSd);
+  std::fflush(stdout);
+
+  std::mt19937_64 rng(20240611);
+  std::vector<Row> rows;
+  for (const std::string& size : sizes) {
+    const size_t n = ParseSize(size);
+    if (n < 2) {
+      std::fprintf(stderr, "size %s: need at least 2 faces\n", size.c_str());
+      return 2;
+    }
+    std::fprintf(stderr, "%zu faces...\n", n);
+    const auto start = Clock::now();
+    rows.push_back(RunSize(engine->get(), real, n, keep, rng));
+    const Row& r = rows.back();
+    std::fprintf(stderr,
+                 "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s, p50 %.2f ms, "
+                 "load average %s\n",
+                 n, Seconds(start, Clock::now()), r.insert_per_second, r.startup_seconds,
+                 r.one_thread.p50_ms, LoadAverage().c_str());
+  }
+
+  std::printf(
+      "SearchFaces by FaceId: %d random stored faces, MaxFaces %d, FaceMatchThreshold %.0f; "
+      "2 threads = two client threads at once, each running all %d.\n"
+      "Start-up = Collections::Open + first SearchFaces (loads the collection; store file warm "
+      "in the page cache). RSS = process VmRSS after the load (engine included); "
+      "RSS/face = what the load added.\n\n",
+      kProbes, kMaxFaces, kThreshold, kProbes);
+  std::printf(
+      "| faces | insert faces/s (all / last 10%%) | DB bytes/face | start-up s | RSS MiB | RSS added B/face "
+      "| 1 thread p50 / p99 ms | 1 thread searches/s | 2 threads p50 / p99 ms "
+      "| 2 threads searches/s | mean matches |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Row& r : rows) {
+    std::printf("| %s | %s / %s | %.0f | %.2f | %.0f | %.0f | %.2f / %.2f | %.1f | %.2f / %.2f | %.1f "
+                "| %.2f |\n",
+                Thousands(static_cast<double>(r.faces)).c_str(),
+                Thousands(r.insert_per_second).c_str(), Thousands(r.last_tenth_per_second).c_str(),
+                r.db_bytes_per_face, r.startup_seconds,
+                r.rss_bytes / 1048576.0, r.rss_added_per_face, r.one_thread.p50_ms,
+                r.one_thread.p99_ms, r.one_thread.per_second, r.two_threads.p50_ms,
+                r.two_threads.p99_ms, r.two_threads.per_second, r.one_thread.mean_matches);
+  }
+  std::printf("\nmachine: %s\nbuild: %s\ncommand: %s\n", machine.c_str(), build.c_str(),
+              command_line.c_str());
+  return 0;
+}
