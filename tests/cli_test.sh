@@ -81,6 +81,18 @@ cp "$data/video/two_people.jpg" "$tmp/gallery/"
 "$candor" collection --data-dir "$store" import --collection people --max-faces 1 "$tmp/gallery" >"$tmp/import2.txt" 2>&1
 check "import resumes without duplicates" grep -q "1 indexed (1 faces), 2 already there" "$tmp/import2.txt"
 check "import reports what was not indexed" grep -q "EXCEEDS_MAX_FACES x 1" "$tmp/import2.txt"
+printf 'obama.jpg\n' >"$tmp/nocomma.csv"
+"$candor" collection --data-dir "$store" import --collection people --mapping "$tmp/nocomma.csv" "$tmp/gallery" >/dev/null 2>"$tmp/csv1.err"
+check "mapping without a comma is refused" test $? -ne 0
+check "mapping error names the line" grep -q "nocomma.csv line 1" "$tmp/csv1.err"
+printf 'obama.jpg,bad id with spaces\n' >"$tmp/badid.csv"
+"$candor" collection --data-dir "$store" import --collection people --mapping "$tmp/badid.csv" "$tmp/gallery" >/dev/null 2>"$tmp/csv2.err"
+check "mapping with an invalid ExternalImageId is refused" grep -q "InvalidParameterException" "$tmp/csv2.err"
+head -c 3000 /dev/urandom >"$tmp/random.csv"
+"$candor" collection --data-dir "$store" import --collection people --mapping "$tmp/random.csv" "$tmp/gallery" >/dev/null 2>&1
+check "random bytes as a mapping are refused" test $? -ne 0
+"$candor" collection --data-dir "$store" describe people >"$tmp/describe0.json"
+check "refused imports changed nothing" json "$tmp/describe0.json" "d['FaceCount'] == 3"
 "$candor" collection --data-dir "$store" search people "$data/video/biden.jpg" --face-match-threshold 99 >"$tmp/search.json"
 check "search finds biden first" json "$tmp/search.json" \
   "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and d['FaceMatches'][0]['Similarity'] >= 99"
