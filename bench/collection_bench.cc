@@ -50,12 +50,20 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "collections/validation.h"
 #include "store/store.h"
 
 namespace {
+
+using candor::bench::Seconds;
+using candor::bench::FirstLine;
+using candor::bench::LoadAverage;
+using candor::bench::ParseSize;
+using candor::bench::Split;
+using candor::bench::Normalize;
 
 using Clock = std::chrono::steady_clock;
 
@@ -67,54 +75,15 @@ constexpr int kMaxFaces = 10;
 constexpr float kThreshold = 80;
 constexpr char kCollection[] = "bench";
 
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
 [[noreturn]] void Fail(const std::string& what, const candor::Status& status) {
   std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
   std::exit(1);
-}
-
-std::string FirstLine(const std::string& path, const std::string& prefix) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
 }
 
 // VmRSS of this process, bytes.
 int64_t RssBytes() {
   const std::string kb = FirstLine("/proc/self/status", "VmRSS");
   return std::atoll(kb.c_str()) * 1024;
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one;
-}
-
-// "100k" -> 100000, "1M" -> 1000000, "2500" -> 2500.
-size_t ParseSize(const std::string& s) {
-  size_t used = 0;
-  const double value = std::stod(s, &used);
-  double scale = 1;
-  if (used < s.size()) {
-    const char unit = s[used];
-    if (unit == 'k' || unit == 'K') scale = 1e3;
-    if (unit == 'm' || unit == 'M') scale = 1e6;
-  }
-  return static_cast<size_t>(value * scale);
-}
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
 }
 
 // The face vectors of an embedding cache (src/eval/embedding_cache.h).
@@ -139,13 +108,6 @@ std::vector<std::vector<float>> ReadCache(const std::string& path) {
     if (has_face) out.push_back(values);
   }
   return out;
-}
-
-void Normalize(std::vector<float>& v) {
-  double norm2 = 0;
-  for (float x : v) norm2 += double{x} * x;
-  const float inverse = static_cast<float>(1.0 / std::sqrt(norm2));
-  for (float& x : v) x *= inverse;
 }
 
 struct Latency {

@@ -34,11 +34,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "index/dot_product.h"
 #include "index/exact_index.h"
 #include "index/vector_index.h"
 
 namespace {
+
+using candor::bench::Seconds;
+using candor::bench::CpuModel;
+using candor::bench::LoadAverage;
+using candor::bench::Normalize;
 
 using candor::index::CreateExactIndex;
 using candor::index::ExactIndexOptions;
@@ -52,36 +58,10 @@ constexpr int kK = 10;
 // Weight of the per-sample noise around an identity's centre (see the top).
 constexpr float kNoiseWeight = 0.6f;
 
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one;
-}
-
 // Bytes the process has taken from malloc (arena in use + mmapped chunks).
 size_t MallocInUse() {
   const struct mallinfo2 info = mallinfo2();
   return info.uordblks + info.hblkhd;
-}
-
-void Normalize(float* v, int dim) {
-  double norm2 = 0;
-  for (int i = 0; i < dim; ++i) norm2 += double{v[i]} * v[i];
-  const float inverse = static_cast<float>(1.0 / std::sqrt(norm2));
-  for (int i = 0; i < dim; ++i) v[i] *= inverse;
 }
 
 void RandomUnit(std::mt19937_64& rng, int dim, float* out) {

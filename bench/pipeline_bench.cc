@@ -20,12 +20,15 @@
 #include <sstream>
 #include <thread>
 
+#include "bench_support.h"
 #include "candor/engine.h"
 #include "core/parallel.h"
 #include "engine/pipeline.h"
 #include "eval/lfw.h"
 
 namespace {
+
+using candor::bench::CpuModel;
 
 using Clock = std::chrono::steady_clock;
 
@@ -38,14 +41,6 @@ std::string Read(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
 }
 
 struct Stats {

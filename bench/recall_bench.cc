@@ -70,12 +70,19 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "candor/engine.h"
 #include "eval/lfw.h"
 #include "index/exact_index.h"
 #include "index/faiss_index.h"
 
 namespace {
+
+using candor::bench::Seconds;
+using candor::bench::FirstLine;
+using candor::bench::LoadAverage;
+using candor::bench::Split;
+using candor::bench::Normalize;
 
 using candor::index::Neighbor;
 using candor::index::VectorIndex;
@@ -85,39 +92,6 @@ constexpr int kQueries = 500;
 constexpr int kK = 10;
 constexpr float kNoiseSd = 0.045f;
 constexpr float kNoMinScore = -std::numeric_limits<float>::infinity();
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-std::string FirstLine(const std::string& path, const std::string& prefix) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one;
-}
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-  return out;
-}
-
-void Normalize(std::vector<float>& v) {
-  double norm2 = 0;
-  for (float x : v) norm2 += double{x} * x;
-  const float inverse = static_cast<float>(1.0 / std::sqrt(norm2));
-  for (float& x : v) x *= inverse;
-}
 
 struct Latency {
   double p50_us = 0;
