@@ -66,9 +66,8 @@ std::string ExternalId(const char* prefix, size_t n) {
 }
 
 TEST(CollectionsDurabilityTest, KilledIndexingLosesNothingAcknowledged) {
-  char pattern[] = "/tmp/candor-durable-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
+  testing::TempDir temp_dir;
+  const std::string& dir = temp_dir.path();
   const std::vector<std::string> images = SomeLfwImages(60);
   ASSERT_EQ(images.size(), 60u);
   {
@@ -148,13 +147,11 @@ TEST(CollectionsDurabilityTest, KilledIndexingLosesNothingAcknowledged) {
   std::printf("%zu faces acknowledged over %d kills, %zu stored\n", acknowledged.size(), kRounds,
               stored.size());
   collections->reset();
-  fs::remove_all(dir);
 }
 
 TEST(CollectionsDurabilityTest, SearchesDuringIndexingSeeOnlyCommittedFaces) {
-  char pattern[] = "/tmp/candor-concurrent-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
+  testing::TempDir temp_dir;
+  const std::string& dir = temp_dir.path();
   auto engine = Engine::Create({.workers = 2});
   ASSERT_TRUE(engine.ok());
   auto c = Collections::Open(engine->get(), {.data_dir = dir});
@@ -199,7 +196,6 @@ TEST(CollectionsDurabilityTest, SearchesDuringIndexingSeeOnlyCommittedFaces) {
   EXPECT_EQ(final_search->faces_searched, 24);
   EXPECT_EQ(final_search->matches.size(), 24u);
   c->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -4,13 +4,11 @@
 #define CANDOR_TESTS_COLLECTIONS_FIXTURE_H_
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "candor/collections.h"
+#include "test_support.h"
 
 namespace candor::testing {
 
@@ -22,16 +20,9 @@ class CollectionsFixture : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value().release();  // lives for the whole run
   }
-  void SetUp() override {
-    char pattern[] = "/tmp/candor-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    Reopen();
-  }
-  void TearDown() override {
-    collections_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  // The store closes before temp_dir_ removes its directory.
+  void TearDown() override { collections_.reset(); }
   // Closes and opens the store again, as a restart would.
   void Reopen() {
     collections_.reset();
@@ -41,7 +32,8 @@ class CollectionsFixture : public ::testing::Test {
   }
 
   static inline Engine* engine_ = nullptr;
-  std::string dir_;
+  TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
   std::unique_ptr<Collections> collections_;
 };
 

@@ -39,6 +39,7 @@
 
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "test_support.h"
 
 namespace candor::store {
 namespace {
@@ -52,23 +53,7 @@ constexpr int kDeleteLag = 5;
 
 const CollectionRecord kCollection = {"c", "faceplugin-0.0.1", 1, 0, 0};
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/candor-durability-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::candor::testing::TempDir;
 
 // Face number n: every field derived from n, so the parent knows what the
 // child wrote without being told.

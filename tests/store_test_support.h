@@ -18,30 +18,14 @@
 #include <vector>
 
 #include "store/schema.h"
+#include "test_support.h"
 #include "store/store.h"
 
 namespace candor::store::test_support {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under /tmp, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/candor-store-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) std::abort();
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::candor::testing::TempDir;
 
 inline std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

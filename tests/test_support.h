@@ -2,12 +2,36 @@
 #ifndef CANDOR_TESTS_TEST_SUPPORT_H_
 #define CANDOR_TESTS_TEST_SUPPORT_H_
 
+#include <stdlib.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 namespace candor::testing {
+
+// A fresh directory under /tmp, removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/candor-test-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    if (made == nullptr) std::abort();
+    path_ = made;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // $CANDOR_DATA, else ../shared/data beside the source tree.
 inline std::string DataDir() {
