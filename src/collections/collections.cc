@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <unordered_map>
@@ -226,8 +227,12 @@ class CollectionsImpl final : public Collections {
                                                  const std::string& image_bytes) override {
     CANDOR_RETURN_IF_ERROR(ValidateSearch(request));
     CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(request.collection_id));
-    CANDOR_ASSIGN_OR_RETURN(EmbedResult embedded,
-                            engine_->EmbedFaces(image_bytes, 1, AttributeSet::kDefault));
+    // Pose and quality (the pose network costs as much as the embedding) are
+    // only needed to apply a QualityFilter.
+    const std::optional<AttributeSet> describe =
+        request.quality_filter == QualityFilter::kNone ? std::nullopt
+                                                       : std::optional(AttributeSet::kDefault);
+    CANDOR_ASSIGN_OR_RETURN(EmbedResult embedded, engine_->EmbedFaces(image_bytes, 1, describe));
     if (embedded.faces.empty()) {
       return Status::InvalidArgument("There are no faces in the image");
     }
