@@ -53,6 +53,7 @@
 #include "bench_support.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
+#include "eval/embedding_cache.h"
 #include "collections/validation.h"
 #include "store/store.h"
 
@@ -84,30 +85,6 @@ constexpr char kCollection[] = "bench";
 int64_t RssBytes() {
   const std::string kb = FirstLine("/proc/self/status", "VmRSS");
   return std::atoll(kb.c_str()) * 1024;
-}
-
-// The face vectors of an embedding cache (src/eval/embedding_cache.h).
-std::vector<std::vector<float>> ReadCache(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8];
-  uint32_t dimension = 0;
-  uint32_t key_length = 0;
-  if (!in.read(magic, 8) || std::memcmp(magic, "CNDREMB1", 8) != 0 ||
-      !in.read(reinterpret_cast<char*>(&dimension), 4) ||
-      !in.read(reinterpret_cast<char*>(&key_length), 4) || dimension != kDimension) {
-    std::fprintf(stderr, "%s is not a %d-dimension embedding cache\n", path.c_str(), kDimension);
-    std::exit(1);
-  }
-  in.seekg(key_length, std::ios::cur);
-  std::vector<std::vector<float>> out;
-  char digest[32];
-  unsigned char has_face = 0;
-  std::vector<float> values(dimension);
-  while (in.read(digest, 32) && in.read(reinterpret_cast<char*>(&has_face), 1) &&
-         in.read(reinterpret_cast<char*>(values.data()), dimension * sizeof(float))) {
-    if (has_face) out.push_back(values);
-  }
-  return out;
 }
 
 struct Latency {
@@ -327,7 +304,10 @@ int main(int argc, char** argv) {
   bool keep = false;
   std::string cache_path = std::string(CANDOR_SOURCE_DIR) + "/build/cache/lfw.emb";
   std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) command_line += ' ';
+    command_line += argv[i];
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const std::string& name) -> const char* {
@@ -354,7 +334,11 @@ int main(int argc, char** argv) {
   auto engine = candor::Engine::Create({.workers = 1});
   if (!engine.ok()) Fail("engine", engine.status());
   const double engine_seconds = Seconds(engine_start, Clock::now());
-  const auto real = ReadCache(cache_path);
+  // The cache must have been written with this engine's options (it is
+  // ignored otherwise, and the check below says so).
+  const auto real =
+      candor::eval::EmbeddingCache(cache_path, (*engine)->embedding_fingerprint(), kDimension)
+          .FaceVectors();
   if (real.empty()) {
     std::fprintf(stderr, "no face vectors in %s\n", cache_path.c_str());
     return 1;

@@ -60,6 +60,15 @@ void EmbeddingCache::Insert(const Digest& digest, CachedEmbedding embedding) {
   dirty_ = true;
 }
 
+std::vector<std::vector<float>> EmbeddingCache::FaceVectors() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::vector<float>> out;
+  for (const auto& [digest, e] : entries_) {
+    if (e.has_face) out.push_back(e.values);
+  }
+  return out;
+}
+
 Status EmbeddingCache::Save() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (path_.empty() || !dirty_) return Status::Ok();

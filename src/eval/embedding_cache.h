@@ -35,6 +35,8 @@ class EmbeddingCache {
 
   std::optional<CachedEmbedding> Lookup(const Digest& digest);
   void Insert(const Digest& digest, CachedEmbedding embedding);
+  // Every embedding of an image with a face, in digest order.
+  std::vector<std::vector<float>> FaceVectors();
   // Writes the whole cache atomically (temporary file, then rename).
   Status Save();
   size_t loaded() const { return loaded_; }
