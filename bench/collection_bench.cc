@@ -3,13 +3,8 @@
 // is, how long a server takes to start serving a collection of N faces, how
 // much memory it holds, and SearchFaces latency.
 //
-// Data: the real embeddings of the LFW embedding cache (build/cache/lfw.emb,
-// format in src/eval/embedding_cache.h; about 7,700 faces) are the seeds.
-// Every stored face is synthetic: a random real vector plus Gaussian noise of
-// sd kNoiseSd per component, renormalised, as in recall_bench.cc (cosine ~0.70
-// with its seed, about two photos of one person under this model), so each
-// real face has a cloud of "other photos" and the neighbour structure stays
-// face-like.
+// Data: synthetic faces around the real embeddings of the LFW embedding cache
+// (build/cache/lfw.emb), as described in bench_support.h.
 //
 // For each size N:
 //   1. a fresh store in a temporary folder under /tmp: CreateCollection with
@@ -31,7 +26,6 @@
 // Usage: collection_bench [--sizes 100k,1M] [--keep] [--cache PATH]
 //   --keep leaves the store folders in /tmp (their paths are printed).
 #include <malloc.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,24 +47,19 @@
 #include "bench_support.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
-#include "eval/embedding_cache.h"
-#include "collections/validation.h"
 #include "store/store.h"
 
 namespace {
 
-using candor::bench::Seconds;
-using candor::bench::FirstLine;
+using candor::bench::Clock;
+using candor::bench::kNoiseSd;
 using candor::bench::LoadAverage;
 using candor::bench::ParseSize;
+using candor::bench::RssBytes;
+using candor::bench::Seconds;
 using candor::bench::Split;
-using candor::bench::Normalize;
+using candor::bench::Thousands;
 
-using Clock = std::chrono::steady_clock;
-
-constexpr int kDimension = 512;
-constexpr float kNoiseSd = 0.045f;  // as recall_bench.cc
-constexpr int kInsertBatch = 1000;
 constexpr int kProbes = 200;
 constexpr int kMaxFaces = 10;
 constexpr float kThreshold = 80;
@@ -79,12 +68,6 @@ constexpr char kCollection[] = "bench";
 [[noreturn]] void Fail(const std::string& what, const candor::Status& status) {
   std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
   std::exit(1);
-}
-
-// VmRSS of this process, bytes.
-int64_t RssBytes() {
-  const std::string kb = FirstLine("/proc/self/status", "VmRSS");
-  return std::atoll(kb.c_str()) * 1024;
 }
 
 struct Latency {
@@ -178,70 +161,19 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   {
     auto store = candor::store::Store::OpenSqlite(dir.string());
     if (!store.ok()) Fail("OpenSqlite", store.status());
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    candor::Status created = (*store)->CreateCollection(
-        {.collection_id = kCollection,
-         .face_model_version = engine->face_model_version(),
-         .created_ms = now_ms});
-    if (!created.ok()) Fail("CreateCollection", created);
-
-    std::normal_distribution<float> noise(0.0f, kNoiseSd);
-    std::uniform_int_distribution<size_t> pick(0, real.size() - 1);
-    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-    std::vector<candor::store::FaceRecord> batch;
-    double insert_seconds = 0;
-    double last_tenth_seconds = 0;
-    size_t last_tenth_faces = 0;
     size_t next_probe = 0;
-    auto last_report = Clock::now();
-    for (size_t done = 0; done < n;) {
-      const size_t count = std::min<size_t>(kInsertBatch, n - done);
-      batch.clear();
-      // One image per batch of up to 4 faces, as IndexFaces would write them.
-      std::string image_id;
-      for (size_t i = 0; i < count; ++i) {
-        if (i % 4 == 0) image_id = candor::NewUuid();
-        candor::store::FaceRecord r;
-        r.face_id = candor::NewUuid();
-        r.image_id = image_id;
-        r.external_image_id = "img-" + std::to_string((done + i) / 4) + ".jpg";
-        const float size = 0.2f + 0.3f * unit(rng);
-        r.box = {.left = unit(rng) * (1 - size), .top = unit(rng) * (1 - size), .width = size,
-                 .height = size};
-        r.confidence = 99.0f + unit(rng);
-        r.face_model_version = engine->face_model_version();
-        r.indexed_ms = now_ms + static_cast<int64_t>(done + i);
-        r.embedding = real[pick(rng)];
-        for (float& x : r.embedding) x += noise(rng);
-        Normalize(r.embedding);
-        if (next_probe < probe_positions.size() && probe_positions[next_probe] == done + i) {
-          probes.push_back(r.face_id);
-          ++next_probe;
-        }
-        batch.push_back(std::move(r));
-      }
-      const auto start = Clock::now();
-      candor::Status inserted = (*store)->InsertFaces(kCollection, &batch);
-      const double batch_seconds = Seconds(start, Clock::now());
-      insert_seconds += batch_seconds;
-      if (!inserted.ok()) Fail("InsertFaces", inserted);
-      if (done >= n - n / 10) {
-        last_tenth_seconds += batch_seconds;
-        last_tenth_faces += count;
-      }
-      done += count;
-      if (Seconds(last_report, Clock::now()) > 30) {
-        std::fprintf(stderr, "  %zu/%zu faces inserted, %.0f faces/s\n", done, n,
-                     done / insert_seconds);
-        last_report = Clock::now();
-      }
-    }
-    row.insert_seconds = insert_seconds;
-    row.insert_per_second = n / insert_seconds;
-    row.last_tenth_per_second =
-        last_tenth_seconds > 0 ? last_tenth_faces / last_tenth_seconds : row.insert_per_second;
+    auto timing = candor::bench::BuildSyntheticCollection(
+        **store, kCollection, engine->face_model_version(), real, n, rng,
+        [&](size_t position, const candor::store::FaceRecord& r) {
+          if (next_probe < probe_positions.size() && probe_positions[next_probe] == position) {
+            probes.push_back(r.face_id);
+            ++next_probe;
+          }
+        });
+    if (!timing.ok()) Fail("building the collection", timing.status());
+    row.insert_seconds = timing->seconds;
+    row.insert_per_second = timing->per_second;
+    row.last_tenth_per_second = timing->last_tenth_per_second;
   }  // The store closes here (checkpointing its WAL).
   row.db_bytes_per_face = static_cast<double>(FileBytes(dir)) / n;
 
@@ -287,22 +219,12 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   return row;
 }
 
-std::string Thousands(double value) {
-  std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> sizes = {"100k"};
   bool keep = false;
-  std::string cache_path = std::string(CANDOR_SOURCE_DIR) + "/build/cache/lfw.emb";
+  std::string cache_path = candor::bench::DefaultEmbeddingCache();
   std::string command_line;
   for (int i = 0; i < argc; ++i) {
     if (i > 0) command_line += ' ';
@@ -336,32 +258,14 @@ int main(int argc, char** argv) {
   const double engine_seconds = Seconds(engine_start, Clock::now());
   // The cache must have been written with this engine's options (it is
   // ignored otherwise, and the check below says so).
-  const auto real =
-      candor::eval::EmbeddingCache(cache_path, (*engine)->embedding_fingerprint(), kDimension)
-          .FaceVectors();
+  const auto real = candor::bench::SeedVectors(**engine, cache_path);
   if (real.empty()) {
     std::fprintf(stderr, "no face vectors in %s\n", cache_path.c_str());
     return 1;
   }
 
-  utsname u;
-  uname(&u);
-  const std::string machine = FirstLine("/proc/cpuinfo", "model name") + ", " +
-                              std::to_string(std::thread::hardware_concurrency()) +
-                              " hardware threads, " + u.sysname + " " + u.release;
-  const std::string build = std::string("GCC ") + __VERSION__ +
-#ifdef __OPTIMIZE__
-                            ", optimised"
-#else
-                            ", not optimised"
-#endif
-#ifdef NDEBUG
-                            ", NDEBUG"
-#endif
-#ifdef __AVX2__
-                            ", AVX2 in this file"
-#endif
-      ;
+  const std::string machine = candor::bench::MachineDescription();
+  const std::string build = candor::bench::BuildDescription();
   std::printf("command: %s\n", command_line.c_str());
   std::printf("machine: %s; load average %s at start\n", machine.c_str(), LoadAverage().c_str());
   std::printf("build: %s\n", build.c_str());

@@ -17,6 +17,9 @@ done
 if command -v npm >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs/}"); missing=("${missing[@]/npm/}")
 fi
+# The real clients of the tests: boto3 and the AWS CLI may come from pip.
+python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"

@@ -37,6 +37,12 @@ enum class StatusCode {
   kConflict,
   kServiceQuotaExceeded,          // a documented quota, e.g. 100 faces per User
   kIdempotentParameterMismatch,   // a ClientRequestToken reused with other parameters
+  // The wire protocol: a body that is not JSON, or a member of the wrong JSON
+  // type (AWS's SerializationException).
+  kSerialization,
+  kInvalidS3Object,    // an S3Object image that cannot be read
+  kThrottling,         // the service is saturated; retry later
+  kUnknownOperation,   // an X-Amz-Target that names no operation
 };
 
 class [[nodiscard]] Status {
@@ -71,6 +77,15 @@ class [[nodiscard]] Status {
   }
   static Status IdempotentParameterMismatch(std::string m) {
     return {StatusCode::kIdempotentParameterMismatch, std::move(m)};
+  }
+
+  static Status Serialization(std::string m) { return {StatusCode::kSerialization, std::move(m)}; }
+  static Status InvalidS3Object(std::string m) {
+    return {StatusCode::kInvalidS3Object, std::move(m)};
+  }
+  static Status Throttling(std::string m) { return {StatusCode::kThrottling, std::move(m)}; }
+  static Status UnknownOperation(std::string m) {
+    return {StatusCode::kUnknownOperation, std::move(m)};
   }
 
   bool ok() const { return code_ == StatusCode::kOk; }

@@ -16,9 +16,12 @@
 #include "core/parallel.h"
 #include "core/progress.h"
 #include "protocol/collections_json.h"
+#include "protocol/requests.h"
 
 namespace candor::cli {
 namespace {
+
+using protocol::ParseQualityFilter;
 
 struct CollectionArgs {
   std::string data_dir;
@@ -45,15 +48,6 @@ std::string DataDirOf(const CollectionArgs& args) {
   if (!args.data_dir.empty()) return args.data_dir;
   if (const char* v = std::getenv("CANDOR_DATA_DIR"); v != nullptr && *v != '\0') return v;
   return "candor-data";
-}
-
-StatusOr<QualityFilter> ParseQualityFilter(const std::string& s) {
-  static const std::map<std::string, QualityFilter> kFilters = {
-      {"NONE", QualityFilter::kNone}, {"AUTO", QualityFilter::kAuto}, {"LOW", QualityFilter::kLow},
-      {"MEDIUM", QualityFilter::kMedium}, {"HIGH", QualityFilter::kHigh}};
-  auto it = kFilters.find(s);
-  if (it == kFilters.end()) return Status::InvalidArgument("QualityFilter must be NONE, AUTO, LOW, MEDIUM or HIGH");
-  return it->second;
 }
 
 // Engine and collections for one command; engine outlives collections.

@@ -13,6 +13,8 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCompare(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterKeys(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace candor::cli
 

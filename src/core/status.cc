@@ -36,6 +36,14 @@ std::string_view ErrorTypeName(StatusCode code) {
       return "ServiceQuotaExceededException";
     case StatusCode::kIdempotentParameterMismatch:
       return "IdempotentParameterMismatchException";
+    case StatusCode::kSerialization:
+      return "SerializationException";
+    case StatusCode::kInvalidS3Object:
+      return "InvalidS3ObjectException";
+    case StatusCode::kThrottling:
+      return "ThrottlingException";
+    case StatusCode::kUnknownOperation:
+      return "UnknownOperationException";
   }
   return "InternalServerError";
 }

@@ -1,0 +1,742 @@
+// Load test of the HTTP service: how many requests per second `candor serve`
+// answers with a collection of N faces, at what latency, what the HTTP layer
+// costs against calling the operations directly, whether memory stays flat
+// under sustained load, and how throughput scales with the engine's workers.
+//
+//   1. Store: a data directory (default /tmp/candor-load-<N>) holding one
+//      collection "load" of N synthetic faces, built through the store in
+//      batches as collection_bench does (data described in bench_support.h).
+//      A directory that already holds "load" with exactly N faces of this
+//      engine's model is reused; a "load" of another size or model is deleted
+//      and rebuilt (so do not point --data-dir at a store you care about).
+//   2. Images: up to --images real LFW photographs ($CANDOR_DATA, else
+//      ../shared/data: lfw/images/*/*.jpg, evenly spaced over the sorted
+//      list), skipping those in which the embedding cache (or, when it does
+//      not know the image, DetectFaces) finds no face; read into memory and
+//      base64-encoded once. Every request body is prepared once:
+//        DetectFaces         {"Image": {"Bytes": ...}, "Attributes": ["DEFAULT"]}
+//        SearchFacesByImage  {"CollectionId": "load", "Image": {"Bytes": ...},
+//                             "MaxFaces": 10, "FaceMatchThreshold": 80}
+//      Each client picks SearchFacesByImage with probability --mix, else
+//      DetectFaces, and a random image (its own seeded generator, so both
+//      phases below send the same sequence).
+//   For each engine worker count W (--workers, or 1 then 2 with
+//   --compare-workers), with C clients (--clients, default 4 x W, more than
+//   the workers so that the service is saturated and its queue is used):
+//   3. An Engine with W workers and Collections opened on the data directory
+//      (the defaults of `candor serve`, apart from the workers); the first
+//      SearchFacesByImage, which loads the collection into memory, is timed.
+//   4. Baseline, no HTTP: C threads call server::RunOperation on the parsed
+//      bodies for --baseline-duration seconds. The engine's own time, with
+//      the JSON response built but not serialised.
+//   5. HTTP: the service (server/http_server.h) in this process on
+//      127.0.0.1, an ephemeral port, a credentials file made for the run,
+//      region us-east-1; C client threads, each with one keep-alive
+//      httplib::Client, sign every request with SigV4 (service rekognition)
+//      and drive it for --duration seconds. A ThrottlingException is counted
+//      and retried after kThrottleBackoffMs; any other error fails the run
+//      (exit status 1) after the report. The process RSS (VmRSS: the service,
+//      plus the clients and the prepared bodies, a few MiB) is sampled every
+//      kRssSampleSeconds.
+//   Both phases begin with one request of each operation per client (the
+//   connections), then kWarmupSeconds of the mix that are not counted (the
+//   engine's and allocator's first passes); the phase counts the requests
+//   that start in the following --duration (or --baseline-duration) seconds.
+//   Latency is measured by the client, from before the call to the whole
+//   response; requests/s counts 200s over the wall time from the start of the
+//   counted window to the last answer. Service overhead = 1 - HTTP requests/s /
+//   in-process requests/s at the same W and C; it includes SigV4
+//   verification, JSON parsing and serialisation, the admission queue and
+//   the sockets, and the clients' signing (they share the cores).
+//
+// Usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180]
+//   [--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C]
+//   [--compare-workers] [--images 300] [--cache PATH]
+//   --workers defaults to the hardware threads, as `candor serve` does.
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_support.h"
+#include "candor/collections.h"
+#include "candor/engine.h"
+#include "eval/embedding_cache.h"
+#include "protocol/requests.h"
+#include "server/credentials.h"
+#include "server/http_server.h"
+#include "server/operations.h"
+#include "server/sigv4.h"
+#include "store/store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using candor::Status;
+using candor::StatusCode;
+using candor::bench::Clock;
+using candor::bench::RssBytes;
+using candor::bench::Seconds;
+using candor::bench::Thousands;
+
+constexpr char kCollection[] = "load";
+constexpr int kMaxFaces = 10;
+constexpr int kFaceMatchThreshold = 80;
+constexpr char kRegion[] = "us-east-1";
+constexpr char kService[] = "rekognition";
+constexpr int kRssSampleSeconds = 5;
+constexpr int kProgressSeconds = 30;
+constexpr int kWarmupSeconds = 5;
+// A throttled client waits this long before its next request, as an SDK's
+// first retry would (botocore's standard mode: up to 1 s, jittered).
+constexpr int kThrottleBackoffMs = 50;
+
+[[noreturn]] void Fail(const std::string& what, const Status& status) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
+  std::exit(1);
+}
+
+struct Options {
+  size_t faces = 100000;
+  std::string data_dir;  // empty: /tmp/candor-load-<faces>
+  double duration_s = 180;
+  double baseline_s = 60;
+  double mix = 0.5;  // fraction of SearchFacesByImage
+  int workers = 0;   // 0: hardware threads
+  int clients = 0;   // 0: 4 x workers
+  bool compare_workers = false;
+  size_t images = 300;
+  std::string cache_path = candor::bench::DefaultEmbeddingCache();
+};
+
+enum Op { kDetect = 0, kSearch = 1, kOps = 2 };
+constexpr const char* kOpNames[kOps] = {"DetectFaces", "SearchFacesByImage"};
+
+// One prepared image: the request bodies of both operations, as sent over
+// HTTP and as parsed for RunOperation.
+struct Image {
+  std::string body[kOps];
+  nlohmann::json parsed[kOps];
+};
+
+enum class Outcome { kOk, kThrottled, kError };
+
+// One client's way of making a request, in-process or over HTTP. Used by one
+// thread only.
+class Caller {
+ public:
+  virtual ~Caller() = default;
+  virtual Outcome Call(Op op, const Image& image, std::string* error) = 0;
+};
+
+class InProcessCaller : public Caller {
+ public:
+  explicit InProcessCaller(const candor::server::ServiceContext& service) : service_(service) {}
+  Outcome Call(Op op, const Image& image, std::string* error) override {
+    auto result =
+        candor::server::RunOperation(kOpNames[op], image.parsed[op], service_, {"bench", ""});
+    if (result.ok()) return Outcome::kOk;
+    if (result.status().code() == StatusCode::kThrottling) return Outcome::kThrottled;
+    *error = result.status().ToString();
+    return Outcome::kError;
+  }
+
+ private:
+  const candor::server::ServiceContext& service_;
+};
+
+class HttpCaller : public Caller {
+ public:
+  HttpCaller(int port, const candor::server::Credential& credential)
+      : client_("127.0.0.1", port),
+        host_("127.0.0.1:" + std::to_string(port)),
+        credential_(credential) {
+    client_.set_keep_alive(true);
+    client_.set_read_timeout(120, 0);  // a saturated queue answers late, not never
+  }
+  Outcome Call(Op op, const Image& image, std::string* error) override {
+    candor::server::HttpRequestView view;
+    view.method = "POST";
+    view.path = "/";
+    view.headers = {{"Host", host_},
+                    {"Content-Type", "application/x-amz-json-1.1"},
+                    {"X-Amz-Target", std::string("RekognitionService.") + kOpNames[op]}};
+    view.body = image.body[op];
+    candor::server::SignSigV4(view, credential_, kRegion, kService, std::time(nullptr));
+    httplib::Headers headers;
+    for (const auto& [name, value] : view.headers) {
+      if (name != "Content-Type") headers.emplace(name, value);
+    }
+    auto response = client_.Post("/", headers, image.body[op], "application/x-amz-json-1.1");
+    if (!response) {
+      *error = "HTTP: " + httplib::to_string(response.error());
+      return Outcome::kError;
+    }
+    if (response->status == 200) return Outcome::kOk;
+    const auto body = nlohmann::json::parse(response->body, nullptr, false);
+    const std::string type = body.is_object() ? body.value("__type", "") : "";
+    if (type == "ThrottlingException") return Outcome::kThrottled;
+    *error = std::to_string(response->status) + " " + response->body.substr(0, 300);
+    return Outcome::kError;
+  }
+
+ private:
+  httplib::Client client_;
+  const std::string host_;
+  const candor::server::Credential& credential_;
+};
+
+struct Percentiles {
+  double p50 = 0, p90 = 0, p99 = 0;
+};
+
+Percentiles Of(std::vector<double> ms) {
+  if (ms.empty()) return {};
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+  };
+  return {at(0.50), at(0.90), at(0.99)};
+}
+
+// What one client (then, merged, all of them) saw.
+struct Tally {
+  std::vector<double> ms[kOps];  // latencies of the 200s
+  int64_t throttled[kOps] = {0, 0};
+  int64_t errors[kOps] = {0, 0};
+  std::string first_error;
+
+  void Merge(const Tally& other) {
+    for (int op = 0; op < kOps; ++op) {
+      ms[op].insert(ms[op].end(), other.ms[op].begin(), other.ms[op].end());
+      throttled[op] += other.throttled[op];
+      errors[op] += other.errors[op];
+    }
+    if (first_error.empty()) first_error = other.first_error;
+  }
+  int64_t ok() const { return static_cast<int64_t>(ms[kDetect].size() + ms[kSearch].size()); }
+  int64_t all_throttled() const { return throttled[kDetect] + throttled[kSearch]; }
+  int64_t all_errors() const { return errors[kDetect] + errors[kSearch]; }
+  std::vector<double> all_ms() const {
+    std::vector<double> all = ms[kDetect];
+    all.insert(all.end(), ms[kSearch].begin(), ms[kSearch].end());
+    return all;
+  }
+};
+
+struct Phase {
+  double wall_s = 0;
+  Tally tally;
+  std::vector<int64_t> rss;  // VmRSS samples, bytes, every kRssSampleSeconds
+
+  double PerSecond() const { return wall_s > 0 ? tally.ok() / wall_s : 0; }
+  double PerSecond(Op op) const { return wall_s > 0 ? tally.ms[op].size() / wall_s : 0; }
+};
+
+// Samples VmRSS every kRssSampleSeconds (and at start and stop) and reports
+// progress on stderr, until destroyed.
+class RssSampler {
+ public:
+  RssSampler(const std::string& label, const std::atomic<int64_t>& done)
+      : thread_([this, label, &done] {
+          const auto start = Clock::now();
+          std::unique_lock lock(mu_);
+          for (int tick = 0;; ++tick) {
+            samples_.push_back(RssBytes());
+            if (tick > 0 && tick % (kProgressSeconds / kRssSampleSeconds) == 0) {
+              std::fprintf(stderr, "  %s: %.0f s, %lld requests, RSS %.0f MiB\n", label.c_str(),
+                           Seconds(start, Clock::now()), static_cast<long long>(done.load()),
+                           samples_.back() / 1048576.0);
+            }
+            if (stop_.wait_for(lock, std::chrono::seconds(kRssSampleSeconds),
+                               [this] { return stopping_; })) {
+              break;
+            }
+          }
+          samples_.push_back(RssBytes());
+        }) {}
+
+  std::vector<int64_t> Finish() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    stop_.notify_all();
+    thread_.join();
+    return samples_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::vector<int64_t> samples_;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// Runs the request mix from `callers.size()` client threads for `seconds`.
+Phase Drive(const std::string& label, std::vector<std::unique_ptr<Caller>>& callers,
+            const std::vector<Image>& images, double mix, double seconds) {
+  const int clients = static_cast<int>(callers.size());
+  std::vector<Tally> tallies(clients);
+  std::atomic<int64_t> done{0};
+  std::latch warm(clients + 1);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      Tally& tally = tallies[c];
+      Caller& caller = *callers[c];
+      std::mt19937_64 rng(1000 + c);
+      std::bernoulli_distribution search(mix);
+      std::uniform_int_distribution<size_t> pick(0, images.size() - 1);
+      std::string error;
+      auto fail = [&](Op op) {
+        ++tally.errors[op];
+        if (tally.first_error.empty()) tally.first_error = error;
+      };
+      for (Op op : {kDetect, kSearch}) {
+        if (caller.Call(op, images[c % images.size()], &error) == Outcome::kError) fail(op);
+      }
+      warm.arrive_and_wait();
+      const auto counted_from = Clock::now() + std::chrono::seconds(kWarmupSeconds);
+      const auto deadline = counted_from + std::chrono::duration<double>(seconds);
+      for (auto start = Clock::now(); start < deadline; start = Clock::now()) {
+        const Op op = search(rng) ? kSearch : kDetect;
+        const Outcome outcome = caller.Call(op, images[pick(rng)], &error);
+        const double ms = Seconds(start, Clock::now()) * 1e3;
+        const bool counted = start >= counted_from;
+        switch (outcome) {
+          case Outcome::kOk:
+            if (counted) tally.ms[op].push_back(ms);
+            ++done;
+            break;
+          case Outcome::kThrottled:
+            if (counted) ++tally.throttled[op];
+            std::this_thread::sleep_for(std::chrono::milliseconds(kThrottleBackoffMs));
+            break;
+          case Outcome::kError:
+            fail(op);  // counted in the warm-up too
+            break;
+        }
+      }
+    });
+  }
+  warm.arrive_and_wait();
+  RssSampler sampler(label, done);
+  std::this_thread::sleep_for(std::chrono::seconds(kWarmupSeconds));
+  const auto start = Clock::now();
+  for (auto& thread : threads) thread.join();
+  Phase phase;
+  phase.wall_s = Seconds(start, Clock::now());
+  phase.rss = sampler.Finish();
+  for (const Tally& t : tallies) phase.tally.Merge(t);
+  return phase;
+}
+
+// The store of step 1: reused when it holds exactly `faces` of this model.
+// Returns a line describing what was done.
+std::string PrepareStore(candor::Engine& engine, const Options& options) {
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create %s: %s\n", options.data_dir.c_str(), ec.message().c_str());
+    std::exit(1);
+  }
+  {
+    auto collections = candor::Collections::Open(&engine, {.data_dir = options.data_dir});
+    if (!collections.ok()) Fail("Collections::Open " + options.data_dir, collections.status());
+    auto described = (*collections)->DescribeCollection(kCollection);
+    if (described.ok() && described->face_count == static_cast<int64_t>(options.faces) &&
+        described->face_model_version == engine.face_model_version()) {
+      return "reused (" + Thousands(static_cast<double>(options.faces)) + " faces)";
+    }
+    if (described.ok()) {
+      std::fprintf(stderr, "%s holds \"%s\" with %lld faces of %s: rebuilding it\n",
+                   options.data_dir.c_str(), kCollection,
+                   static_cast<long long>(described->face_count),
+                   described->face_model_version.c_str());
+    }
+  }
+  const auto seeds = candor::bench::SeedVectors(engine, options.cache_path);
+  if (seeds.empty()) {
+    std::fprintf(stderr,
+                 "no face vectors in %s for this engine (build it with `candor eval lfw`, or pass "
+                 "--cache)\n",
+                 options.cache_path.c_str());
+    std::exit(1);
+  }
+  std::fprintf(stderr, "building %zu faces in %s...\n", options.faces, options.data_dir.c_str());
+  const auto start = Clock::now();
+  candor::bench::InsertTiming timing;
+  {
+    auto store = candor::store::Store::OpenSqlite(options.data_dir);
+    if (!store.ok()) Fail("OpenSqlite", store.status());
+    if ((*store)->GetCollection(kCollection).ok()) {
+      Status deleted = (*store)->DeleteCollection(kCollection);
+      if (!deleted.ok()) Fail("DeleteCollection", deleted);
+    }
+    std::mt19937_64 rng(20240611);
+    auto built = candor::bench::BuildSyntheticCollection(
+        **store, kCollection, engine.face_model_version(), seeds, options.faces, rng);
+    if (!built.ok()) Fail("building the collection", built.status());
+    timing = *built;
+  }  // The store closes here (checkpointing its WAL).
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "built in %.1f s (InsertFaces %s faces/s, %s faces/s over the last 10%%; "
+                "%zu seed vectors from %s)",
+                Seconds(start, Clock::now()), Thousands(timing.per_second).c_str(),
+                Thousands(timing.last_tenth_per_second).c_str(), seeds.size(),
+                options.cache_path.c_str());
+  return line;
+}
+
+std::string DataRoot() {
+  if (const char* v = std::getenv("CANDOR_DATA"); v != nullptr && *v != '\0') return v;
+  return CANDOR_DEFAULT_DATA_DIR;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Step 2. Returns the images and a line describing them.
+std::vector<Image> LoadImages(candor::Engine& engine, const Options& options,
+                              std::string* description) {
+  const fs::path root = fs::path(DataRoot()) / "lfw" / "images";
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".jpg") paths.push_back(it->path());
+  }
+  std::sort(paths.begin(), paths.end());
+  if (paths.empty()) {
+    std::fprintf(stderr, "no LFW images under %s (set CANDOR_DATA)\n", root.c_str());
+    std::exit(1);
+  }
+  candor::eval::EmbeddingCache cache(options.cache_path, engine.embedding_fingerprint(),
+                                     candor::bench::kDimension);
+  const size_t wanted = std::min(options.images, paths.size());
+  std::vector<Image> images;
+  size_t jpeg_bytes = 0, body_bytes = 0, skipped = 0;
+  for (size_t i = 0; i < wanted; ++i) {
+    const std::string bytes = ReadFile(paths[i * paths.size() / wanted]);
+    const auto known = cache.Lookup(candor::eval::Sha256(bytes));
+    bool has_face = known && known->has_face;
+    if (!known) {
+      auto detected = engine.DetectFaces(bytes, candor::AttributeSet::kDefault);
+      has_face = detected.ok() && !detected->faces.empty();
+    }
+    if (!has_face) {
+      ++skipped;
+      continue;
+    }
+    const std::string base64 = candor::protocol::EncodeBase64(bytes);
+    Image image;
+    image.parsed[kDetect] = {{"Image", {{"Bytes", base64}}}, {"Attributes", {"DEFAULT"}}};
+    image.parsed[kSearch] = {{"CollectionId", kCollection},
+                             {"Image", {{"Bytes", base64}}},
+                             {"MaxFaces", kMaxFaces},
+                             {"FaceMatchThreshold", kFaceMatchThreshold}};
+    for (int op = 0; op < kOps; ++op) image.body[op] = image.parsed[op].dump();
+    jpeg_bytes += bytes.size();
+    body_bytes += image.body[kSearch].size();
+    images.push_back(std::move(image));
+  }
+  if (images.empty()) {
+    std::fprintf(stderr, "no image with a face among %zu under %s\n", wanted, root.c_str());
+    std::exit(1);
+  }
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "%zu LFW images from %s (%zu without a face skipped), mean JPEG %.1f KB, "
+                "SearchFacesByImage body %.1f KB",
+                images.size(), root.c_str(), skipped, jpeg_bytes / 1e3 / images.size(),
+                body_bytes / 1e3 / images.size());
+  *description = line;
+  return images;
+}
+
+struct Run {
+  int workers = 0;
+  int clients = 0;
+  double load_seconds = 0;  // the first SearchFacesByImage: loads the collection
+  int64_t rss_after_load = 0;
+  Phase in_process;
+  Phase http;
+};
+
+// Steps 3 to 5 for one worker count.
+Run RunWorkers(int workers, int clients, const Options& options, const std::vector<Image>& images,
+               const candor::server::Credential& credential, const std::string& credentials_path) {
+  Run run;
+  run.workers = workers;
+  run.clients = clients;
+  auto engine = candor::Engine::Create({.workers = workers});
+  if (!engine.ok()) Fail("engine", engine.status());
+  auto collections = candor::Collections::Open(engine->get(), {.data_dir = options.data_dir});
+  if (!collections.ok()) Fail("Collections::Open", collections.status());
+  const candor::server::ServiceContext service{.engine = engine->get(),
+                                               .collections = collections->get()};
+  {
+    const auto start = Clock::now();
+    auto first = candor::server::RunOperation("SearchFacesByImage", images[0].parsed[kSearch],
+                                              service, {"bench", ""});
+    if (!first.ok()) Fail("first SearchFacesByImage", first.status());
+    run.load_seconds = Seconds(start, Clock::now());
+    run.rss_after_load = RssBytes();
+  }
+
+  std::fprintf(stderr, "workers %d, %d clients: in-process for %.0f s...\n", workers, clients,
+               options.baseline_s);
+  {
+    std::vector<std::unique_ptr<Caller>> callers;
+    for (int c = 0; c < clients; ++c) callers.push_back(std::make_unique<InProcessCaller>(service));
+    run.in_process = Drive("in-process", callers, images, options.mix, options.baseline_s);
+  }
+
+  candor::server::ServerOptions server_options;
+  server_options.host = "127.0.0.1";
+  server_options.port = 0;
+  server_options.credentials_path = credentials_path;
+  server_options.region = kRegion;
+  server_options.engine_workers = workers;
+  auto server =
+      candor::server::HttpServer::Create(engine->get(), collections->get(), server_options);
+  if (!server.ok()) Fail("HttpServer::Create", server.status());
+  Status bound = (*server)->Bind();
+  if (!bound.ok()) Fail("Bind", bound);
+  Status served;
+  std::thread serving([&] { served = (*server)->Serve(); });
+  std::fprintf(stderr, "workers %d, %d clients: HTTP on port %d for %.0f s...\n", workers, clients,
+               (*server)->port(), options.duration_s);
+  {
+    std::vector<std::unique_ptr<Caller>> callers;
+    for (int c = 0; c < clients; ++c) {
+      callers.push_back(std::make_unique<HttpCaller>((*server)->port(), credential));
+    }
+    run.http = Drive("HTTP", callers, images, options.mix, options.duration_s);
+  }
+  (*server)->Stop();
+  serving.join();
+  if (!served.ok()) Fail("Serve", served);
+  return run;
+}
+
+double MiB(int64_t bytes) { return bytes / 1048576.0; }
+
+void PrintPhase(const char* title, const Phase& phase) {
+  std::printf("%s: %.1f s\n\n", title, phase.wall_s);
+  std::printf(
+      "| operation | 200s | requests/s | p50 ms | p90 ms | p99 ms | throttled | errors |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  auto row = [&](const char* name, size_t ok, double per_second, const Percentiles& p,
+                 int64_t throttled, int64_t errors) {
+    std::printf("| %s | %s | %.2f | %.1f | %.1f | %.1f | %lld | %lld |\n", name,
+                Thousands(static_cast<double>(ok)).c_str(), per_second, p.p50, p.p90, p.p99,
+                static_cast<long long>(throttled), static_cast<long long>(errors));
+  };
+  for (Op op : {kDetect, kSearch}) {
+    row(kOpNames[op], phase.tally.ms[op].size(), phase.PerSecond(op), Of(phase.tally.ms[op]),
+        phase.tally.throttled[op], phase.tally.errors[op]);
+  }
+  row("all", static_cast<size_t>(phase.tally.ok()), phase.PerSecond(), Of(phase.tally.all_ms()),
+      phase.tally.all_throttled(), phase.tally.all_errors());
+  if (!phase.tally.first_error.empty()) {
+    std::printf("\nfirst error: %s\n", phase.tally.first_error.c_str());
+  }
+  const auto& rss = phase.rss;
+  std::printf(
+      "\nRSS (%zu samples, every %d s): first %.0f MiB, max %.0f MiB, last %.0f MiB "
+      "(last - first %+.1f MiB)\n\n",
+      rss.size(), kRssSampleSeconds, MiB(rss.front()),
+      MiB(*std::max_element(rss.begin(), rss.end())), MiB(rss.back()),
+      MiB(rss.back() - rss.front()));
+}
+
+double Overhead(const Run& run) {
+  const double base = run.in_process.PerSecond();
+  return base > 0 ? 1 - run.http.PerSecond() / base : 0;
+}
+
+void PrintRun(const Run& run) {
+  std::printf("## engine workers %d, %d clients\n\n", run.workers, run.clients);
+  std::printf("collection load (first SearchFacesByImage): %.2f s; RSS after it %.0f MiB\n\n",
+              run.load_seconds, MiB(run.rss_after_load));
+  PrintPhase("in-process (server::RunOperation, no HTTP)", run.in_process);
+  PrintPhase("HTTP (signed, keep-alive)", run.http);
+  auto p50 = [](const Phase& phase, int op) {
+    return Of(op < kOps ? phase.tally.ms[op] : phase.tally.all_ms()).p50;
+  };
+  std::printf(
+      "service overhead: throughput 1 - %.2f / %.2f = %.1f%%; p50 latency HTTP - "
+      "in-process: all %+.1f ms, DetectFaces %+.1f ms, SearchFacesByImage %+.1f ms\n\n",
+      run.http.PerSecond(), run.in_process.PerSecond(), 100 * Overhead(run),
+      p50(run.http, kOps) - p50(run.in_process, kOps),
+      p50(run.http, kDetect) - p50(run.in_process, kDetect),
+      p50(run.http, kSearch) - p50(run.in_process, kSearch));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i > 0 ? " " : "") + std::string(argv[i]);
+  const char* usage =
+      "usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180] "
+      "[--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C] [--compare-workers] "
+      "[--images 300] [--cache PATH]\n";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const std::string& name) -> const char* {
+      if (arg == name && i + 1 < argc) return argv[++i];
+      if (arg.rfind(name + "=", 0) == 0) return argv[i] + name.size() + 1;
+      return nullptr;
+    };
+    if (arg == "--compare-workers") {
+      options.compare_workers = true;
+    } else if (const char* v = value("--faces")) {
+      options.faces = candor::bench::ParseSize(v);
+    } else if (const char* v = value("--data-dir")) {
+      options.data_dir = v;
+    } else if (const char* v = value("--duration")) {
+      options.duration_s = std::atof(v);
+    } else if (const char* v = value("--baseline-duration")) {
+      options.baseline_s = std::atof(v);
+    } else if (const char* v = value("--mix")) {
+      options.mix = std::atof(v);
+    } else if (const char* v = value("--workers")) {
+      options.workers = std::atoi(v);
+    } else if (const char* v = value("--clients")) {
+      options.clients = std::atoi(v);
+    } else if (const char* v = value("--images")) {
+      options.images = candor::bench::ParseSize(v);
+    } else if (const char* v = value("--cache")) {
+      options.cache_path = v;
+    } else {
+      std::fprintf(stderr, "unknown argument %s\n%s", argv[i], usage);
+      return 2;
+    }
+  }
+  if (options.faces < 1 || options.duration_s <= 0 || options.baseline_s <= 0 || options.mix < 0 ||
+      options.mix > 1 || options.workers < 0 || options.clients < 0 || options.images < 1) {
+    std::fprintf(stderr, "bad argument value\n%s", usage);
+    return 2;
+  }
+  if (options.data_dir.empty())
+    options.data_dir = "/tmp/candor-load-" + std::to_string(options.faces);
+  if (options.workers == 0) {
+    options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  signal(SIGPIPE, SIG_IGN);  // a connection closed by the service is an error, not an exit
+
+  const std::string machine = candor::bench::MachineDescription();
+  const std::string build = candor::bench::BuildDescription();
+  std::printf("command: %s\n", command_line.c_str());
+  std::printf("machine: %s; load average %s at start\n", machine.c_str(),
+              candor::bench::LoadAverage().c_str());
+  std::printf("build: %s\n", build.c_str());
+
+  // Steps 1 and 2, with an engine of one worker that is gone before the runs.
+  std::string store_line, images_line, model;
+  std::vector<Image> images;
+  {
+    auto engine = candor::Engine::Create({.workers = 1});
+    if (!engine.ok()) Fail("engine", engine.status());
+    model = (*engine)->face_model_version();
+    const auto start = Clock::now();
+    store_line = PrepareStore(**engine, options);
+    std::fprintf(stderr, "store ready in %.1f s\n", Seconds(start, Clock::now()));
+    images = LoadImages(**engine, options, &images_line);
+  }
+  std::printf(
+      "engine: %s; inference threads per call: the engine's default (the hardware "
+      "threads with 1 worker, else 1)\n",
+      model.c_str());
+  std::printf("store: %s, collection \"%s\" of %s faces: %s\n", options.data_dir.c_str(),
+              kCollection, Thousands(static_cast<double>(options.faces)).c_str(),
+              store_line.c_str());
+  std::printf("images: %s\n", images_line.c_str());
+  std::printf(
+      "mix: %.0f%% SearchFacesByImage (MaxFaces %d, FaceMatchThreshold %d), %.0f%% "
+      "DetectFaces (Attributes DEFAULT); throttled requests retried after %d ms; the first "
+      "%d s of each phase not counted\n\n",
+      100 * options.mix, kMaxFaces, kFaceMatchThreshold, 100 * (1 - options.mix),
+      kThrottleBackoffMs, kWarmupSeconds);
+  std::fflush(stdout);
+
+  char dir_pattern[] = "/tmp/candor-server-bench-XXXXXX";
+  if (mkdtemp(dir_pattern) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::string credentials_path = std::string(dir_pattern) + "/credentials";
+  const candor::server::Credential credential = candor::server::GenerateCredential("server-bench");
+  Status written = candor::server::AppendCredential(credentials_path, credential);
+  if (!written.ok()) Fail("AppendCredential", written);
+
+  std::vector<int> worker_counts =
+      options.compare_workers ? std::vector<int>{1, 2} : std::vector<int>{options.workers};
+  std::vector<Run> runs;
+  for (int workers : worker_counts) {
+    const int clients = options.clients > 0 ? options.clients : 4 * workers;
+    runs.push_back(RunWorkers(workers, clients, options, images, credential, credentials_path));
+    PrintRun(runs.back());
+    std::fflush(stdout);
+  }
+  std::error_code ec;
+  fs::remove_all(dir_pattern, ec);
+
+  if (runs.size() > 1) {
+    std::printf(
+        "| workers | clients | in-process req/s | HTTP req/s | HTTP req/s vs first | "
+        "overhead | HTTP p50 / p99 ms | HTTP RSS max MiB | throttled | errors |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (const Run& run : runs) {
+      const Percentiles p = Of(run.http.tally.all_ms());
+      std::printf(
+          "| %d | %d | %.2f | %.2f | %.2fx | %.1f%% | %.1f / %.1f | %.0f | %lld | %lld |\n",
+          run.workers, run.clients, run.in_process.PerSecond(), run.http.PerSecond(),
+          run.http.PerSecond() / runs.front().http.PerSecond(), 100 * Overhead(run), p.p50, p.p99,
+          MiB(*std::max_element(run.http.rss.begin(), run.http.rss.end())),
+          static_cast<long long>(run.http.tally.all_throttled()),
+          static_cast<long long>(run.http.tally.all_errors() + run.in_process.tally.all_errors()));
+    }
+    std::printf("\n");
+  }
+  std::printf("machine: %s\nbuild: %s\ncommand: %s\n", machine.c_str(), build.c_str(),
+              command_line.c_str());
+
+  int64_t errors = 0;
+  for (const Run& run : runs)
+    errors += run.in_process.tally.all_errors() + run.http.tally.all_errors();
+  if (errors > 0) {
+    std::fprintf(stderr, "FAILED: %lld requests failed with an error other than throttling\n",
+                 static_cast<long long>(errors));
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,197 @@
+// candor serve: the Rekognition-compatible service on the embedded store.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "candor/collections.h"
+#include "cli/commands.h"
+#include "server/http_server.h"
+
+namespace candor::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir;
+  std::string port_file;
+  server::ServerOptions server;
+};
+
+// "host:port", "[v6]:port" or ":port" (all interfaces).
+Status ParseListen(const std::string& text, server::ServerOptions* out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("--listen must be HOST:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  out->host = host.empty() ? "0.0.0.0" : host;
+  char* end = nullptr;
+  const long port = std::strtol(text.c_str() + colon + 1, &end, 10);
+  if (end == text.c_str() + colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+    return Status::InvalidArgument("--listen: bad port in " + text);
+  }
+  out->port = static_cast<int>(port);
+  return Status::Ok();
+}
+
+// The config file: `key = value` lines, keys named as the long flags without
+// dashes ("listen", "credentials", ...); '#' starts a comment. Flags given on
+// the command line win.
+Status ApplyConfig(CLI::App& cmd, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot open the config file " + path);
+  std::string line;
+  int n = 0;
+  auto trim = [](std::string s) {
+    const size_t a = s.find_first_not_of(" \t\r");
+    const size_t b = s.find_last_not_of(" \t\r");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  while (std::getline(in, line)) {
+    ++n;
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument(path + " line " + std::to_string(n) + ": expected key = value");
+    }
+    const std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    CLI::Option* opt = nullptr;
+    try {
+      opt = cmd.get_option("--" + key);
+    } catch (const CLI::Error&) {
+      return Status::InvalidArgument(path + " line " + std::to_string(n) + ": unknown key " + key);
+    }
+    if (key == "config") {
+      return Status::InvalidArgument(path + " line " + std::to_string(n) + ": config cannot nest");
+    }
+    if (opt->count() > 0) continue;  // the command line wins
+    try {
+      if (opt->get_type_size() == 0) {
+        if (value == "true") opt->add_result("true");
+      } else {
+        opt->add_result(value);
+      }
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return Status::InvalidArgument(path + " line " + std::to_string(n) + ": " + e.what());
+    }
+  }
+  return Status::Ok();
+}
+
+int RunServe(const GlobalOptions& global, ServeArgs args) {
+  Status listen = ParseListen(args.listen, &args.server);
+  if (!listen.ok()) return Fail(listen);
+  if (args.data_dir.empty()) {
+    const char* v = std::getenv("CANDOR_DATA_DIR");
+    args.data_dir = (v != nullptr && *v != '\0') ? v : "candor-data";
+  }
+
+  // SIGTERM, SIGINT: stop accepting, answer what is in flight, close the
+  // store. Blocked here so that every thread inherits the mask and one thread
+  // waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto engine = MakeEngine(global);
+  if (!engine.ok()) return Fail(engine.status());
+  auto collections = Collections::Open(engine->get(), {.data_dir = args.data_dir});
+  if (!collections.ok()) return Fail(collections.status());
+  args.server.engine_workers =
+      global.workers > 0 ? global.workers
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto server = server::HttpServer::Create(engine->get(), collections->get(), args.server);
+  if (!server.ok()) return Fail(server.status());
+  Status bound = (*server)->Bind();
+  if (!bound.ok()) return Fail(bound);
+  const std::string url = std::string((*server)->tls() ? "https" : "http") + "://" +
+                          args.server.host + ":" + std::to_string((*server)->port());
+  if (!args.port_file.empty()) {
+    const std::string tmp = args.port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::rename(tmp.c_str(), args.port_file.c_str());
+  }
+  std::fprintf(stderr, "candor: serving %s (data %s%s)\n", url.c_str(), args.data_dir.c_str(),
+               args.server.allow_anonymous ? "; ANONYMOUS ACCESS ENABLED" : "");
+
+  server::HttpServer* s = server->get();
+  std::thread([signals, s] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "candor: signal %d, finishing requests in flight\n", sig);
+    s->Stop();
+  }).detach();
+
+  Status served = (*server)->Serve();
+  server->reset();  // in-flight requests are answered before this returns
+  collections->reset();
+  if (!served.ok()) return Fail(served);
+  std::fprintf(stderr, "candor: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "serve Rekognition's JSON API over HTTP(S)");
+  cmd->add_option("--config", args->config, "file of `key = value` lines named as these flags");
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", args->data_dir,
+                  "the store's directory (default: $CANDOR_DATA_DIR or ./candor-data)");
+  cmd->add_option("--credentials", args->server.credentials_path,
+                  "access keys file (see `candor keys create`)");
+  cmd->add_flag("--allow-anonymous", args->server.allow_anonymous,
+                "serve unsigned requests as principal 'anonymous' (local development only)");
+  cmd->add_option("--tls-cert", args->server.tls_cert_path, "PEM certificate: serve HTTPS");
+  cmd->add_option("--tls-key", args->server.tls_key_path, "PEM private key of --tls-cert");
+  cmd->add_option("--region", args->server.region,
+                  "accept only signatures for this region (default: any)");
+  cmd->add_option("--s3-root", args->server.s3_root,
+                  "serve S3Object images from DIR/<Bucket>/<Name> (default: refused)");
+  cmd->add_option("--threads", args->server.connection_threads,
+                  "connection threads (default: 16 per core)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-waiting", args->server.max_waiting,
+                  "requests admitted beyond the engine workers before ThrottlingException "
+                  "(default: 4 per worker)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-body-bytes", args->server.max_body_bytes, "largest request body")
+      ->capture_default_str();
+  cmd->add_option("--read-timeout", args->server.read_timeout_seconds,
+                  "seconds a client may stay silent mid-request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--access-log", args->server.access_log_path,
+                  "JSON lines access log: FILE, or - for stderr");
+  cmd->add_option("--port-file", args->port_file, "write the bound port to FILE once listening");
+  cmd->callback([cmd, args, &global, exit_code] {
+    if (!args->config.empty()) {
+      Status applied = ApplyConfig(*cmd, args->config);
+      if (!applied.ok()) {
+        *exit_code = Fail(applied);
+        return;
+      }
+    }
+    *exit_code = RunServe(global, *args);
+  });
+}
+
+}  // namespace candor::cli

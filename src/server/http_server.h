@@ -1,0 +1,73 @@
+// `candor serve`: Rekognition's JSON 1.1 protocol over HTTP or HTTPS.
+//
+// Every POST / is authenticated (SigV4 against the credentials file, unless
+// anonymous access is enabled and the request carries no signature), admitted
+// or throttled, parsed with limits and run by server/operations.h. Requests
+// are read and written by a bounded pool of connection threads; the engine
+// work they start is bounded separately: at most engine workers + max_waiting
+// requests are admitted at once, and a request beyond that is answered
+// ThrottlingException at once instead of queueing without bound.
+//
+// GET /health answers {"status": "ok", ...} without authentication; GET
+// /metrics the Prometheus text (it names collections and their face counts,
+// so expose the port accordingly).
+//
+// Thread safety: Stop() may be called from any thread (a signal-handling
+// thread, typically) while Serve() runs.
+#ifndef CANDOR_SERVER_HTTP_SERVER_H_
+#define CANDOR_SERVER_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "candor/collections.h"
+#include "candor/engine.h"
+#include "candor/status.h"
+
+namespace candor::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see HttpServer::port())
+  // PEM files; both or neither. With them the service speaks only HTTPS.
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  std::string credentials_path;  // see server/credentials.h
+  // Requests without an Authorization header are served as principal
+  // "anonymous". For local development only; signed requests are still
+  // verified.
+  bool allow_anonymous = false;
+  std::string region;  // empty: requests signed for any region are accepted
+  int connection_threads = 0;  // 0: 16 per core
+  int engine_workers = 1;      // the engine's parallel calls
+  int max_waiting = 0;         // admitted requests beyond the workers; 0: 4 per worker
+  size_t max_body_bytes = 8 * 1024 * 1024;  // a 5 MB image in base64 fits
+  int max_json_depth = 32;
+  int read_timeout_seconds = 10;   // per read: a client silent this long is dropped
+  int write_timeout_seconds = 10;
+  std::string access_log_path;  // empty: none; "-": stderr; else appended to
+  std::string s3_root;          // see protocol::RequestOptions
+};
+
+class HttpServer {
+ public:
+  // `engine` and `collections` must outlive the server. Fails on a missing
+  // or unreadable credentials file (unless anonymous access is enabled), a
+  // bad TLS certificate or key, or an access log that cannot be opened.
+  static StatusOr<std::unique_ptr<HttpServer>> Create(Engine* engine, Collections* collections,
+                                                      const ServerOptions& options);
+  virtual ~HttpServer() = default;
+
+  // Binds the listening socket; port() is valid afterwards.
+  virtual Status Bind() = 0;
+  // Serves until Stop(); returns once the requests in flight are answered.
+  virtual Status Serve() = 0;
+  virtual void Stop() = 0;
+  virtual int port() const = 0;
+  virtual bool tls() const = 0;
+};
+
+}  // namespace candor::server
+
+#endif  // CANDOR_SERVER_HTTP_SERVER_H_

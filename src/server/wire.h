@@ -1,0 +1,46 @@
+// The parts of AWS's JSON 1.1 wire protocol that do not need sockets: the
+// X-Amz-Target header, bounded JSON parsing, error bodies and their HTTP
+// statuses, request ids.
+//
+// Thread safety: pure functions (NewRequestId draws from OpenSSL's RNG).
+#ifndef CANDOR_SERVER_WIRE_H_
+#define CANDOR_SERVER_WIRE_H_
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "candor/status.h"
+
+namespace candor::server {
+
+inline constexpr std::string_view kTargetPrefix = "RekognitionService.";
+inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+
+// "RekognitionService.DetectFaces" -> "DetectFaces"; UnknownOperationException
+// for anything else (a missing header included).
+StatusOr<std::string> OperationFromTarget(std::string_view target);
+
+// Parses a request body, refusing (SerializationException) one that is not
+// JSON, or that nests arrays and objects deeper than `max_depth`: the depth is
+// checked by a scan before any parser sees the text, so a 10,000-deep body
+// costs one pass over its bytes. An empty body is an empty object, as the
+// AWS SDKs send "{}" for operations without parameters.
+StatusOr<nlohmann::json> ParseRequestBody(std::string_view body, int max_depth);
+
+// The HTTP status AWS uses for an error type: 400 for the caller's errors,
+// 403 for AccessDenied, 404 is not used (unknown resources are 400), 500 for
+// internal errors, 503 for an unavailable service.
+int HttpStatusFor(StatusCode code);
+
+// {"__type": "<type>", "message": ..., "Message": ...}. Both spellings of the
+// message: botocore reads either, the JavaScript SDK "message".
+std::string ErrorBody(std::string_view type, std::string_view message);
+
+// A random UUID (version 4), for x-amzn-RequestId.
+std::string NewRequestId();
+
+}  // namespace candor::server
+
+#endif  // CANDOR_SERVER_WIRE_H_

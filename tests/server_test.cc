@@ -1,0 +1,441 @@
+// The HTTP service end to end on loopback: the wire protocol, SigV4, limits,
+// throttling, TLS, metrics, graceful shutdown, and hostile clients at the
+// socket level (truncated bodies, huge headers, deep JSON, slow clients).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "candor/collections.h"
+#include "protocol/requests.h"
+#include "server/credentials.h"
+#include "server/http_server.h"
+#include "server/sigv4.h"
+#include "test_support.h"
+
+namespace candor {
+namespace {
+
+using nlohmann::json;
+using testing::DataDir;
+using testing::ReadFile;
+using testing::TempDir;
+
+Engine* SharedEngine() {
+  static Engine* engine = [] {
+    auto e = Engine::Create({.workers = 2});
+    if (!e.ok()) {
+      std::fprintf(stderr, "%s\n", e.status().ToString().c_str());
+      std::abort();
+    }
+    return std::move(e).value().release();
+  }();
+  return engine;
+}
+
+// A live server on an ephemeral loopback port with its own store.
+class LiveServer {
+ public:
+  explicit LiveServer(server::ServerOptions options = {}, bool with_key = true) {
+    if (with_key) {
+      credential_ = server::GenerateCredential("alice");
+      const std::string path = dir_.path() + "/credentials";
+      EXPECT_TRUE(server::AppendCredential(path, credential_).ok());
+      options.credentials_path = path;
+    }
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.engine_workers = 2;
+    if (options.access_log_path.empty()) options.access_log_path = dir_.path() + "/access.log";
+    auto c = Collections::Open(SharedEngine(), {.data_dir = dir_.path() + "/data"});
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    collections_ = std::move(c).value();
+    auto s = server::HttpServer::Create(SharedEngine(), collections_.get(), options);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    EXPECT_TRUE(server_->Bind().ok());
+    thread_ = std::thread([this] { served_ = server_->Serve(); });
+  }
+  ~LiveServer() { Stop(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    server_->Stop();
+    thread_.join();
+  }
+
+  int port() const { return server_->port(); }
+  const server::Credential& credential() const { return credential_; }
+  std::string access_log() const { return ReadFile(dir_.path() + "/access.log"); }
+  const std::string& dir() const { return dir_.path(); }
+
+  // A signed Rekognition call.
+  template <typename Client>
+  httplib::Result Call(Client& client, const std::string& operation,
+                       const std::string& body, int64_t now = std::time(nullptr),
+                       const server::Credential* as = nullptr) const {
+    server::HttpRequestView view;
+    view.method = "POST";
+    view.path = "/";
+    view.headers = {{"Host", "127.0.0.1:" + std::to_string(port())},
+                    {"Content-Type", "application/x-amz-json-1.1"},
+                    {"X-Amz-Target", "RekognitionService." + operation}};
+    view.body = body;
+    server::SignSigV4(view, as ? *as : credential_, "us-east-1", "rekognition", now);
+    httplib::Headers headers;
+    for (const auto& [k, v] : view.headers) {
+      if (k != "Content-Type") headers.emplace(k, v);
+    }
+    return client.Post("/", headers, body, "application/x-amz-json-1.1");
+  }
+
+ private:
+  TempDir dir_;
+  server::Credential credential_;
+  std::unique_ptr<Collections> collections_;
+  std::unique_ptr<server::HttpServer> server_;
+  std::thread thread_;
+  Status served_;
+};
+
+// The n-th image (sorted) of a person in the shared LFW subset.
+std::string Lfw(const std::string& name, size_t n) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw/images/" + name)) {
+    files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return n < files.size() ? files[n] : "";
+}
+
+std::string ImageBody(const std::string& path, const std::string& extra = "") {
+  json j = {{"Image", {{"Bytes", protocol::EncodeBase64(ReadFile(path))}}}};
+  if (!extra.empty()) j.update(json::parse(extra));
+  return j.dump();
+}
+
+std::string ErrorType(const httplib::Result& r) {
+  if (!r) return "no response";
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("__type")) return "not an AWS error: " + r->body;
+  return j["__type"].get<std::string>();
+}
+
+// Raw bytes over a plain socket; returns what the server answered before
+// closing or before `wait`.
+std::string RawExchange(int port, const std::string& bytes,
+                        std::chrono::milliseconds wait = std::chrono::milliseconds(3000),
+                        bool shut_write = false, bool first_chunk_only = false) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  if (shut_write) ::shutdown(fd, SHUT_WR);
+  timeval tv{};
+  tv.tv_sec = wait.count() / 1000;
+  tv.tv_usec = (wait.count() % 1000) * 1000;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (first_chunk_only) break;
+  }
+  ::close(fd);
+  return out;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { SharedEngine(); }
+};
+
+TEST_F(ServerTest, DetectFacesSignedOverHttp) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  auto r = live.Call(client, "DetectFaces",
+                     ImageBody(Lfw("Aaron_Peirsol", 0), R"({"Attributes":["ALL"]})"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-amz-json-1.1");
+  EXPECT_EQ(r->get_header_value("x-amzn-RequestId").size(), 36u);
+  json j = json::parse(r->body);
+  ASSERT_GE(j["FaceDetails"].size(), 1u);
+  EXPECT_TRUE(j["FaceDetails"][0].contains("Emotions"));
+  EXPECT_GT(j["FaceDetails"][0]["Confidence"].get<double>(), 90);
+  // The access log names the principal and the operation.
+  const std::string log = live.access_log();
+  EXPECT_NE(log.find("\"principal\":\"alice\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"operation\":\"DetectFaces\""), std::string::npos) << log;
+}
+
+TEST_F(ServerTest, CollectionRoundTripAndErrorsAsAwsShapes) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  auto created = live.Call(client, "CreateCollection", R"({"CollectionId":"c1"})");
+  ASSERT_EQ(created->status, 200) << created->body;
+  EXPECT_EQ(ErrorType(live.Call(client, "CreateCollection", R"({"CollectionId":"c1"})")),
+            "ResourceAlreadyExistsException");
+  auto indexed = live.Call(client, "IndexFaces",
+                           ImageBody(Lfw("Colin_Powell", 0),
+                                     R"({"CollectionId":"c1","ExternalImageId":"colin"})"));
+  ASSERT_EQ(indexed->status, 200) << indexed->body;
+  auto found = live.Call(client, "SearchFacesByImage",
+                         ImageBody(Lfw("Colin_Powell", 1), R"({"CollectionId":"c1"})"));
+  ASSERT_EQ(found->status, 200) << found->body;
+  json j = json::parse(found->body);
+  ASSERT_EQ(j["FaceMatches"].size(), 1u);
+  EXPECT_EQ(j["FaceMatches"][0]["Face"]["ExternalImageId"], "colin");
+  auto missing = live.Call(client, "DescribeCollection", R"({"CollectionId":"nope"})");
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(ErrorType(missing), "ResourceNotFoundException");
+  EXPECT_EQ(ErrorType(live.Call(client, "ListFaces", R"({"CollectionId":"c1","MaxResults":"x"})")),
+            "SerializationException");
+  EXPECT_EQ(ErrorType(live.Call(client, "DetectFaces", R"({"Image":{"Bytes":"%%%"}})")),
+            "InvalidParameterException");
+  EXPECT_EQ(ErrorType(live.Call(client, "DetectFaces", R"({"Image":{"Bytes":"aGVsbG8="}})")),
+            "InvalidImageFormatException");
+  EXPECT_EQ(ErrorType(live.Call(client, "DetectLabels", "{}")), "UnknownOperationException");
+  EXPECT_EQ(ErrorType(live.Call(client, "ListCollections", "{not json")), "SerializationException");
+  EXPECT_EQ(ErrorType(live.Call(client, "ListCollections", "[1,2]")), "SerializationException");
+  EXPECT_EQ(ErrorType(live.Call(client, "ListCollections",
+                                std::string(10000, '[') + std::string(10000, ']'))),
+            "SerializationException");
+  auto listed = live.Call(client, "ListCollections", "");
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(json::parse(listed->body)["CollectionIds"], json::array({"c1"}));
+}
+
+TEST_F(ServerTest, AuthenticationFailuresUseAwsErrorNames) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  const std::string body = R"({"CollectionId":"c1"})";
+  // Unsigned.
+  auto unsigned_r = client.Post("/", {{"X-Amz-Target", "RekognitionService.CreateCollection"}},
+                                body, "application/x-amz-json-1.1");
+  ASSERT_TRUE(unsigned_r);
+  EXPECT_EQ(unsigned_r->status, 403);
+  EXPECT_EQ(ErrorType(unsigned_r), "MissingAuthenticationTokenException");
+  // Unknown key.
+  server::Credential stranger = server::GenerateCredential("mallory");
+  EXPECT_EQ(ErrorType(live.Call(client, "CreateCollection", body, std::time(nullptr), &stranger)),
+            "UnrecognizedClientException");
+  // Right key id, wrong secret.
+  server::Credential forged = live.credential();
+  forged.secret_access_key[0] = forged.secret_access_key[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(ErrorType(live.Call(client, "CreateCollection", body, std::time(nullptr), &forged)),
+            "InvalidSignatureException");
+  // Signed 20 minutes ago.
+  auto stale = live.Call(client, "CreateCollection", body, std::time(nullptr) - 1200);
+  EXPECT_EQ(ErrorType(stale), "InvalidSignatureException");
+  EXPECT_NE(stale->body.find("Signature expired"), std::string::npos) << stale->body;
+  // Nothing of the refused requests happened.
+  auto listed = live.Call(client, "ListCollections", "{}");
+  EXPECT_EQ(json::parse(listed->body)["CollectionIds"], json::array());
+}
+
+TEST_F(ServerTest, AnonymousAccessOnlyWhenEnabled) {
+  server::ServerOptions options;
+  options.allow_anonymous = true;
+  LiveServer live(options, /*with_key=*/false);
+  httplib::Client client("127.0.0.1", live.port());
+  auto r = client.Post("/", {{"X-Amz-Target", "RekognitionService.ListCollections"}}, "{}",
+                       "application/x-amz-json-1.1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(live.access_log().find("\"principal\":\"anonymous\""), std::string::npos);
+  // Without keys and without the flag the service refuses to start.
+  Engine* engine = SharedEngine();
+  TempDir dir;
+  auto c = Collections::Open(engine, {.data_dir = dir.path()});
+  ASSERT_TRUE(c.ok());
+  auto refused = server::HttpServer::Create(engine, c->get(), {});
+  EXPECT_FALSE(refused.ok());
+}
+
+TEST_F(ServerTest, HealthAndMetrics) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  auto health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  live.Call(client, "CreateCollection", R"({"CollectionId":"m1"})");
+  live.Call(client, "DescribeCollection", R"({"CollectionId":"missing"})");
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string& text = metrics->body;
+  EXPECT_NE(text.find(R"(candor_requests_total{operation="CreateCollection",outcome="ok"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(outcome="ResourceNotFoundException"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(candor_request_duration_seconds_count{operation="CreateCollection"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(candor_collection_faces{collection="m1"} 0)"), std::string::npos);
+  EXPECT_NE(text.find("candor_queue_depth 0"), std::string::npos);
+  EXPECT_EQ(client.Get("/nothing-here")->status, 404);
+}
+
+TEST_F(ServerTest, ThrottlesInsteadOfQueueingWithoutBound) {
+  server::ServerOptions options;
+  options.max_waiting = 1;  // capacity: 2 workers + 1
+  LiveServer live(options);
+  const std::string body =
+      ImageBody(Lfw("George_W_Bush", 0), R"({"Attributes":["ALL"]})");
+  std::vector<std::future<std::string>> calls;
+  for (int i = 0; i < 12; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      httplib::Client client("127.0.0.1", live.port());
+      client.set_read_timeout(60, 0);
+      auto r = live.Call(client, "DetectFaces", body);
+      if (!r) return std::string("no response");
+      return r->status == 200 ? std::string("ok") : ErrorType(r);
+    }));
+  }
+  int ok = 0, throttled = 0;
+  for (auto& f : calls) {
+    const std::string outcome = f.get();
+    if (outcome == "ok") {
+      ++ok;
+    } else {
+      EXPECT_EQ(outcome, "ThrottlingException");
+      ++throttled;
+    }
+  }
+  EXPECT_GE(ok, 3);
+  EXPECT_GE(throttled, 1);
+}
+
+TEST_F(ServerTest, HostileClientsAtTheSocketLevel) {
+  server::ServerOptions options;
+  options.read_timeout_seconds = 1;
+  options.max_body_bytes = 1 << 20;
+  LiveServer live(options);
+  const int port = live.port();
+  // A body longer than the limit: 413 before it is read.
+  const std::string big = RawExchange(
+      port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n" + std::string(100, 'x'));
+  EXPECT_NE(big.find("413"), std::string::npos) << big.substr(0, 200);
+  // A truncated body: the client promises 1000 bytes, sends 10 and stops.
+  const std::string truncated = RawExchange(
+      port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789",
+      std::chrono::milliseconds(4000), /*shut_write=*/true);
+  EXPECT_EQ(truncated.find("200 OK"), std::string::npos);
+  // Headers far beyond any sane size.
+  const std::string huge_header = RawExchange(
+      port, "POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(huge_header.find("200 OK"), std::string::npos);
+  // Ten thousand headers.
+  std::string many = "POST / HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 10000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(RawExchange(port, many + "\r\n").find("200 OK"), std::string::npos);
+  // Garbage instead of HTTP.
+  EXPECT_EQ(RawExchange(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 17))
+                .find("200 OK"),
+            std::string::npos);
+  // A compressed body (a zip bomb would inflate past every limit).
+  const std::string gz = RawExchange(
+      port,
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n"
+      "X-Amz-Target: RekognitionService.ListCollections\r\n\r\nabcd");
+  EXPECT_NE(gz.find("SerializationException"), std::string::npos) << gz;
+  // Refused before any operation ran, and still in the access log.
+  EXPECT_NE(live.access_log().find(R"("status":413,"outcome":"ImageTooLargeException")"),
+            std::string::npos)
+      << live.access_log();
+  EXPECT_NE(live.access_log().find(R"("operation":"ListCollections","status":400,"outcome":"SerializationException")"),
+            std::string::npos);
+  // A slow client (headers trickling in) is dropped after the read timeout,
+  // and the service answers others meanwhile.
+  auto slow = std::async(std::launch::async, [port] {
+    const auto start = std::chrono::steady_clock::now();
+    RawExchange(port, "POST / HTTP/1.1\r\nHost: x\r\n", std::chrono::milliseconds(10000), false,
+                /*first_chunk_only=*/true);
+    return std::chrono::steady_clock::now() - start;
+  });
+  httplib::Client client("127.0.0.1", port);
+  auto health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(slow.get(), std::chrono::seconds(8));
+  // Still serving signed requests after all of that.
+  auto r = live.Call(client, "ListCollections", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST_F(ServerTest, ServesHttpsWithAConfiguredCertificate) {
+  TempDir dir;
+  const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                              key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  server::ServerOptions options;
+  options.tls_cert_path = cert;
+  options.tls_key_path = key;
+  LiveServer live(options);
+  httplib::SSLClient tls("127.0.0.1", live.port());
+  tls.set_ca_cert_path(cert.c_str());
+  tls.enable_server_certificate_verification(false);
+  auto health = tls.Get("/health");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  auto listed = live.Call(tls, "ListCollections", "{}");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200) << listed->body;
+  // Plain HTTP to the TLS port gets nothing useful.
+  httplib::Client plain("127.0.0.1", live.port());
+  auto r = plain.Get("/health");
+  EXPECT_TRUE(!r || r->status != 200);
+  // A bad certificate path is refused at start.
+  options.tls_cert_path = dir.path() + "/missing.pem";
+  TempDir data;
+  auto c = Collections::Open(SharedEngine(), {.data_dir = data.path()});
+  ASSERT_TRUE(c.ok());
+  options.allow_anonymous = true;
+  EXPECT_FALSE(server::HttpServer::Create(SharedEngine(), c->get(), options).ok());
+}
+
+TEST_F(ServerTest, StopAnswersRequestsInFlight) {
+  LiveServer live;
+  const std::string body = ImageBody(Lfw("George_W_Bush", 1), R"({"Attributes":["ALL"]})");
+  auto call = std::async(std::launch::async, [&] {
+    httplib::Client client("127.0.0.1", live.port());
+    client.set_read_timeout(60, 0);
+    auto r = live.Call(client, "DetectFaces", body);
+    return r ? r->status : -1;
+  });
+  // Stop once the request is admitted.
+  httplib::Client probe("127.0.0.1", live.port());
+  for (int i = 0; i < 500; ++i) {
+    auto h = probe.Get("/health");
+    if (h && json::parse(h->body)["requests_in_flight"].get<int>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  live.Stop();
+  EXPECT_EQ(call.get(), 200);
+}
+
+}  // namespace
+}  // namespace candor
