@@ -51,8 +51,13 @@
 //
 // Usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180]
 //   [--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C]
-//   [--compare-workers] [--images 300] [--cache PATH]
+//   [--compare-workers] [--inference-threads T] [--images 300] [--cache PATH]
 //   --workers defaults to the hardware threads, as `candor serve` does.
+//   --inference-threads 1 makes W workers use W cores for the networks, so
+//   that --compare-workers shows scaling with cores.
+//   Every call is recorded in a fresh audit log (src/audit), as the service
+//   does; --no-audit records nothing, so that two runs give the audit log's
+//   cost at saturation.
 #include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
@@ -81,6 +86,8 @@
 #include "candor/engine.h"
 #include "eval/embedding_cache.h"
 #include "protocol/requests.h"
+#include "audit/audit_log.h"
+#include "policy/roles.h"
 #include "server/credentials.h"
 #include "server/http_server.h"
 #include "server/operations.h"
@@ -122,6 +129,8 @@ struct Options {
   double mix = 0.5;  // fraction of SearchFacesByImage
   int workers = 0;   // 0: hardware threads
   int clients = 0;   // 0: 4 x workers
+  int inference_threads = 0;  // 0: the engine's default
+  bool audit = true;          // --no-audit: nothing recorded (the audit log's cost)
   bool compare_workers = false;
   size_t images = 300;
   std::string cache_path = candor::bench::DefaultEmbeddingCache();
@@ -129,6 +138,15 @@ struct Options {
 
 enum Op { kDetect = 0, kSearch = 1, kOps = 2 };
 constexpr const char* kOpNames[kOps] = {"DetectFaces", "SearchFacesByImage"};
+
+// The benchmark calls as a principal with every role.
+candor::server::CallContext BenchCaller() {
+  candor::server::CallContext call;
+  call.principal = "server-bench";
+  call.roles = candor::policy::AllRoles();
+  call.source = "bench";
+  return call;
+}
 
 // One prepared image: the request bodies of both operations, as sent over
 // HTTP and as parsed for RunOperation.
@@ -152,7 +170,7 @@ class InProcessCaller : public Caller {
   explicit InProcessCaller(const candor::server::ServiceContext& service) : service_(service) {}
   Outcome Call(Op op, const Image& image, std::string* error) override {
     auto result =
-        candor::server::RunOperation(kOpNames[op], image.parsed[op], service_, {"bench", ""});
+        candor::server::RunOperation(kOpNames[op], image.parsed[op], service_, BenchCaller());
     if (result.ok()) return Outcome::kOk;
     if (result.status().code() == StatusCode::kThrottling) return Outcome::kThrottled;
     *error = result.status().ToString();
@@ -494,16 +512,28 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
   Run run;
   run.workers = workers;
   run.clients = clients;
-  auto engine = candor::Engine::Create({.workers = workers});
+  auto engine = candor::Engine::Create(
+      {.workers = workers, .inference_threads = options.inference_threads});
   if (!engine.ok()) Fail("engine", engine.status());
   auto collections = candor::Collections::Open(engine->get(), {.data_dir = options.data_dir});
   if (!collections.ok()) Fail("Collections::Open", collections.status());
+  // The audit log of this run, fresh, beside the credentials (or none).
+  std::unique_ptr<candor::audit::AuditLog> audit;
+  if (options.audit) {
+    const std::string dir = credentials_path.substr(0, credentials_path.rfind('/'));
+    auto opened = candor::audit::AuditLog::Open(
+        {.path = dir + "/audit-" + std::to_string(workers) + ".db",
+         .key_path = dir + "/audit-" + std::to_string(workers) + ".key"});
+    if (!opened.ok()) Fail("AuditLog::Open", opened.status());
+    audit = std::move(opened).value();
+  }
   const candor::server::ServiceContext service{.engine = engine->get(),
-                                               .collections = collections->get()};
+                                               .collections = collections->get(),
+                                               .audit = audit.get()};
   {
     const auto start = Clock::now();
     auto first = candor::server::RunOperation("SearchFacesByImage", images[0].parsed[kSearch],
-                                              service, {"bench", ""});
+                                              service, BenchCaller());
     if (!first.ok()) Fail("first SearchFacesByImage", first.status());
     run.load_seconds = Seconds(start, Clock::now());
     run.rss_after_load = RssBytes();
@@ -524,7 +554,8 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
   server_options.region = kRegion;
   server_options.engine_workers = workers;
   auto server =
-      candor::server::HttpServer::Create(engine->get(), collections->get(), server_options);
+      candor::server::HttpServer::Create(engine->get(), collections->get(), audit.get(),
+                                         server_options);
   if (!server.ok()) Fail("HttpServer::Create", server.status());
   Status bound = (*server)->Bind();
   if (!bound.ok()) Fail("Bind", bound);
@@ -608,7 +639,7 @@ int main(int argc, char** argv) {
   const char* usage =
       "usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180] "
       "[--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C] [--compare-workers] "
-      "[--images 300] [--cache PATH]\n";
+      "[--inference-threads T] [--no-audit] [--images 300] [--cache PATH]\n";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const std::string& name) -> const char* {
@@ -618,6 +649,8 @@ int main(int argc, char** argv) {
     };
     if (arg == "--compare-workers") {
       options.compare_workers = true;
+    } else if (arg == "--no-audit") {
+      options.audit = false;
     } else if (const char* v = value("--faces")) {
       options.faces = candor::bench::ParseSize(v);
     } else if (const char* v = value("--data-dir")) {
@@ -630,6 +663,8 @@ int main(int argc, char** argv) {
       options.mix = std::atof(v);
     } else if (const char* v = value("--workers")) {
       options.workers = std::atoi(v);
+    } else if (const char* v = value("--inference-threads")) {
+      options.inference_threads = std::atoi(v);
     } else if (const char* v = value("--clients")) {
       options.clients = std::atoi(v);
     } else if (const char* v = value("--images")) {
@@ -672,14 +707,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "store ready in %.1f s\n", Seconds(start, Clock::now()));
     images = LoadImages(**engine, options, &images_line);
   }
-  std::printf(
-      "engine: %s; inference threads per call: the engine's default (the hardware "
-      "threads with 1 worker, else 1)\n",
-      model.c_str());
+  if (options.inference_threads > 0) {
+    std::printf("engine: %s; inference threads per call: %d\n", model.c_str(),
+                options.inference_threads);
+  } else {
+    std::printf(
+        "engine: %s; inference threads per call: the engine's default (the hardware "
+        "threads with 1 worker, else 1)\n",
+        model.c_str());
+  }
   std::printf("store: %s, collection \"%s\" of %s faces: %s\n", options.data_dir.c_str(),
               kCollection, Thousands(static_cast<double>(options.faces)).c_str(),
               store_line.c_str());
   std::printf("images: %s\n", images_line.c_str());
+  std::printf("audit log: %s\n", options.audit ? "every call recorded (group commit, fsync)"
+                                                : "off (--no-audit)");
   std::printf(
       "mix: %.0f%% SearchFacesByImage (MaxFaces %d, FaceMatchThreshold %d), %.0f%% "
       "DetectFaces (Attributes DEFAULT); throttled requests retried after %d ms; the first "
@@ -694,7 +736,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string credentials_path = std::string(dir_pattern) + "/credentials";
-  const candor::server::Credential credential = candor::server::GenerateCredential("server-bench");
+  candor::server::Credential credential = candor::server::GenerateCredential("server-bench");
+  credential.attributes["role"] = "admin,enroller,searcher,analyst,auditor";
   Status written = candor::server::AppendCredential(credentials_path, credential);
   if (!written.ok()) Fail("AppendCredential", written);
 

@@ -163,6 +163,28 @@ check "delete-user kept its faces" json "$tmp/describe3.json" "d['FaceCount'] ==
 col delete-user people biden 2>"$tmp/du2.err"
 check "deleting a missing user is ResourceNotFoundException" grep -q ResourceNotFoundException "$tmp/du2.err"
 
+# Collection policy and retention (Candor): get, set (only the fields given),
+# refusal of an invalid field, expire relative to --now.
+col policy get people >"$tmp/pg.json"
+check "policy get shows the defaults" json "$tmp/pg.json" \
+  "d['CollectionId'] == 'people' and d['Purpose'] == 'unspecified' and d['ThresholdFloor'] == 99 and d['RetentionDays'] == 0"
+col policy set people --purpose "door access" --retention-days 30 --refuse-below-floor true >"$tmp/ps.json"
+check "policy set changes only the fields given" json "$tmp/ps.json" \
+  "d['Purpose'] == 'door access' and d['RetentionDays'] == 30 and d['RefuseBelowFloor'] is True and d['ThresholdFloor'] == 99 and d['MaxFaces'] == 100"
+col policy set people --max-faces 0 2>"$tmp/ps2.err"
+check "an invalid policy field exits 2" test $? -eq 2
+check "an invalid policy field is named" grep -q "InvalidParameterException.*MaxFaces" "$tmp/ps2.err"
+col policy get people >"$tmp/pg2.json"
+check "a refused policy changed nothing" json "$tmp/pg2.json" "d['MaxFaces'] == 100 and d['Purpose'] == 'door access'"
+col expire people --now 2000-01-01 >"$tmp/ex1.json"
+check "expire before the faces were indexed erases nothing" json "$tmp/ex1.json" "d['ErasedFaces'] == []"
+col expire people --now "$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)" >"$tmp/ex2.json"
+check "expire erases the faces older than the retention" json "$tmp/ex2.json" "len(d['ErasedFaces']) == 3"
+col describe people >"$tmp/describe4.json"
+check "expired faces are gone" json "$tmp/describe4.json" "d['FaceCount'] == 0 and d['UserCount'] == 1"
+col expire people --now yesterday 2>"$tmp/ex3.err"
+check "a bad --now is refused" grep -q "InvalidParameterException.*--now" "$tmp/ex3.err"
+
 # Missing and corrupt model files: named, with the way to fetch them.
 mkdir "$tmp/models"
 "$candor" --models "$tmp/models" detect "$data/video/obama.jpg" 2>"$tmp/nomodel.err"

@@ -48,6 +48,7 @@ class LiveServer {
   explicit LiveServer(server::ServerOptions options = {}, bool with_key = true) {
     if (with_key) {
       credential_ = server::GenerateCredential("alice");
+      credential_.attributes["role"] = "admin,enroller,searcher,analyst,auditor";
       const std::string path = dir_.path() + "/credentials";
       EXPECT_TRUE(server::AppendCredential(path, credential_).ok());
       options.credentials_path = path;
@@ -59,7 +60,11 @@ class LiveServer {
     auto c = Collections::Open(SharedEngine(), {.data_dir = dir_.path() + "/data"});
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     collections_ = std::move(c).value();
-    auto s = server::HttpServer::Create(SharedEngine(), collections_.get(), options);
+    auto a = audit::AuditLog::Open(
+        {.path = dir_.path() + "/audit.db", .key_path = dir_.path() + "/audit.key"});
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    audit_ = std::move(a).value();
+    auto s = server::HttpServer::Create(SharedEngine(), collections_.get(), audit_.get(), options);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
     EXPECT_TRUE(server_->Bind().ok());
@@ -101,6 +106,7 @@ class LiveServer {
   TempDir dir_;
   server::Credential credential_;
   std::unique_ptr<Collections> collections_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<server::HttpServer> server_;
   std::thread thread_;
   Status served_;
@@ -270,7 +276,7 @@ TEST_F(ServerTest, AnonymousAccessOnlyWhenEnabled) {
   TempDir dir;
   auto c = Collections::Open(engine, {.data_dir = dir.path()});
   ASSERT_TRUE(c.ok());
-  auto refused = server::HttpServer::Create(engine, c->get(), {});
+  auto refused = server::HttpServer::Create(engine, c->get(), nullptr, {});
   EXPECT_FALSE(refused.ok());
 }
 
@@ -414,7 +420,7 @@ TEST_F(ServerTest, ServesHttpsWithAConfiguredCertificate) {
   auto c = Collections::Open(SharedEngine(), {.data_dir = data.path()});
   ASSERT_TRUE(c.ok());
   options.allow_anonymous = true;
-  EXPECT_FALSE(server::HttpServer::Create(SharedEngine(), c->get(), options).ok());
+  EXPECT_FALSE(server::HttpServer::Create(SharedEngine(), c->get(), nullptr, options).ok());
 }
 
 TEST_F(ServerTest, StopAnswersRequestsInFlight) {

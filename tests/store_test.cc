@@ -1,12 +1,14 @@
-// Tests of the SQLite store: every call's contract, persistence across
-// reopening, schema migration, refusal of foreign, newer and damaged files
+// Tests of the SQLite store: every call's contract (collection policies and
+// retention's query included), persistence across reopening, schema migration
+// (from version 0 and from version 2), refusal of foreign, newer and damaged files
 // (which must be left byte-identical), and real erasure of deleted embeddings
 // from every file of the data directory. Crashes and a full disk are tested
 // in store_durability_test.cc.
 //
 // Each test works in a fresh directory from mkdtemp under /tmp. The test uses
-// SQLite directly (not through the store) only to craft fixture files: an old
-// schema version, a newer one, a foreign database, a row with a bad blob.
+// SQLite directly (not through the store) only to craft fixture files (an old
+// schema version, a newer one, a foreign database, a row with a bad blob) and
+// to read query plans.
 #include "store/store.h"
 
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +37,7 @@
 
 #include "store/schema.h"
 #include "store/sqlite_store.h"
+#include "store/statements.h"
 #include "store_test_support.h"
 
 namespace candor::store {
@@ -342,6 +346,139 @@ TEST_F(StoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(RawInt(db_path(), "PRAGMA page_size"), kPageSize);
 }
 
+// ---------------------------------------------------------------------------
+// Collection policies and retention's query (schema version 3).
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void ExpectSamePolicy(const PolicyRecord& actual, const PolicyRecord& expected) {
+  EXPECT_EQ(actual.purpose, expected.purpose);
+  EXPECT_EQ(actual.threshold_floor, expected.threshold_floor);
+  EXPECT_EQ(actual.refuse_below_floor, expected.refuse_below_floor);
+  EXPECT_EQ(actual.max_faces, expected.max_faces);
+  EXPECT_EQ(actual.reason_required, expected.reason_required);
+  EXPECT_EQ(actual.retention_days, expected.retention_days);
+}
+
+TEST_F(StoreTest, PoliciesPutGetReplaceReopen) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("other")).ok());
+  auto none = store_->GetPolicy("c");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value()) << "no policy was put";
+
+  // A floor that is not exactly a double, and a purpose with quotes.
+  const PolicyRecord first{"door 'B' access; \"staff\" only", 97.3f, true, 4096, false, 36500, 0};
+  const int64_t before = WallClockMs();
+  ASSERT_TRUE(store_->PutPolicy("c", first).ok());
+  auto got = store_->GetPolicy("c");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  ExpectSamePolicy(**got, first);
+  EXPECT_GE((*got)->updated_ms, before);
+  EXPECT_LE((*got)->updated_ms, WallClockMs());
+  EXPECT_FALSE(store_->GetPolicy("other")->has_value());
+
+  const PolicyRecord second{"x", 0, false, 1, true, 0, 12345};
+  ASSERT_TRUE(store_->PutPolicy("c", second).ok());
+  ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
+  EXPECT_NE(store_->GetPolicy("c")->value().updated_ms, 12345) << "updated_ms is the store's";
+  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM collection_policies"), 1);
+
+  Open();
+  ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
+
+  EXPECT_EQ(store_->GetPolicy("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->PutPolicy("missing", first).code(), StatusCode::kNotFound);
+  PolicyRecord nan = first;
+  nan.threshold_floor = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(store_->PutPolicy("c", nan).code(), StatusCode::kInvalidArgument);
+  nan.threshold_floor = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(store_->PutPolicy("c", nan).code(), StatusCode::kInvalidArgument);
+  ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
+}
+
+TEST_F(StoreTest, PolicyIsDeletedWithItsCollection) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("keep")).ok());
+  ASSERT_TRUE(store_->PutPolicy("c", {"p", 90, false, 5, false, 1, 0}).ok());
+  ASSERT_TRUE(store_->PutPolicy("keep", {"k", 80, true, 6, true, 2, 0}).ok());
+  ASSERT_TRUE(store_->DeleteCollection("c").ok());
+  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM collection_policies WHERE collection_id = 'c'"),
+            0);
+  EXPECT_EQ(store_->GetPolicy("c").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  EXPECT_FALSE(store_->GetPolicy("c")->has_value()) << "a new collection does not inherit it";
+  EXPECT_EQ(store_->GetPolicy("keep")->value().purpose, "k");
+}
+
+TEST_F(StoreTest, ListFacesIndexedBeforeOldestFirst) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
+  // MakeFace(n) is indexed at 1700000000000 + n; insert newest first, and two
+  // faces at the same millisecond, so that the order is not insertion order.
+  std::vector<FaceRecord> faces;
+  for (int n = 9; n >= 0; --n) faces.push_back(MakeFace(n));
+  faces.push_back(MakeFace(10));
+  faces.back().indexed_ms = faces[9].indexed_ms;  // the same time as face 0
+  ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+  Insert("d", 100, 103);
+  const int64_t t0 = 1700000000000;
+
+  auto before5 = store_->ListFacesIndexedBefore("c", t0 + 5, 100);
+  ASSERT_TRUE(before5.ok()) << before5.status().ToString();
+  std::vector<std::string> ids;
+  for (const FaceRecord& f : *before5) {
+    ids.push_back(f.face_id);
+    EXPECT_LT(f.indexed_ms, t0 + 5);
+    EXPECT_TRUE(f.embedding.empty());
+  }
+  // Face 0 and face 10 (same time; face 0 has the smaller row_id), then 1..4.
+  EXPECT_EQ(ids, (std::vector<std::string>{MakeFace(0).face_id, MakeFace(10).face_id,
+                                           MakeFace(1).face_id, MakeFace(2).face_id,
+                                           MakeFace(3).face_id, MakeFace(4).face_id}));
+  ExpectSameFace((*before5)[2], faces[8], false);  // every field read back
+
+  auto limited = store_->ListFacesIndexedBefore("c", t0 + 5, 2);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[1].face_id, MakeFace(10).face_id);
+  EXPECT_TRUE(store_->ListFacesIndexedBefore("c", t0, 100)->empty()) << "strictly before";
+  EXPECT_EQ(store_->ListFacesIndexedBefore("c", t0 + 1000, 100)->size(), 11u);
+  EXPECT_EQ(store_->ListFacesIndexedBefore("d", t0 + 1000, 100)->size(), 3u);
+  EXPECT_EQ(store_->ListFacesIndexedBefore("missing", t0, 10).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->ListFacesIndexedBefore("c", t0, 0).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+// Retention's query reads the index of faces by time, not every row (with
+// its 2 KB embedding) of the collection, and needs no sort.
+TEST_F(StoreTest, ListFacesIndexedBeforeUsesItsIndex) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  Insert("c", 0, 20);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, (std::string("EXPLAIN QUERY PLAN ") + kListFacesIndexedBefore).c_str(),
+                         -1, &stmt, nullptr),
+      SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("faces_by_collection_indexed_ms"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << "sorts: " << plan;
+}
+
 TEST_F(StoreTest, ConcurrentCallsFromManyThreads) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   constexpr int kThreads = 4, kPerThread = 25;
@@ -418,6 +555,91 @@ TEST(StoreFileTest, UpgradesVersion0Database) {
   EXPECT_EQ(again.value()->GetCollection("c")->face_count, 1);
 }
 
+// The rows of sqlite_schema (type, name, table, SQL), in name order.
+std::vector<std::string> SchemaOf(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> rows;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || "
+                           "coalesce(sql, '') FROM sqlite_schema ORDER BY name",
+                           -1, &stmt, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+      }
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return rows;
+}
+
+// A file of schema version 2 (collections, faces, users, tokens; no policies,
+// no index of faces by time) is brought to version 3 with every row kept.
+TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
+  TempDir dir;
+  const std::string path = SqliteDatabasePath(dir.path());
+  std::vector<FaceRecord> faces;
+  {
+    auto store = Store::OpenSqlite(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+    ASSERT_TRUE((*store)->CreateCollection({"d", "v2", 42, 0, 0}).ok());
+    for (int n = 0; n < 30; ++n) faces.push_back(MakeFace(n));
+    ASSERT_TRUE((*store)->InsertFaces("c", &faces).ok());
+    for (int u = 1; u < 5; ++u) {
+      ASSERT_TRUE(
+          (*store)->CreateUser("c", {"user-" + std::to_string(u), 100 + u, 0}, nullptr).ok());
+    }
+    ASSERT_TRUE((*store)->PutTokenResponse("c", "IndexFaces", "tok", "resp").ok());
+  }
+  // Back to version 2 as that build wrote it, checked against a file made by
+  // the first two migration steps alone.
+  RawExec(path,
+          "DROP TABLE collection_policies; DROP INDEX faces_by_collection_indexed_ms;"
+          " PRAGMA user_version = 2;");
+  {
+    TempDir reference;
+    const std::string reference_path = SqliteDatabasePath(reference.path());
+    RawExec(reference_path, std::string(Migrations()[0].sql) + Migrations()[1].sql);
+    ASSERT_EQ(SchemaOf(path), SchemaOf(reference_path));
+  }
+  ASSERT_EQ(RawInt(path, "PRAGMA user_version"), 2);
+
+  auto store = Store::OpenSqlite(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt(path, "PRAGMA application_id"), kApplicationId);
+  EXPECT_EQ(RawInt(path,
+                   "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                   " ('collection_policies', 'faces_by_collection_indexed_ms')"),
+            2);
+  // Everything is still there, byte for byte.
+  std::vector<FaceRecord> visited;
+  ASSERT_TRUE((*store)->ForEachFace("c", [&](const FaceRecord& f) { visited.push_back(f); }).ok());
+  ASSERT_EQ(visited.size(), faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) ExpectSameFace(visited[i], faces[i], true);
+  auto c = (*store)->GetCollection("c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->face_count, 30);
+  EXPECT_EQ(c->user_count, 4);
+  EXPECT_EQ((*store)->GetCollection("d")->created_ms, 42);
+  auto user = (*store)->GetUser("c", "user-1");
+  ASSERT_TRUE(user.ok());
+  EXPECT_EQ(user->created_ms, 101);
+  EXPECT_EQ(user->face_count, static_cast<int64_t>((*store)->FacesOfUser("c", "user-1")->size()));
+  EXPECT_GT(user->face_count, 0);
+  EXPECT_EQ((*store)->GetTokenResponse("c", "IndexFaces", "tok")->value(), "resp");
+  // The new parts work on the old data: no policy yet, and retention's query.
+  EXPECT_FALSE((*store)->GetPolicy("c")->has_value());
+  auto old = (*store)->ListFacesIndexedBefore("c", faces[10].indexed_ms, 100);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->size(), 10u);
+  ASSERT_TRUE((*store)->PutPolicy("c", {"audit", 99.5f, true, 10, true, 30, 0}).ok());
+  EXPECT_EQ((*store)->GetPolicy("c")->value().purpose, "audit");
+}
+
 TEST(StoreFileTest, EmptyFileIsANewDatabase) {
   TempDir dir;
   WriteBytes(SqliteDatabasePath(dir.path()), "");
@@ -429,9 +651,11 @@ TEST(StoreFileTest, EmptyFileIsANewDatabase) {
 TEST(StoreFileTest, RefusesNewerSchemaVersion) {
   TempDir dir;
   MakeStoreFile(dir.path(), 10);
-  RawExec(SqliteDatabasePath(dir.path()), "PRAGMA user_version = 3");
+  const int newer = Store::kSchemaVersion + 1;
+  RawExec(SqliteDatabasePath(dir.path()), "PRAGMA user_version = " + std::to_string(newer));
   ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported,
-                            {"schema version 3", "version 2"});
+                            {"schema version " + std::to_string(newer),
+                             "version " + std::to_string(Store::kSchemaVersion)});
 }
 
 // A newer file whose last commits are still in its WAL (as after a crash):
@@ -444,13 +668,14 @@ TEST(StoreFileTest, RefusesNewerSchemaVersionWithPendingWal) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  ASSERT_EQ(
-      sqlite3_exec(db, "PRAGMA user_version = 3; DELETE FROM faces", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  const std::string newer = std::to_string(Store::kSchemaVersion + 1);
+  ASSERT_EQ(sqlite3_exec(db, ("PRAGMA user_version = " + newer + "; DELETE FROM faces").c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   const std::string wal = ReadBytes(path + "-wal");
   ASSERT_GT(wal.size(), 0u);
-  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported, {"schema version 3"});
+  ExpectRefusedAndUnchanged(dir.path(), StatusCode::kUnsupported, {"schema version " + newer});
   EXPECT_TRUE(ReadBytes(path + "-wal") == wal) << "the WAL was changed";
   EXPECT_EQ(RawInt(path, "SELECT count(*) FROM faces"), 0);  // the WAL still counts
 }

@@ -185,13 +185,15 @@ TEST(StoreUsersFileTest, MigratesVersion1FileToTheIndexOfFacesByUser) {
   }
   const std::string path = SqliteDatabasePath(dir.path());
   // Back to version 1 as that build wrote it: no faces_by_collection_user.
-  RawExec(path, "DROP INDEX faces_by_collection_user; PRAGMA user_version = 1;");
+  RawExec(path,
+          "DROP INDEX faces_by_collection_user; DROP TABLE collection_policies; "
+          "DROP INDEX faces_by_collection_indexed_ms; PRAGMA user_version = 1;");
   ASSERT_EQ(
       RawInt(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'faces_by_collection_user'"),
       0);
   auto store = Store::OpenSqlite(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), Store::kSchemaVersion);
   EXPECT_EQ(
       RawInt(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'faces_by_collection_user'"),
       1);

@@ -14,7 +14,8 @@ mkdir -p "$data_dir"
 chmod 700 "$data_dir"
 credentials="$data_dir/credentials"
 if [[ ! -s "$credentials" ]]; then
-  key=$(./build/candor keys create --credentials "$credentials" --principal admin)
+  key=$(./build/candor keys create --credentials "$credentials" --principal admin \
+    --role admin,enroller,searcher,analyst,auditor)
   id=$(sed -n 's/^aws_access_key_id = //p' <<<"$key")
   secret=$(sed -n 's/^aws_secret_access_key = //p' <<<"$key")
   cat <<MSG

@@ -253,6 +253,24 @@ struct SearchUsersResult {
   double expected_false_matches = 0;
 };
 
+// The policy a collection carries (Candor; not in Rekognition). Set by an
+// admin, enforced by the service on every search, recorded in the audit log
+// when it changes. A collection created without one gets the defaults.
+struct CollectionPolicy {
+  std::string purpose = "unspecified";  // stated purpose, 1..512 characters
+  // FaceMatchThreshold / UserMatchThreshold floor, percent. A search asking
+  // for less is raised to it (the response says so), or refused with
+  // AccessDeniedException when refuse_below_floor.
+  float threshold_floor = 99;
+  bool refuse_below_floor = false;
+  int max_faces = 100;           // MaxFaces / MaxUsers cap per search, 1..4096
+  bool reason_required = false;  // every search must carry a reason
+  // Faces indexed longer ago than this are erased automatically; 0: kept
+  // until deleted.
+  int64_t retention_days = 0;
+  int64_t updated_ms = 0;  // set by the store
+};
+
 class Collections {
  public:
   // `engine` must outlive the Collections object.
@@ -307,6 +325,18 @@ class Collections {
   // QualityFilter gives no matches and no searched_face (not an error).
   virtual StatusOr<SearchUsersResult> SearchUsersByImage(const SearchUsersByImageRequest& request,
                                                          const std::string& image_bytes) = 0;
+
+  // Policies. Unknown collection: ResourceNotFoundException; an invalid
+  // policy (empty purpose, floor outside 0..100, ...): InvalidParameterException.
+  virtual StatusOr<CollectionPolicy> GetCollectionPolicy(const std::string& collection_id) = 0;
+  virtual Status PutCollectionPolicy(const std::string& collection_id,
+                                     const CollectionPolicy& policy) = 0;
+  // Retention: erases (for real, as DeleteFaces does: store, index, and
+  // secure_delete + WAL checkpoint) every face of the collection indexed
+  // before `cutoff_ms`, disassociating it from its user first. Returns the
+  // FaceIds erased.
+  virtual StatusOr<std::vector<std::string>> EraseFacesIndexedBefore(
+      const std::string& collection_id, int64_t cutoff_ms) = 0;
 };
 
 // Rekognition's validation of identifiers, exposed for the server and CLI.
@@ -316,6 +346,7 @@ Status ValidateFaceId(const std::string& id);
 Status ValidateUserId(const std::string& id);
 // Empty is valid (no token).
 Status ValidateClientRequestToken(const std::string& token);
+Status ValidateCollectionPolicy(const CollectionPolicy& policy);
 
 }  // namespace candor
 

@@ -1,8 +1,13 @@
 // candor collection ...: Rekognition's collection operations on the embedded
-// store, and `import` to enrol a directory.
+// store, `import` to enrol a directory, and Candor's collection policy
+// (`policy get|set`) and retention (`expire`).
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -42,6 +47,15 @@ struct CollectionArgs {
   std::optional<float> user_match_threshold;  // per operation default when unset
   int max_users = 80;
   std::string search_quality_filter = "NONE";  // SearchUsersByImage's default
+  // policy set: only the fields given change. Booleans as "true" / "false".
+  std::optional<std::string> purpose;
+  std::optional<float> threshold_floor;
+  std::optional<std::string> refuse_below_floor;
+  std::optional<int> policy_max_faces;
+  std::optional<std::string> reason_required;
+  std::optional<int64_t> retention_days;
+  // expire: the time retention is measured from (default: now).
+  std::string now;
 };
 
 std::string DataDirOf(const CollectionArgs& args) {
@@ -171,6 +185,204 @@ int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
   for (const auto& [reason, count] : reasons) std::printf("  not indexed: %s x %d\n", reason.c_str(), count);
   for (const std::string& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   return failures.empty() ? 0 : 1;
+}
+
+constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil), so that no time zone of the machine is involved.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// --now: Unix epoch milliseconds (digits only), or ISO 8601 in UTC or with an
+// offset: 2026-11-23, 2026-11-23T17:05:00Z, 2026-11-23T17:05:00.250+01:00.
+// A time without a zone is refused rather than guessed.
+StatusOr<int64_t> ParseInstantMs(const std::string& text) {
+  const auto bad = [&] {
+    return Status::InvalidArgument(
+        "--now must be epoch milliseconds or ISO 8601 such as 2026-11-23T17:05:00Z, got '" +
+        text.substr(0, 64) + "'");
+  };
+  if (text.empty() || text.size() > 40) return bad();
+  if (text.find_first_not_of("0123456789") == std::string::npos) {
+    if (text.size() > 15) return bad();  // beyond the year 33658
+    return std::stoll(text);
+  }
+  size_t at = 0;
+  // Reads exactly `digits` digits.
+  const auto number = [&](size_t digits, int64_t* out) {
+    if (at + digits > text.size()) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < digits; ++i) {
+      const char c = text[at + i];
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    at += digits;
+    *out = v;
+    return true;
+  };
+  const auto literal = [&](char c) {
+    if (at >= text.size() || text[at] != c) return false;
+    ++at;
+    return true;
+  };
+  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0,
+          offset_minutes = 0;
+  if (!number(4, &year) || !literal('-') || !number(2, &month) || !literal('-') ||
+      !number(2, &day)) {
+    return bad();
+  }
+  constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] ||
+      (month == 2 && day == 29 && !leap)) {
+    return bad();
+  }
+  if (at < text.size()) {
+    if (!literal('T') || !number(2, &hour) || !literal(':') || !number(2, &minute)) return bad();
+    if (literal(':')) {
+      if (!number(2, &second)) return bad();
+      if (literal('.')) {
+        // Fractions of a second: milliseconds kept, finer digits ignored.
+        int64_t scale = 100, digits = 0;
+        while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+          millis += (text[at++] - '0') * scale;
+          scale /= 10;
+          ++digits;
+        }
+        if (digits == 0) return bad();
+      }
+    }
+    if (hour > 23 || minute > 59 || second > 59) return bad();
+    if (!literal('Z')) {
+      const bool east = literal('+');
+      if (!east && !literal('-')) return bad();
+      int64_t oh = 0, om = 0;
+      if (!number(2, &oh) || !literal(':') || !number(2, &om) || oh > 23 || om > 59) return bad();
+      offset_minutes = (east ? 1 : -1) * (oh * 60 + om);
+    }
+    if (at != text.size()) return bad();
+  }
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                          second - offset_minutes * 60;
+  const int64_t ms = seconds * 1000 + millis;
+  if (ms < 0) return bad();
+  return ms;
+}
+
+std::string IsoUtc(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[96];  // room for any int, so that GCC can prove no truncation
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return text;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// policy get / set and expire: Candor's collection policy (not in
+// Rekognition) on the command line.
+template <typename Run>
+void RegisterPolicyCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& args, Run& run) {
+  using J = StatusOr<nlohmann::json>;
+  auto id_arg = [args](CLI::App* sub) {
+    sub->add_option("collection", args->collection, "CollectionId")->required();
+  };
+  CLI::App* policy = cmd->add_subcommand("policy", "the collection's policy (Candor)");
+  policy->require_subcommand(1);
+  CLI::App* get = policy->add_subcommand("get", "the policy (the defaults when none was set)");
+  id_arg(get);
+  run(get, [](Collections& c, const CollectionArgs& a) {
+    auto p = c.GetCollectionPolicy(a.collection);
+    if (!p.ok()) return Print(J(p.status()));
+    nlohmann::json j = protocol::CollectionPolicyJson(*p);
+    j["CollectionId"] = a.collection;
+    return Print(J(std::move(j)));
+  });
+  CLI::App* set = policy->add_subcommand("set", "change the fields given; the others are kept");
+  id_arg(set);
+  // Each option sets its field only when given (an empty --purpose is given,
+  // and refused by validation).
+  set->add_option_function<std::string>(
+      "--purpose", [args](const std::string& v) { args->purpose = v; },
+      "stated purpose, 1-512 printable ASCII characters");
+  set->add_option_function<float>(
+      "--threshold-floor", [args](const float& v) { args->threshold_floor = v; },
+      "lowest FaceMatchThreshold / UserMatchThreshold a search may use, 0-100");
+  set->add_option_function<std::string>(
+         "--refuse-below-floor", [args](const std::string& v) { args->refuse_below_floor = v; },
+         "true: refuse a search below the floor; false: raise it to the floor")
+      ->check(CLI::IsMember({"true", "false"}));
+  set->add_option_function<int>(
+      "--max-faces", [args](const int& v) { args->policy_max_faces = v; },
+      "MaxFaces / MaxUsers cap per search, 1-4096");
+  set->add_option_function<std::string>(
+         "--reason-required", [args](const std::string& v) { args->reason_required = v; },
+         "true: every search must carry a reason")
+      ->check(CLI::IsMember({"true", "false"}));
+  set->add_option_function<int64_t>(
+      "--retention-days", [args](const int64_t& v) { args->retention_days = v; },
+      "faces indexed longer ago are erased by expire, 0-36500; 0: kept until deleted");
+  run(set, [](Collections& c, const CollectionArgs& a) {
+    // Read-modify-write: a field not given keeps its value.
+    auto p = c.GetCollectionPolicy(a.collection);
+    if (!p.ok()) return Print(J(p.status()));
+    CollectionPolicy policy = *p;
+    if (a.purpose) policy.purpose = *a.purpose;
+    if (a.threshold_floor) policy.threshold_floor = *a.threshold_floor;
+    if (a.refuse_below_floor) policy.refuse_below_floor = *a.refuse_below_floor == "true";
+    if (a.policy_max_faces) policy.max_faces = *a.policy_max_faces;
+    if (a.reason_required) policy.reason_required = *a.reason_required == "true";
+    if (a.retention_days) policy.retention_days = *a.retention_days;
+    Status s = c.PutCollectionPolicy(a.collection, policy);
+    if (!s.ok()) return Print(J(s));
+    auto stored = c.GetCollectionPolicy(a.collection);
+    if (!stored.ok()) return Print(J(stored.status()));
+    nlohmann::json j = protocol::CollectionPolicyJson(*stored);
+    j["CollectionId"] = a.collection;
+    return Print(J(std::move(j)));
+  });
+  CLI::App* expire = cmd->add_subcommand(
+      "expire", "erase the faces indexed longer ago than the policy's retention (Candor)");
+  id_arg(expire);
+  expire->add_option("--now", args->now,
+                     "the time to measure from: epoch ms or ISO 8601 (default: now)");
+  run(expire, [](Collections& c, const CollectionArgs& a) {
+    int64_t now = NowMs();
+    if (!a.now.empty()) {
+      auto parsed = ParseInstantMs(a.now);
+      if (!parsed.ok()) return Fail(parsed.status());
+      now = *parsed;
+    }
+    auto p = c.GetCollectionPolicy(a.collection);
+    if (!p.ok()) return Print(J(p.status()));
+    nlohmann::json j = {{"CollectionId", a.collection}, {"RetentionDays", p->retention_days}};
+    std::vector<std::string> erased;
+    if (p->retention_days > 0) {  // 0: kept until deleted
+      // Nothing was indexed before the epoch.
+      const int64_t cutoff = std::max<int64_t>(0, now - p->retention_days * kDayMs);
+      auto r = c.EraseFacesIndexedBefore(a.collection, cutoff);
+      if (!r.ok()) return Print(J(r.status()));
+      erased = std::move(*r);
+      j["IndexedBefore"] = IsoUtc(cutoff);
+    }
+    j["ErasedFaces"] = erased;
+    return Print(J(std::move(j)));
+  });
 }
 
 // The user operations: create-user, delete-user, list-users,
@@ -382,6 +594,7 @@ void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_co
     return Print(r.ok() ? J(protocol::SearchFacesResponse(*r)) : J(r.status()));
   });
   RegisterUserCommands(cmd, args, run);
+  RegisterPolicyCommands(cmd, args, run);
   CLI::App* import = cmd->add_subcommand(
       "import", "enrol every image under directories (resumable; ExternalImageId = file name)");
   import->add_option("--collection", args->collection, "CollectionId")->required();

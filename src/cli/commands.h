@@ -14,7 +14,9 @@ void RegisterCompare(CLI::App& app, const GlobalOptions& global, int* exit_code)
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterKeys(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterAudit(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void RegisterReport(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace candor::cli
 

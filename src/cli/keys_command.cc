@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "policy/roles.h"
 #include "server/credentials.h"
+#include "server/operations.h"
 
 namespace candor::cli {
 namespace {
@@ -13,11 +15,20 @@ struct KeysArgs {
   std::string credentials_path;
   std::string principal;
   std::string role;
+  std::string reason;
+  std::string access_key_id;
 };
 
 int RunCreate(const KeysArgs& args) {
+  auto roles = policy::ParseRoles(args.role);
+  if (!roles.ok()) return Fail(roles.status());
   server::Credential credential = server::GenerateCredential(args.principal);
-  if (!args.role.empty()) credential.attributes["role"] = args.role;
+  credential.attributes["role"] = policy::RolesText(*roles);
+  if (!args.reason.empty()) {
+    const Status valid = server::ValidateReason(args.reason);
+    if (!valid.ok()) return Fail(valid);
+    credential.attributes["reason"] = args.reason;
+  }
   const Status appended = server::AppendCredential(args.credentials_path, credential);
   if (!appended.ok()) return Fail(appended);
   // Exactly the lines of ~/.aws/credentials, so they can be pasted there.
@@ -39,8 +50,23 @@ int RunList(const KeysArgs& args) {
   }
   // Never the secrets.
   for (const server::Credential& c : store->credentials()) {
-    std::printf("%s %s\n", c.principal.c_str(), c.access_key_id.c_str());
+    auto role = c.attributes.find("role");
+    auto reason = c.attributes.find("reason");
+    std::printf("%s %s roles=%s%s%s\n", c.principal.c_str(), c.access_key_id.c_str(),
+                role == c.attributes.end() ? "(none)" : role->second.c_str(),
+                reason == c.attributes.end() ? "" : " reason=",
+                reason == c.attributes.end() ? "" : reason->second.c_str());
   }
+  return 0;
+}
+
+int RunDelete(const KeysArgs& args) {
+  const Status removed = server::RemoveCredential(args.credentials_path, args.access_key_id);
+  if (!removed.ok()) return Fail(removed);
+  std::fprintf(stderr,
+               "candor: removed %s from %s (a running service forgets it at its next key change "
+               "through the API, or at restart)\n",
+               args.access_key_id.c_str(), args.credentials_path.c_str());
   return 0;
 }
 
@@ -59,12 +85,22 @@ void RegisterKeys(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       ->required();
   create->add_option("--principal", args->principal, "name of the principal (the section)")
       ->required();
-  create->add_option("--role", args->role, "stored as the principal's `role` attribute");
+  create
+      ->add_option("--role", args->role,
+                   "roles, comma-separated: admin, enroller, searcher, analyst, auditor")
+      ->required();
+  create->add_option("--reason", args->reason,
+                     "bind the key to one case: every request it signs carries this reason");
   create->callback([args, exit_code] { *exit_code = RunCreate(*args); });
 
   CLI::App* list = cmd->add_subcommand("list", "principals and access key ids (never secrets)");
   list->add_option("--credentials", args->credentials_path, "credentials file")->required();
   list->callback([args, exit_code] { *exit_code = RunList(*args); });
+
+  CLI::App* remove = cmd->add_subcommand("delete", "remove an access key from the file");
+  remove->add_option("--credentials", args->credentials_path, "credentials file")->required();
+  remove->add_option("access_key_id", args->access_key_id, "the key's id")->required();
+  remove->callback([args, exit_code] { *exit_code = RunDelete(*args); });
 }
 
 }  // namespace candor::cli

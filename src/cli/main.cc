@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   candor::cli::RegisterEval(app, global, &exit_code);
   candor::cli::RegisterCollection(app, global, &exit_code);
   candor::cli::RegisterKeys(app, global, &exit_code);
+  candor::cli::RegisterAudit(app, global, &exit_code);
   candor::cli::RegisterServe(app, global, &exit_code);
+  candor::cli::RegisterReport(app, global, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "cli/commands.h"
 #include "server/http_server.h"
@@ -20,6 +21,7 @@ struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir;
   std::string port_file;
+  std::string audit_key;
   server::ServerOptions server;
 };
 
@@ -116,7 +118,14 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   args.server.engine_workers =
       global.workers > 0 ? global.workers
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto server = server::HttpServer::Create(engine->get(), collections->get(), args.server);
+  audit::AuditOptions audit_options;
+  audit_options.path = args.data_dir + "/audit.db";
+  audit_options.key_path =
+      args.audit_key.empty() ? args.data_dir + "/audit-signing.key" : args.audit_key;
+  auto audit = audit::AuditLog::Open(audit_options);
+  if (!audit.ok()) return Fail(audit.status());
+  auto server =
+      server::HttpServer::Create(engine->get(), collections->get(), audit->get(), args.server);
   if (!server.ok()) return Fail(server.status());
   Status bound = (*server)->Bind();
   if (!bound.ok()) return Fail(bound);
@@ -140,6 +149,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
 
   Status served = (*server)->Serve();
   server->reset();  // in-flight requests are answered before this returns
+  audit->reset();   // a last signed checkpoint
   collections->reset();
   if (!served.ok()) return Fail(served);
   std::fprintf(stderr, "candor: stopped\n");
@@ -182,6 +192,13 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("--access-log", args->server.access_log_path,
                   "JSON lines access log: FILE, or - for stderr");
   cmd->add_option("--port-file", args->port_file, "write the bound port to FILE once listening");
+  cmd->add_option("--audit-key", args->audit_key,
+                  "Ed25519 key signing the audit log's checkpoints (default: "
+                  "<data-dir>/audit-signing.key; keep it on another disk)");
+  cmd->add_option("--retention-interval", args->server.retention_interval_seconds,
+                  "seconds between retention sweeps (0: none)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   cmd->callback([cmd, args, &global, exit_code] {
     if (!args->config.empty()) {
       Status applied = ApplyConfig(*cmd, args->config);

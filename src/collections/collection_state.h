@@ -23,7 +23,11 @@ namespace candor {
 // the user operations of this collection within the process, so that what
 // one of them reads from the store is still true when it writes (another
 // process is caught by the store's conditional updates: ConflictException).
-// Lock order: user_write_mutex before mutex.
+// `erase_mutex` is held shared by IndexFaces from its store insert until its
+// faces are in the index, and exclusively by EraseFacesIndexedBefore, so that
+// an erasure never misses a face that is committed but not yet in the index
+// (its vector would stay in memory after the store erased it).
+// Lock order: user_write_mutex, then erase_mutex, then mutex.
 struct CollectionState {
   std::unique_ptr<index::VectorIndex> index;
   std::shared_mutex mutex;
@@ -31,6 +35,7 @@ struct CollectionState {
   std::unordered_map<std::string, int64_t> row_of_face;
   std::unordered_map<std::string, std::string> user_of_face;  // associated faces only
   std::mutex user_write_mutex;
+  std::shared_mutex erase_mutex;
 };
 
 }  // namespace candor

@@ -26,6 +26,10 @@ constexpr int kMaxListResults = 4096;
 constexpr int kDefaultListResults = 1000;
 constexpr int kMaxDeleteFaces = 4096;
 constexpr int kEmbeddingDimension = 512;
+// EraseFacesIndexedBefore erases this many faces per store transaction, so
+// that a collection with a million expired faces neither holds the write
+// lock nor grows the WAL for the whole of it.
+constexpr int kEraseBatch = 1000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -150,7 +154,9 @@ class CollectionsImpl final : public Collections {
       kept.push_back(&ef);
     }
     if (!records.empty()) {
-      // Durable first, then visible in the index.
+      // Durable first, then visible in the index; an erasure waits until both
+      // are done (CollectionState::erase_mutex).
+      std::shared_lock<std::shared_mutex> erase_lock(state->erase_mutex);
       Status s = store_->InsertFaces(request.collection_id, &records);
       if (s.code() == StatusCode::kNotFound) return NotFoundCollection(request.collection_id);
       CANDOR_RETURN_IF_ERROR(s);
@@ -285,6 +291,98 @@ class CollectionsImpl final : public Collections {
   StatusOr<SearchUsersResult> SearchUsersByImage(const SearchUsersByImageRequest& request,
                                                  const std::string& image_bytes) override {
     return users_.SearchUsersByImage(request, image_bytes);
+  }
+
+  StatusOr<CollectionPolicy> GetCollectionPolicy(const std::string& id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    auto stored = store_->GetPolicy(id);
+    if (stored.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    CANDOR_RETURN_IF_ERROR(stored.status());
+    // No policy put yet: CollectionPolicy's defaults, with updated_ms 0.
+    CollectionPolicy policy;
+    if (!stored->has_value()) return policy;
+    const store::PolicyRecord& r = **stored;
+    policy.purpose = r.purpose;
+    policy.threshold_floor = r.threshold_floor;
+    policy.refuse_below_floor = r.refuse_below_floor;
+    policy.max_faces = static_cast<int>(r.max_faces);
+    policy.reason_required = r.reason_required;
+    policy.retention_days = r.retention_days;
+    policy.updated_ms = r.updated_ms;
+    return policy;
+  }
+
+  Status PutCollectionPolicy(const std::string& id, const CollectionPolicy& policy) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionPolicy(policy));
+    store::PolicyRecord r;
+    r.purpose = policy.purpose;
+    r.threshold_floor = policy.threshold_floor;
+    r.refuse_below_floor = policy.refuse_below_floor;
+    r.max_faces = policy.max_faces;
+    r.reason_required = policy.reason_required;
+    r.retention_days = policy.retention_days;
+    Status s = store_->PutPolicy(id, r);
+    if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    return s;
+  }
+
+  // Erases in batches of kEraseBatch, oldest first, each batch one store
+  // transaction (DeleteFaces: secure_delete and a WAL checkpoint) followed by
+  // its removal from the index. If a batch fails, the batches before it stay
+  // erased and the error is returned: calling again erases the rest.
+  StatusOr<std::vector<std::string>> EraseFacesIndexedBefore(const std::string& id,
+                                                             int64_t cutoff_ms) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
+    // A collection of another face model is never loaded into memory here
+    // (State refuses it), but its faces must still be erasable: then the
+    // store is the only place that holds them.
+    std::shared_ptr<CollectionState> state;
+    if (record.face_model_version == engine_->face_model_version()) {
+      CANDOR_ASSIGN_OR_RETURN(state, State(id));
+    }
+    // The user operations read a face's user and then write: they must not
+    // interleave with a face vanishing under them (CollectionState).
+    std::unique_lock<std::mutex> user_lock;
+    std::unique_lock<std::shared_mutex> erase_lock;
+    if (state != nullptr) {
+      user_lock = std::unique_lock<std::mutex>(state->user_write_mutex);
+      erase_lock = std::unique_lock<std::shared_mutex>(state->erase_mutex);
+    }
+    std::vector<std::string> erased;
+    for (;;) {
+      auto batch = store_->ListFacesIndexedBefore(id, cutoff_ms, kEraseBatch);
+      if (batch.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+      CANDOR_RETURN_IF_ERROR(batch.status());
+      if (batch->empty()) break;
+      std::vector<std::string> face_ids;
+      face_ids.reserve(batch->size());
+      for (const store::FaceRecord& f : *batch) face_ids.push_back(f.face_id);
+      // Retention beats association: store::DeleteFaces deletes a face
+      // whatever its user, and the association goes with the row (the user
+      // stays, with one face fewer).
+      auto deleted = store_->DeleteFaces(id, face_ids);
+      if (deleted.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+      CANDOR_RETURN_IF_ERROR(deleted.status());
+      if (state != nullptr) {
+        std::unique_lock<std::shared_mutex> lock(state->mutex);
+        for (const std::string& f : *deleted) {
+          state->user_of_face.erase(f);
+          auto it = state->row_of_face.find(f);
+          if (it == state->row_of_face.end()) continue;
+          (void)state->index->Remove(it->second);  // absent is fine: already gone
+          state->face_of_row.erase(it->second);
+          state->row_of_face.erase(it);
+        }
+      }
+      erased.insert(erased.end(), deleted->begin(), deleted->end());
+      // None of the batch left to delete: another process with the same data
+      // directory erased it meanwhile. Stop rather than risk spinning; what
+      // is left is erased by the next call.
+      if (deleted->empty()) break;
+    }
+    return erased;
   }
 
  private:

@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace candor {
 namespace {
@@ -17,6 +19,12 @@ bool AllOf(const std::string& s, bool (*ok)(char)) {
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
+
+// Limits of CollectionPolicy (candor/collections.h). MaxFaces as Rekognition's
+// SearchFaces MaxFaces (1..4096); retention up to a century.
+constexpr size_t kMaxPurposeLength = 512;
+constexpr int kMaxPolicyMaxFaces = 4096;
+constexpr int64_t kMaxRetentionDays = 36500;
 
 }  // namespace
 
@@ -69,6 +77,27 @@ Status ValidateClientRequestToken(const std::string& token) {
   if (token.empty()) return Status::Ok();
   if (token.size() > 64 || !AllOf(token, [](char c) { return IsAlnum(c) || c == '_' || c == '-'; })) {
     return Status::InvalidArgument("ClientRequestToken must be 1 to 64 characters of [a-zA-Z0-9-_]");
+  }
+  return Status::Ok();
+}
+
+Status ValidateCollectionPolicy(const CollectionPolicy& policy) {
+  // Printable ASCII, as the reasons given with searches: the purpose is shown
+  // in audit reports and consoles, where control characters could forge lines.
+  if (policy.purpose.empty() || policy.purpose.size() > kMaxPurposeLength ||
+      !AllOf(policy.purpose, [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+    return Status::InvalidArgument("Purpose must be 1 to " + std::to_string(kMaxPurposeLength) +
+                                   " printable ASCII characters");
+  }
+  // ValidatePercent refuses NaN and the infinities (they are outside 0..100).
+  CANDOR_RETURN_IF_ERROR(ValidatePercent(policy.threshold_floor, "ThresholdFloor"));
+  if (policy.max_faces < 1 || policy.max_faces > kMaxPolicyMaxFaces) {
+    return Status::InvalidArgument("MaxFaces must be between 1 and " +
+                                   std::to_string(kMaxPolicyMaxFaces));
+  }
+  if (policy.retention_days < 0 || policy.retention_days > kMaxRetentionDays) {
+    return Status::InvalidArgument("RetentionDays must be between 0 and " +
+                                   std::to_string(kMaxRetentionDays) + " (0: kept until deleted)");
   }
   return Status::Ok();
 }

@@ -622,4 +622,73 @@ StatusOr<SearchUsersByImageFullRequest> ParseSearchUsersByImage(const json& body
   return request;
 }
 
+namespace {
+
+Status OptionalBool(const json& body, const char* name, bool* out) {
+  const json* v = Member(body, name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_boolean()) return Status::Serialization(std::string(name) + " must be a boolean");
+  *out = v->get<bool>();
+  return Status::Ok();
+}
+
+// Epoch seconds (AWS's JSON timestamps) as milliseconds.
+Status OptionalTimestampMs(const json& body, const char* name, int64_t* out_ms) {
+  const json* v = Member(body, name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number()) {
+    return Status::Serialization(std::string(name) + " must be a number (epoch seconds)");
+  }
+  const double seconds = v->get<double>();
+  if (!(seconds >= 0 && seconds < 1e11)) {
+    return Status::InvalidArgument(std::string(name) + " must be epoch seconds, got " +
+                                   NumberText(*v));
+  }
+  *out_ms = static_cast<int64_t>(seconds * 1000.0);
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::string> ParsePolicyUpdate(const json& body, CollectionPolicy* policy) {
+  CANDOR_RETURN_IF_ERROR(CheckObject(body));
+  std::string id;
+  CANDOR_RETURN_IF_ERROR(RequiredCollectionId(body, &id));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "Purpose", &policy->purpose));
+  CANDOR_RETURN_IF_ERROR(OptionalPercent(body, "ThresholdFloor", &policy->threshold_floor));
+  CANDOR_RETURN_IF_ERROR(OptionalBool(body, "RefuseBelowFloor", &policy->refuse_below_floor));
+  CANDOR_RETURN_IF_ERROR(OptionalCount(body, "MaxFaces", 1, 4096, &policy->max_faces));
+  CANDOR_RETURN_IF_ERROR(OptionalBool(body, "ReasonRequired", &policy->reason_required));
+  int retention = static_cast<int>(policy->retention_days);
+  CANDOR_RETURN_IF_ERROR(OptionalCount(body, "RetentionDays", 0, 36500, &retention));
+  policy->retention_days = retention;
+  return id;
+}
+
+json CollectionPolicyJson(const CollectionPolicy& p) {
+  return {{"Purpose", p.purpose},
+          {"ThresholdFloor", p.threshold_floor},
+          {"RefuseBelowFloor", p.refuse_below_floor},
+          {"MaxFaces", p.max_faces},
+          {"ReasonRequired", p.reason_required},
+          {"RetentionDays", p.retention_days},
+          {"UpdatedTimestamp", static_cast<double>(p.updated_ms) / 1000.0}};
+}
+
+StatusOr<audit::AuditQuery> ParseAuditQuery(const json& body) {
+  CANDOR_RETURN_IF_ERROR(CheckObject(body));
+  audit::AuditQuery q;
+  CANDOR_RETURN_IF_ERROR(OptionalTimestampMs(body, "StartTime", &q.from_ms));
+  CANDOR_RETURN_IF_ERROR(OptionalTimestampMs(body, "EndTime", &q.to_ms));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "Principal", &q.principal));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "CollectionId", &q.collection_id));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "Operation", &q.operation));
+  CANDOR_RETURN_IF_ERROR(OptionalCount(body, "MaxResults", 1, 1000, &q.max_results));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "NextToken", &q.next_token));
+  if (q.principal.size() > 256 || q.collection_id.size() > 255 || q.operation.size() > 64) {
+    return Status::InvalidArgument("Principal, CollectionId or Operation is too long");
+  }
+  return q;
+}
+
 }  // namespace candor::protocol

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "candor/status.h"
@@ -122,6 +123,19 @@ StatusOr<DisassociateFacesRequest> ParseDisassociateFaces(const nlohmann::json& 
 StatusOr<SearchUsersRequest> ParseSearchUsers(const nlohmann::json& body);
 StatusOr<SearchUsersByImageFullRequest> ParseSearchUsersByImage(const nlohmann::json& body,
                                                                 const RequestOptions& o);
+
+// --- Candor's operations (X-Amz-Target: Candor.<Operation>) ---
+
+// Candor.PutCollectionPolicy: {"CollectionId", "Purpose", "ThresholdFloor",
+// "RefuseBelowFloor", "MaxFaces", "ReasonRequired", "RetentionDays"}; only
+// the members present change `*policy` (read-modify-write).
+StatusOr<std::string> ParsePolicyUpdate(const nlohmann::json& body, CollectionPolicy* policy);
+nlohmann::json CollectionPolicyJson(const CollectionPolicy& policy);
+
+// Candor.ListAuditEvents: {"StartTime", "EndTime" (epoch seconds, as AWS
+// timestamps), "Principal", "CollectionId", "Operation", "MaxResults"
+// (1..1000), "NextToken"}.
+StatusOr<audit::AuditQuery> ParseAuditQuery(const nlohmann::json& body);
 
 }  // namespace candor::protocol
 

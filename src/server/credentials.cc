@@ -275,4 +275,45 @@ Status AppendCredential(const std::string& path, const Credential& credential) {
   return Status::Ok();
 }
 
+Status RemoveCredential(const std::string& path, const std::string& access_key_id) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::flock(fd, LOCK_EX) != 0) {
+    return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
+  }
+  std::string existing;
+  CANDOR_RETURN_IF_ERROR(ReadAll(fd, path, &existing));
+  auto store = CredentialStore::Parse(existing);
+  if (!store.ok()) return Status(store.status().code(), path + ": " + store.status().message());
+  if (store->Find(access_key_id) == nullptr) {
+    return Status::NotFound("access key id " + access_key_id + " is not in " + path);
+  }
+  // Rewritten without the key (comments are not kept), then renamed over the
+  // file, so that a crash leaves either the old file or the new one.
+  std::string text = "# Candor access keys (rewritten by candor when a key was deleted)\n";
+  for (const Credential& c : store->credentials()) {
+    if (c.access_key_id == access_key_id) continue;
+    text += "\n[" + c.principal + "]\n";
+    text += std::string(kAccessKeyIdKey) + " = " + c.access_key_id + "\n";
+    text += std::string(kSecretKey) + " = " + c.secret_access_key + "\n";
+    for (const auto& [key, value] : c.attributes) text += key + " = " + value + "\n";
+  }
+  const std::string tmp = path + ".tmp";
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) return Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
+  Status written = WriteAll(out, tmp, text);
+  const bool synced = ::fsync(out) == 0;
+  ::close(out);
+  if (!written.ok()) return written;
+  if (!synced) return Status::IOError("cannot sync " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::IOError("cannot replace " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 }  // namespace candor::server

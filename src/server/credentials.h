@@ -61,6 +61,10 @@ Credential GenerateCredential(const std::string& principal);
 // refusing a principal or key id already in it.
 Status AppendCredential(const std::string& path, const Credential& credential);
 
+// Rewrites the file without the key (comments are not kept); NotFound when
+// the key is not in it.
+Status RemoveCredential(const std::string& path, const std::string& access_key_id);
+
 }  // namespace candor::server
 
 #endif  // CANDOR_SERVER_CREDENTIALS_H_

@@ -2,6 +2,7 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,13 +14,16 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "server/credentials.h"
 #include "server/metrics.h"
+#include "policy/roles.h"
 #include "server/operations.h"
+#include "server/retention.h"
 #include "server/sigv4.h"
 #include "server/wire.h"
 
@@ -133,18 +137,53 @@ double ResidentBytes() {
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
+// The credentials file with each principal's roles, replaced as a whole when
+// keys are created or deleted through the API.
+struct KeyRing {
+  CredentialStore store;
+  std::map<std::string, std::vector<policy::Role>> roles;  // by principal
+};
+
+StatusOr<std::shared_ptr<const KeyRing>> LoadKeyRing(const std::string& path) {
+  auto ring = std::make_shared<KeyRing>();
+  if (path.empty()) return std::shared_ptr<const KeyRing>(ring);
+  CANDOR_ASSIGN_OR_RETURN(ring->store, CredentialStore::Load(path));
+  for (const Credential& c : ring->store.credentials()) {
+    auto it = c.attributes.find("role");
+    if (it == c.attributes.end()) {
+      return Status::InvalidArgument(path + ": principal [" + c.principal +
+                                     "] has no role (add a line `role = searcher`, or admin, "
+                                     "enroller, analyst, auditor; several with commas)");
+    }
+    auto roles = policy::ParseRoles(it->second);
+    if (!roles.ok()) {
+      return Status::InvalidArgument(path + ": principal [" + c.principal +
+                                     "]: " + roles.status().message());
+    }
+    ring->roles[c.principal] = *roles;
+    if (auto reason = c.attributes.find("reason"); reason != c.attributes.end()) {
+      CANDOR_RETURN_IF_ERROR(ValidateReason(reason->second));
+    }
+  }
+  return std::shared_ptr<const KeyRing>(ring);
+}
+
 class HttpServerImpl : public HttpServer {
  public:
-  HttpServerImpl(Engine* engine, Collections* collections, const ServerOptions& options,
-                 CredentialStore credentials, std::unique_ptr<AccessLog> log,
-                 std::unique_ptr<httplib::Server> http)
-      : options_(options),
-        credentials_(std::move(credentials)),
-        log_(std::move(log)),
-        http_(std::move(http)) {
+  HttpServerImpl(Engine* engine, Collections* collections, audit::AuditLog* audit,
+                 const ServerOptions& options, std::shared_ptr<const KeyRing> keys,
+                 std::unique_ptr<AccessLog> log, std::unique_ptr<httplib::Server> http)
+      : options_(options), keys_(std::move(keys)), log_(std::move(log)), http_(std::move(http)) {
     service_.engine = engine;
     service_.collections = collections;
+    service_.audit = audit;
     service_.request_options.s3_root = options.s3_root;
+    if (!options.credentials_path.empty()) {
+      key_admin_.create = [this](const nlohmann::json& b) { return CreateKey(b); };
+      key_admin_.list = [this](const nlohmann::json& b) { return ListKeys(b); };
+      key_admin_.remove = [this](const nlohmann::json& b) { return DeleteKey(b); };
+      service_.keys = &key_admin_;
+    }
     const int workers = std::max(1, options.engine_workers);
     capacity_ = workers + (options.max_waiting > 0 ? options.max_waiting : 4 * workers);
     workers_ = workers;
@@ -167,14 +206,21 @@ class HttpServerImpl : public HttpServer {
 
   Status Serve() override {
     if (port_ < 0) CANDOR_RETURN_IF_ERROR(Bind());
-    if (!http_->listen_after_bind() && !stopped_) {
-      return Status::IOError("the listening socket failed");
+    std::thread retention;
+    if (options_.retention_interval_seconds > 0) retention = std::thread([this] { Retain(); });
+    const bool listened = http_->listen_after_bind();
+    {
+      std::lock_guard lock(stop_mu_);
+      stopped_ = true;
     }
+    stop_cv_.notify_all();
+    if (retention.joinable()) retention.join();
+    if (!listened && !stop_requested_) return Status::IOError("the listening socket failed");
     return Status::Ok();
   }
 
   void Stop() override {
-    stopped_ = true;
+    stop_requested_ = true;
     http_->stop();
   }
   int port() const override { return port_; }
@@ -282,6 +328,7 @@ class HttpServerImpl : public HttpServer {
     std::string operation = "-", principal = "-", outcome = "ok";
     int status = 200;
 
+    CallContext call;
     auto fail = [&](int http_status, std::string_view type, std::string_view message) {
       status = http_status;
       outcome = std::string(type);
@@ -304,11 +351,23 @@ class HttpServerImpl : public HttpServer {
         view.body = req.body;
         VerifyOptions verify;
         verify.region = options_.region;
-        const AuthResult auth = VerifySigV4(view, credentials_, verify, std::time(nullptr));
+        std::shared_ptr<const KeyRing> keys = Keys();
+        const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
         if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
         principal = auth.credential->principal;
+        call.roles = keys->roles.at(principal);
+        if (auto r = auth.credential->attributes.find("reason");
+            r != auth.credential->attributes.end()) {
+          call.reason = r->second;
+        }
       } else {
         principal = "anonymous";
+        call.roles = policy::AllRoles();
+      }
+      if (req.has_header("X-Candor-Reason")) {
+        call.reason = req.get_header_value("X-Candor-Reason");
+        Status valid = ValidateReason(call.reason);
+        if (!valid.ok()) return fail(400, ErrorTypeName(valid.code()), "X-Candor-Reason: " + valid.message());
       }
 
       if (!IsKnownOperation(operation)) {
@@ -349,7 +408,9 @@ class HttpServerImpl : public HttpServer {
         return fail(HttpStatusFor(body.status().code()), ErrorTypeName(body.status().code()),
                     body.status().message());
       }
-      CallContext call{principal, request_id};
+      call.principal = principal;
+      call.source = req.remote_addr;
+      call.request_id = request_id;
       StatusOr<nlohmann::json> result = RunOperation(operation, *body, service_, call);
       if (!result.ok()) {
         return fail(HttpStatusFor(result.status().code()), ErrorTypeName(result.status().code()),
@@ -388,8 +449,125 @@ class HttpServerImpl : public HttpServer {
                                    {"candor_admission_capacity", static_cast<double>(capacity_)}});
   }
 
+  // The key ring; the credentials file is looked at again at most once a
+  // second, so that a key added or deleted with `candor keys` takes effect
+  // without a restart (a file that no longer parses keeps the old keys, and
+  // says so).
+  std::shared_ptr<const KeyRing> Keys() {
+    std::unique_lock lock(keys_mu_);
+    if (options_.credentials_path.empty()) return keys_;
+    const auto now = Clock::now();
+    if (now - keys_checked_ < std::chrono::seconds(1)) return keys_;
+    keys_checked_ = now;
+    struct stat st {};
+    if (::stat(options_.credentials_path.c_str(), &st) != 0) return keys_;
+    const auto stamp = std::make_pair(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                                          st.st_mtim.tv_nsec,
+                                      static_cast<int64_t>(st.st_size));
+    if (stamp == keys_stamp_) return keys_;
+    keys_stamp_ = stamp;
+    lock.unlock();
+    Status reloaded = ReloadKeys();
+    if (!reloaded.ok()) {
+      std::fprintf(stderr, "candor: keeping the previous keys: %s\n", reloaded.ToString().c_str());
+    }
+    lock.lock();
+    return keys_;
+  }
+
+  Status ReloadKeys() {
+    CANDOR_ASSIGN_OR_RETURN(auto ring, LoadKeyRing(options_.credentials_path));
+    std::lock_guard lock(keys_mu_);
+    keys_ = std::move(ring);
+    return Status::Ok();
+  }
+
+  // Candor.CreateAccessKey {"Principal", "Roles": [...], "Reason"}: the new
+  // key, its secret shown this once.
+  StatusOr<nlohmann::json> CreateKey(const nlohmann::json& body) {
+    const auto principal = body.find("Principal");
+    const auto roles = body.find("Roles");
+    if (principal == body.end() || !principal->is_string()) {
+      return Status::InvalidArgument("Principal (a string) is required");
+    }
+    if (roles == body.end() || !roles->is_array() || roles->empty()) {
+      return Status::InvalidArgument("Roles (a list of role names) is required");
+    }
+    std::string role_text;
+    for (const auto& r : *roles) {
+      if (!r.is_string()) return Status::Serialization("Roles must be strings");
+      role_text += (role_text.empty() ? "" : ",") + r.get<std::string>();
+    }
+    CANDOR_ASSIGN_OR_RETURN(auto parsed, policy::ParseRoles(role_text));
+    Credential c = GenerateCredential(principal->get<std::string>());
+    c.attributes["role"] = policy::RolesText(parsed);
+    if (auto reason = body.find("Reason"); reason != body.end() && !reason->is_null()) {
+      if (!reason->is_string()) return Status::Serialization("Reason must be a string");
+      CANDOR_RETURN_IF_ERROR(ValidateReason(reason->get<std::string>()));
+      if (!reason->get<std::string>().empty()) c.attributes["reason"] = reason->get<std::string>();
+    }
+    CANDOR_RETURN_IF_ERROR(AppendCredential(options_.credentials_path, c));
+    CANDOR_RETURN_IF_ERROR(ReloadKeys());
+    nlohmann::json role_list = nlohmann::json::array();
+    for (policy::Role r : parsed) role_list.push_back(policy::RoleName(r));
+    return nlohmann::json{{"Principal", c.principal},
+                          {"AccessKeyId", c.access_key_id},
+                          {"SecretAccessKey", c.secret_access_key},
+                          {"Roles", role_list}};
+  }
+
+  StatusOr<nlohmann::json> ListKeys(const nlohmann::json&) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const Credential& c : Keys()->store.credentials()) {
+      nlohmann::json k = {{"Principal", c.principal}, {"AccessKeyId", c.access_key_id}};
+      if (auto r = c.attributes.find("role"); r != c.attributes.end()) k["Roles"] = r->second;
+      if (auto r = c.attributes.find("reason"); r != c.attributes.end()) k["Reason"] = r->second;
+      keys.push_back(k);
+    }
+    return nlohmann::json{{"AccessKeys", keys}};
+  }
+
+  StatusOr<nlohmann::json> DeleteKey(const nlohmann::json& body) {
+    const auto id = body.find("AccessKeyId");
+    if (id == body.end() || !id->is_string()) {
+      return Status::InvalidArgument("AccessKeyId (a string) is required");
+    }
+    CANDOR_RETURN_IF_ERROR(RemoveCredential(options_.credentials_path, id->get<std::string>()));
+    CANDOR_RETURN_IF_ERROR(ReloadKeys());
+    return nlohmann::json{{"AccessKeyId", id->get<std::string>()}, {"Deleted", true}};
+  }
+
+  // The retention thread: a sweep now, then every interval, until Serve ends.
+  void Retain() {
+    std::unique_lock lock(stop_mu_);
+    while (!stopped_) {
+      lock.unlock();
+      const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+      auto sweep = RunRetention(*service_.collections, service_.audit, now_ms);
+      if (!sweep.ok()) {
+        std::fprintf(stderr, "candor: retention sweep failed: %s\n",
+                     sweep.status().ToString().c_str());
+      } else if (sweep->faces_erased > 0) {
+        std::fprintf(stderr, "candor: retention erased %lld faces\n",
+                     static_cast<long long>(sweep->faces_erased));
+      }
+      lock.lock();
+      stop_cv_.wait_for(lock, std::chrono::seconds(options_.retention_interval_seconds),
+                        [&] { return stopped_; });
+    }
+  }
+
   const ServerOptions options_;
-  const CredentialStore credentials_;
+  std::mutex keys_mu_;
+  std::shared_ptr<const KeyRing> keys_;
+  Clock::time_point keys_checked_ = Clock::now();
+  std::pair<int64_t, int64_t> keys_stamp_{-1, -1};
+  ServiceContext::KeyAdmin key_admin_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopped_ = false;
   std::unique_ptr<AccessLog> log_;
   std::unique_ptr<httplib::Server> http_;
   ServiceContext service_;
@@ -397,18 +575,16 @@ class HttpServerImpl : public HttpServer {
   int64_t capacity_ = 0;
   int64_t workers_ = 0;
   int port_ = -1;
-  std::atomic<bool> stopped_{false};
+  std::atomic<bool> stop_requested_{false};
 };
 
 }  // namespace
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Engine* engine, Collections* collections,
+                                                         audit::AuditLog* audit,
                                                          const ServerOptions& options) {
-  CredentialStore credentials;
-  if (!options.credentials_path.empty()) {
-    CANDOR_ASSIGN_OR_RETURN(credentials, CredentialStore::Load(options.credentials_path));
-  }
-  if (credentials.empty() && !options.allow_anonymous) {
+  CANDOR_ASSIGN_OR_RETURN(auto keys, LoadKeyRing(options.credentials_path));
+  if (keys->store.empty() && !options.allow_anonymous) {
     return Status::InvalidArgument(
         "no access keys: create some with `candor keys create --credentials FILE --principal "
         "NAME` and pass --credentials FILE (or --allow-anonymous for local development)");
@@ -430,7 +606,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Engine* engine, Collect
   }
   CANDOR_ASSIGN_OR_RETURN(auto log, AccessLog::Open(options.access_log_path));
   return std::unique_ptr<HttpServer>(new HttpServerImpl(
-      engine, collections, options, std::move(credentials), std::move(log), std::move(http)));
+      engine, collections, audit, options, std::move(keys), std::move(log), std::move(http)));
 }
 
 }  // namespace candor::server

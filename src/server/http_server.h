@@ -2,7 +2,11 @@
 //
 // Every POST / is authenticated (SigV4 against the credentials file, unless
 // anonymous access is enabled and the request carries no signature), admitted
-// or throttled, parsed with limits and run by server/operations.h. Requests
+// or throttled, parsed with limits and run by server/operations.h, which
+// enforces roles and collection policies and writes the audit log. A key's
+// roles are its `role` attribute in the credentials file (policy/roles.h);
+// a request's reason is its X-Candor-Reason header, else the key's `reason`
+// attribute (a key issued for one case). Requests
 // are read and written by a bounded pool of connection threads; the engine
 // work they start is bounded separately: at most engine workers + max_waiting
 // requests are admitted at once, and a request beyond that is answered
@@ -21,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "candor/status.h"
@@ -48,14 +53,19 @@ struct ServerOptions {
   int write_timeout_seconds = 10;
   std::string access_log_path;  // empty: none; "-": stderr; else appended to
   std::string s3_root;          // see protocol::RequestOptions
+  // Seconds between retention sweeps (server/retention.h); 0: none.
+  int retention_interval_seconds = 300;
 };
 
 class HttpServer {
  public:
-  // `engine` and `collections` must outlive the server. Fails on a missing
-  // or unreadable credentials file (unless anonymous access is enabled), a
-  // bad TLS certificate or key, or an access log that cannot be opened.
+  // `engine`, `collections` and `audit` must outlive the server; `audit`
+  // may be null only for benchmarks (nothing is then recorded). Fails on a
+  // missing or unreadable credentials file (unless anonymous access is
+  // enabled), a key without a valid role, a bad TLS certificate or key, or
+  // an access log that cannot be opened.
   static StatusOr<std::unique_ptr<HttpServer>> Create(Engine* engine, Collections* collections,
+                                                      audit::AuditLog* audit,
                                                       const ServerOptions& options);
   virtual ~HttpServer() = default;
 

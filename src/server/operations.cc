@@ -1,8 +1,10 @@
 #include "server/operations.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "protocol/collections_json.h"
 #include "protocol/rekognition_json.h"
@@ -11,167 +13,362 @@ namespace candor::server {
 namespace {
 
 using nlohmann::json;
-using Handler = std::function<StatusOr<json>(const json&, const ServiceContext&)>;
 
-// Unwraps a parse result and feeds it to `run`, whose result becomes JSON
-// through `shape`.
-template <typename Parsed, typename Run>
-StatusOr<json> Then(StatusOr<Parsed> parsed, Run run) {
-  if (!parsed.ok()) return parsed.status();
-  return run(*parsed);
+// One call in progress: the audit event it will leave, and what the policy
+// did to it.
+struct Call {
+  const ServiceContext& service;
+  const CallContext& caller;
+  audit::AuditEvent event;
+  // Set by ApplySearchPolicy.
+  std::optional<float> requested;
+  std::optional<float> applied;
+  std::optional<int> max_applied;
+
+  // A search of `collection_id`: the reason, the floor and the MaxFaces cap
+  // of its policy. `threshold` and `max_results` are changed in place.
+  Status ApplySearchPolicy(const std::string& collection_id, float* threshold, int* max_results) {
+    event.collection_id = collection_id;
+    CANDOR_ASSIGN_OR_RETURN(CollectionPolicy policy,
+                            service.collections->GetCollectionPolicy(collection_id));
+    event.purpose = policy.purpose;
+    requested = *threshold;
+    event.threshold_requested = *threshold;
+    if (*threshold < policy.threshold_floor) {
+      if (policy.refuse_below_floor) {
+        event.threshold_applied = policy.threshold_floor;
+        event.results["ThresholdRefused"] = true;
+        return Status::PermissionDenied(
+            "the policy of collection " + collection_id + " refuses searches below " +
+            FormatPercent(policy.threshold_floor) + " (asked: " + FormatPercent(*threshold) + ")");
+      }
+      *threshold = policy.threshold_floor;
+    }
+    if (policy.reason_required && caller.reason.empty()) {
+      return Status::PermissionDenied(
+          "the policy of collection " + collection_id +
+          " requires a reason for every search: send the X-Candor-Reason header (a case "
+          "reference), or use a key bound to a case");
+    }
+    applied = *threshold;
+    event.threshold_applied = *threshold;
+    *max_results = std::min(*max_results, policy.max_faces);
+    max_applied = *max_results;
+    event.max_faces = *max_results;
+    return Status::Ok();
+  }
+
+  // Candor's fields on a search response: what was asked and applied.
+  json Annotate(json out) const {
+    if (requested) out["CandorThresholdRequested"] = *requested;
+    if (applied) out["CandorThresholdApplied"] = *applied;
+    if (requested && applied) out["CandorThresholdRaised"] = *applied > *requested;
+    if (max_applied) out["CandorMaxResultsApplied"] = *max_applied;
+    if (!event.purpose.empty()) out["CandorPurpose"] = event.purpose;
+    return out;
+  }
+
+  static std::string FormatPercent(float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+    return buf;
+  }
+};
+
+using Handler = std::function<StatusOr<json>(const json&, Call&)>;
+
+json FaceMatchesAudit(const std::vector<SearchMatch>& matches) {
+  json list = json::array();
+  for (const SearchMatch& m : matches) {
+    list.push_back({{"FaceId", m.face.face_id}, {"Similarity", m.similarity}});
+  }
+  return list;
 }
 
-template <typename T, typename Shape>
-StatusOr<json> Shaped(StatusOr<T> result, Shape shape) {
-  if (!result.ok()) return result.status();
-  return shape(*result);
+json UserMatchesAudit(const std::vector<UserMatch>& matches) {
+  json list = json::array();
+  for (const UserMatch& m : matches) {
+    list.push_back({{"UserId", m.user_id}, {"Similarity", m.similarity}});
+  }
+  return list;
 }
 
-StatusOr<json> Empty(const Status& status) {
-  if (!status.ok()) return status;
-  return protocol::EmptyResponse();
+// Which operations leave an audit record: all but the two that only name
+// collections and count their faces.
+bool Audited(std::string_view operation) {
+  return operation != "ListCollections" && operation != "DescribeCollection" &&
+         operation != "Candor.GetCollectionPolicy";
 }
 
 const std::map<std::string, Handler, std::less<>>& Handlers() {
   static const auto* handlers = new std::map<std::string, Handler, std::less<>>{
       {"DetectFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseDetectFaces(body, s.request_options),
-                     [&](const protocol::DetectFacesRequest& r) {
-                       return Shaped(s.engine->DetectFaces(r.image_bytes, r.attributes),
-                                     [&](const DetectResult& d) {
-                                       return protocol::DetectFacesResponse(
-                                           d, {.attributes = r.attributes});
-                                     });
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r,
+                                 protocol::ParseDetectFaces(body, c.service.request_options));
+         CANDOR_ASSIGN_OR_RETURN(DetectResult d,
+                                 c.service.engine->DetectFaces(r.image_bytes, r.attributes));
+         c.event.results = {{"FaceCount", d.faces.size()}};
+         return protocol::DetectFacesResponse(d, {.attributes = r.attributes});
        }},
       {"CompareFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseCompareFaces(body, s.request_options),
-                     [&](const protocol::CompareFacesRequest& r) {
-                       return Shaped(s.engine->CompareFaces(r.source_bytes, r.target_bytes,
-                                                            r.similarity_threshold),
-                                     protocol::CompareFacesResponse);
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r,
+                                 protocol::ParseCompareFaces(body, c.service.request_options));
+         c.event.threshold_requested = r.similarity_threshold;
+         c.event.threshold_applied = r.similarity_threshold;
+         CANDOR_ASSIGN_OR_RETURN(
+             CompareResult x,
+             c.service.engine->CompareFaces(r.source_bytes, r.target_bytes, r.similarity_threshold));
+         json matches = json::array();
+         for (const FaceMatch& m : x.matches) matches.push_back({{"Similarity", m.similarity}});
+         c.event.results = {{"FaceMatches", matches}, {"UnmatchedFaces", x.unmatched.size()}};
+         c.event.faces_searched = static_cast<int64_t>(x.matches.size() + x.unmatched.size());
+         return protocol::CompareFacesResponse(x);
        }},
       {"CreateCollection",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseCollectionId(body), [&](const std::string& id) {
-           return Shaped(s.collections->CreateCollection(id), protocol::CreateCollectionResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
+         c.event.collection_id = id;
+         CANDOR_ASSIGN_OR_RETURN(auto d, c.service.collections->CreateCollection(id));
+         return protocol::CreateCollectionResponse(d);
        }},
       {"DescribeCollection",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseCollectionId(body), [&](const std::string& id) {
-           return Shaped(s.collections->DescribeCollection(id),
-                         protocol::DescribeCollectionResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
+         CANDOR_ASSIGN_OR_RETURN(auto d, c.service.collections->DescribeCollection(id));
+         return protocol::DescribeCollectionResponse(d);
        }},
       {"DeleteCollection",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseCollectionId(body), [&](const std::string& id) -> StatusOr<json> {
-           CANDOR_RETURN_IF_ERROR(s.collections->DeleteCollection(id));
-           return json{{"StatusCode", 200}};
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
+         c.event.collection_id = id;
+         auto before = c.service.collections->DescribeCollection(id);
+         CANDOR_RETURN_IF_ERROR(c.service.collections->DeleteCollection(id));
+         if (before.ok()) {
+           c.event.results = {{"DeletedFaces", before->face_count},
+                              {"DeletedUsers", before->user_count}};
+         }
+         return json{{"StatusCode", 200}};
        }},
       {"ListCollections",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseListCollections(body), [&](const protocol::ListRequest& r) {
-           return Shaped(s.collections->ListCollections(r.next_token, r.max_results),
-                         protocol::ListCollectionsResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseListCollections(body));
+         CANDOR_ASSIGN_OR_RETURN(auto page,
+                                 c.service.collections->ListCollections(r.next_token, r.max_results));
+         return protocol::ListCollectionsResponse(page);
        }},
       {"IndexFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseIndexFaces(body, s.request_options),
-                     [&](const IndexFacesRequest& r) {
-                       return Shaped(s.collections->IndexFaces(r), [&](const IndexFacesResult& x) {
-                         return protocol::IndexFacesResponse(x, r.detection_attributes);
-                       });
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseIndexFaces(body, c.service.request_options));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(IndexFacesResult x, c.service.collections->IndexFaces(r));
+         json ids = json::array();
+         for (const IndexedFace& f : x.face_records) ids.push_back(f.face.face_id);
+         c.event.results = {{"FaceIds", ids},
+                            {"ExternalImageId", r.external_image_id},
+                            {"UnindexedFaces", x.unindexed_faces.size()}};
+         return protocol::IndexFacesResponse(x, r.detection_attributes);
        }},
       {"ListFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseListFaces(body), [&](const protocol::ListRequest& r) {
-           return Shaped(s.collections->ListFaces(r.collection_id, r.next_token, r.max_results),
-                         protocol::ListFacesResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseListFaces(body));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(auto page, c.service.collections->ListFaces(
+                                                r.collection_id, r.next_token, r.max_results));
+         c.event.results = {{"FaceCount", page.faces.size()}};
+         return protocol::ListFacesResponse(page);
        }},
       {"DeleteFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseDeleteFaces(body), [&](const protocol::DeleteFacesRequest& r) {
-           return Shaped(s.collections->DeleteFaces(r.collection_id, r.face_ids),
-                         protocol::DeleteFacesResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseDeleteFaces(body));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(auto x,
+                                 c.service.collections->DeleteFaces(r.collection_id, r.face_ids));
+         c.event.results = {{"FaceIds", x.deleted_faces}, {"Unsuccessful", x.unsuccessful.size()}};
+         return protocol::DeleteFacesResponse(x);
        }},
       {"SearchFacesByImage",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseSearchFacesByImage(body, s.request_options),
-                     [&](const protocol::SearchFacesByImageRequest& r) {
-                       return Shaped(s.collections->SearchFacesByImage(r.search, r.image_bytes),
-                                     protocol::SearchFacesByImageResponse);
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseSearchFacesByImage(
+                                             body, c.service.request_options));
+         CANDOR_RETURN_IF_ERROR(c.ApplySearchPolicy(
+             r.search.collection_id, &r.search.face_match_threshold, &r.search.max_faces));
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->SearchFacesByImage(
+                                             r.search, r.image_bytes));
+         c.event.faces_searched = x.faces_searched;
+         c.event.results = {{"FaceMatches", FaceMatchesAudit(x.matches)},
+                            {"ExpectedFalseMatches", x.expected_false_matches}};
+         return c.Annotate(protocol::SearchFacesByImageResponse(x));
        }},
       {"SearchFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseSearchFaces(body),
-                     [&](const protocol::SearchFacesByIdRequest& r) {
-                       return Shaped(s.collections->SearchFaces(r.search, r.face_id),
-                                     protocol::SearchFacesResponse);
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseSearchFaces(body));
+         CANDOR_RETURN_IF_ERROR(c.ApplySearchPolicy(
+             r.search.collection_id, &r.search.face_match_threshold, &r.search.max_faces));
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->SearchFaces(r.search, r.face_id));
+         c.event.faces_searched = x.faces_searched;
+         c.event.results = {{"SearchedFaceId", r.face_id},
+                            {"FaceMatches", FaceMatchesAudit(x.matches)},
+                            {"ExpectedFalseMatches", x.expected_false_matches}};
+         return c.Annotate(protocol::SearchFacesResponse(x));
        }},
       {"CreateUser",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseUserRequest(body), [&](const UserRequest& r) {
-           return Empty(s.collections->CreateUser(r));
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(UserRequest r, protocol::ParseUserRequest(body));
+         c.event.collection_id = r.collection_id;
+         c.event.results = {{"UserId", r.user_id}};
+         CANDOR_RETURN_IF_ERROR(c.service.collections->CreateUser(r));
+         return protocol::EmptyResponse();
        }},
       {"DeleteUser",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseUserRequest(body), [&](const UserRequest& r) {
-           return Empty(s.collections->DeleteUser(r));
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(UserRequest r, protocol::ParseUserRequest(body));
+         c.event.collection_id = r.collection_id;
+         c.event.results = {{"UserId", r.user_id}};
+         CANDOR_RETURN_IF_ERROR(c.service.collections->DeleteUser(r));
+         return protocol::EmptyResponse();
        }},
       {"ListUsers",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseListUsers(body), [&](const protocol::ListRequest& r) {
-           return Shaped(s.collections->ListUsers(r.collection_id, r.next_token, r.max_results),
-                         protocol::ListUsersResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseListUsers(body));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(auto page, c.service.collections->ListUsers(
+                                                r.collection_id, r.next_token, r.max_results));
+         c.event.results = {{"UserCount", page.users.size()}};
+         return protocol::ListUsersResponse(page);
        }},
       {"AssociateFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseAssociateFaces(body), [&](const AssociateFacesRequest& r) {
-           return Shaped(s.collections->AssociateFaces(r), protocol::AssociateFacesResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(AssociateFacesRequest r, protocol::ParseAssociateFaces(body));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->AssociateFaces(r));
+         c.event.results = {{"UserId", r.user_id},
+                            {"FaceIds", x.associated_faces},
+                            {"Unsuccessful", x.unsuccessful.size()}};
+         return protocol::AssociateFacesResponse(x);
        }},
       {"DisassociateFaces",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseDisassociateFaces(body),
-                     [&](const DisassociateFacesRequest& r) {
-                       return Shaped(s.collections->DisassociateFaces(r),
-                                     protocol::DisassociateFacesResponse);
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(DisassociateFacesRequest r,
+                                 protocol::ParseDisassociateFaces(body));
+         c.event.collection_id = r.collection_id;
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->DisassociateFaces(r));
+         c.event.results = {{"UserId", r.user_id},
+                            {"FaceIds", x.disassociated_faces},
+                            {"Unsuccessful", x.unsuccessful.size()}};
+         return protocol::DisassociateFacesResponse(x);
        }},
       {"SearchUsers",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseSearchUsers(body), [&](const SearchUsersRequest& r) {
-           return Shaped(s.collections->SearchUsers(r), protocol::SearchUsersResponse);
-         });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(SearchUsersRequest r, protocol::ParseSearchUsers(body));
+         CANDOR_RETURN_IF_ERROR(
+             c.ApplySearchPolicy(r.collection_id, &r.user_match_threshold, &r.max_users));
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->SearchUsers(r));
+         c.event.faces_searched = x.faces_searched;
+         c.event.results = {{"SearchedUserId", r.user_id},
+                            {"SearchedFaceId", r.face_id},
+                            {"UserMatches", UserMatchesAudit(x.user_matches)},
+                            {"ExpectedFalseMatches", x.expected_false_matches}};
+         return c.Annotate(protocol::SearchUsersResponse(x));
        }},
       {"SearchUsersByImage",
-       [](const json& body, const ServiceContext& s) {
-         return Then(protocol::ParseSearchUsersByImage(body, s.request_options),
-                     [&](const protocol::SearchUsersByImageFullRequest& r) {
-                       return Shaped(s.collections->SearchUsersByImage(r.search, r.image_bytes),
-                                     protocol::SearchUsersByImageResponse);
-                     });
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseSearchUsersByImage(
+                                             body, c.service.request_options));
+         CANDOR_RETURN_IF_ERROR(c.ApplySearchPolicy(
+             r.search.collection_id, &r.search.user_match_threshold, &r.search.max_users));
+         CANDOR_ASSIGN_OR_RETURN(auto x, c.service.collections->SearchUsersByImage(
+                                             r.search, r.image_bytes));
+         c.event.faces_searched = x.faces_searched;
+         c.event.results = {{"UserMatches", UserMatchesAudit(x.user_matches)},
+                            {"ExpectedFalseMatches", x.expected_false_matches}};
+         return c.Annotate(protocol::SearchUsersByImageResponse(x));
+       }},
+      // --- Candor's operations ---
+      {"Candor.GetCollectionPolicy",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
+         CANDOR_ASSIGN_OR_RETURN(auto policy, c.service.collections->GetCollectionPolicy(id));
+         return json{{"CollectionId", id}, {"Policy", protocol::CollectionPolicyJson(policy)}};
+       }},
+      {"Candor.PutCollectionPolicy",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
+         c.event.collection_id = id;
+         CANDOR_ASSIGN_OR_RETURN(CollectionPolicy before,
+                                 c.service.collections->GetCollectionPolicy(id));
+         CollectionPolicy after = before;
+         CANDOR_RETURN_IF_ERROR(protocol::ParsePolicyUpdate(body, &after).status());
+         CANDOR_RETURN_IF_ERROR(c.service.collections->PutCollectionPolicy(id, after));
+         CANDOR_ASSIGN_OR_RETURN(after, c.service.collections->GetCollectionPolicy(id));
+         c.event.purpose = after.purpose;
+         c.event.results = {{"Before", protocol::CollectionPolicyJson(before)},
+                            {"After", protocol::CollectionPolicyJson(after)}};
+         return json{{"CollectionId", id}, {"Policy", protocol::CollectionPolicyJson(after)}};
+       }},
+      {"Candor.ListAuditEvents",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         if (c.service.audit == nullptr) return Status::Unsupported("no audit log is configured");
+         CANDOR_ASSIGN_OR_RETURN(audit::AuditQuery q, protocol::ParseAuditQuery(body));
+         CANDOR_ASSIGN_OR_RETURN(audit::AuditPage page, c.service.audit->Query(q));
+         json events = json::array();
+         for (const audit::AuditEvent& e : page.events) events.push_back(audit::ToJson(e));
+         c.event.results = {{"EventCount", page.events.size()}};
+         json out = {{"AuditEvents", events}};
+         if (!page.next_token.empty()) out["NextToken"] = page.next_token;
+         return out;
+       }},
+      {"Candor.VerifyAuditLog",
+       [](const json&, Call& c) -> StatusOr<json> {
+         if (c.service.audit == nullptr) return Status::Unsupported("no audit log is configured");
+         CANDOR_ASSIGN_OR_RETURN(audit::VerifyReport v, c.service.audit->Verify());
+         c.event.results = {{"Ok", v.ok}, {"Records", v.records}};
+         return json{{"Ok", v.ok},
+                     {"Records", v.records},
+                     {"Checkpoints", v.checkpoints},
+                     {"LastCheckpointSeq", v.last_checkpoint_seq},
+                     {"Problems", v.problems}};
+       }},
+      {"Candor.CreateAccessKey",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         if (c.service.keys == nullptr) return Status::Unsupported("keys are managed by the CLI");
+         CANDOR_ASSIGN_OR_RETURN(json out, c.service.keys->create(body));
+         c.event.results = {{"Principal", out.value("Principal", "")},
+                            {"AccessKeyId", out.value("AccessKeyId", "")},
+                            {"Roles", out.value("Roles", json::array())}};
+         return out;
+       }},
+      {"Candor.ListAccessKeys",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         if (c.service.keys == nullptr) return Status::Unsupported("keys are managed by the CLI");
+         return c.service.keys->list(body);
+       }},
+      {"Candor.DeleteAccessKey",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         if (c.service.keys == nullptr) return Status::Unsupported("keys are managed by the CLI");
+         CANDOR_ASSIGN_OR_RETURN(json out, c.service.keys->remove(body));
+         c.event.results = out;
+         return out;
        }},
   };
   return *handlers;
 }
 
 }  // namespace
+
+Status ValidateReason(std::string_view reason) {
+  if (reason.size() > kMaxReasonBytes) {
+    return Status::InvalidArgument("the reason is longer than " + std::to_string(kMaxReasonBytes) +
+                                   " bytes");
+  }
+  for (char ch : reason) {
+    if (ch < 0x20 || ch > 0x7e) {
+      return Status::InvalidArgument("the reason must be printable ASCII");
+    }
+  }
+  return Status::Ok();
+}
 
 const std::vector<std::string_view>& OperationNames() {
   static const auto* names = [] {
@@ -187,14 +384,41 @@ bool IsKnownOperation(std::string_view operation) {
 }
 
 StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann::json& body,
-                                      const ServiceContext& service, const CallContext& call) {
+                                      const ServiceContext& service, const CallContext& caller) {
   auto it = Handlers().find(operation);
   if (it == Handlers().end()) {
     return Status::UnknownOperation("operation " + std::string(operation) +
                                     " is not supported by this service");
   }
-  if (!body.is_object()) return Status::Serialization("the request body must be a JSON object");
-  return it->second(body, service);
+  Call call{service, caller, {}, {}, {}, {}};
+  call.event.principal = caller.principal;
+  call.event.source = caller.source;
+  call.event.request_id = caller.request_id;
+  call.event.operation = std::string(operation);
+  call.event.reason = caller.reason;
+
+  StatusOr<json> result = [&]() -> StatusOr<json> {
+    CANDOR_RETURN_IF_ERROR(policy::Authorize(caller.principal, caller.roles, operation));
+    if (!body.is_object()) return Status::Serialization("the request body must be a JSON object");
+    return it->second(body, call);
+  }();
+
+  if (service.audit != nullptr && Audited(operation)) {
+    call.event.outcome = result.ok() ? "ok" : std::string(ErrorTypeName(result.status().code()));
+    if (!call.event.results.is_object()) call.event.results = json::object();
+    if (call.requested && call.applied && *call.applied > *call.requested) {
+      call.event.results["ThresholdRaised"] = true;
+    }
+    if (!result.ok()) {
+      call.event.results["Message"] = result.status().message().substr(0, 512);
+    }
+    Status recorded = service.audit->Append(call.event);
+    if (!recorded.ok()) {
+      // No unaudited result leaves the service.
+      return Status::Internal("the audit log could not record this call: " + recorded.message());
+    }
+  }
+  return result;
 }
 
 }  // namespace candor::server

@@ -1,21 +1,36 @@
-// The Rekognition operations of the service: one JSON request body in, one
-// JSON response body (or a typed error) out, independent of HTTP so that it
-// can be tested and benchmarked without sockets.
+// The operations of the service: one JSON request body in, one JSON response
+// body (or a typed error) out, independent of HTTP so that it can be tested
+// and benchmarked without sockets.
+//
+// This is where accountability is enforced, for every caller of the service:
+//   1. the caller's roles must allow the operation (policy/roles.h), else
+//      AccessDeniedException;
+//   2. a search of a collection obeys the collection's policy: a reason when
+//      the policy requires one, the threshold raised to the floor (or the
+//      search refused, as the policy says), MaxFaces capped; the response
+//      says what was asked and what was applied (CandorThreshold* fields);
+//   3. every call that reads or writes biometric data, and every refusal of
+//      one, is appended to the audit log before the response is returned;
+//      if the audit log cannot record it, the call fails
+//      (InternalServerError) and no result leaves the service.
 //
 // Thread safety: RunOperation may be called from many threads at once; the
-// Engine and Collections it uses are thread-safe.
+// Engine, Collections and AuditLog it uses are thread-safe.
 #ifndef CANDOR_SERVER_OPERATIONS_H_
 #define CANDOR_SERVER_OPERATIONS_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "candor/status.h"
+#include "policy/roles.h"
 #include "protocol/requests.h"
 
 namespace candor::server {
@@ -23,16 +38,28 @@ namespace candor::server {
 struct ServiceContext {
   Engine* engine = nullptr;
   Collections* collections = nullptr;
+  // Null: nothing is recorded (benchmarks of the engine's own time only).
+  audit::AuditLog* audit = nullptr;
   protocol::RequestOptions request_options;
+  // Candor.CreateAccessKey / ListAccessKeys / DeleteAccessKey; null: those
+  // operations answer UnknownOperationException.
+  struct KeyAdmin {
+    std::function<StatusOr<nlohmann::json>(const nlohmann::json&)> create, list, remove;
+  };
+  const KeyAdmin* keys = nullptr;
 };
 
-// Who is calling, for the operations that will record it (audit, issue 6).
+// Who is calling and why.
 struct CallContext {
-  std::string principal;   // "anonymous" when anonymous access is enabled
+  std::string principal;  // "anonymous" when anonymous access is enabled
+  std::vector<policy::Role> roles;
+  std::string source;      // remote address, or "cli"
   std::string request_id;
+  std::string reason;      // X-Candor-Reason, or the reason the key is bound to
 };
 
-// Every operation name the service answers, e.g. "DetectFaces".
+// Every operation name the service answers: Rekognition's ("DetectFaces")
+// and Candor's ("Candor.PutCollectionPolicy").
 const std::vector<std::string_view>& OperationNames();
 bool IsKnownOperation(std::string_view operation);
 
@@ -40,6 +67,10 @@ bool IsKnownOperation(std::string_view operation);
 // UnknownOperationException; bad bodies the errors of protocol/requests.h.
 StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann::json& body,
                                       const ServiceContext& service, const CallContext& call);
+
+// The largest reason accepted, in bytes of printable ASCII.
+inline constexpr size_t kMaxReasonBytes = 256;
+Status ValidateReason(std::string_view reason);
 
 }  // namespace candor::server
 

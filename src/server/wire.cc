@@ -8,9 +8,14 @@
 namespace candor::server {
 
 StatusOr<std::string> OperationFromTarget(std::string_view target) {
+  if (target.substr(0, kCandorPrefix.size()) == kCandorPrefix &&
+      target.size() > kCandorPrefix.size() && target.size() <= kCandorPrefix.size() + 64) {
+    return std::string(target);  // "Candor.PutCollectionPolicy"
+  }
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix ||
       target.size() == kTargetPrefix.size() || target.size() > kTargetPrefix.size() + 64) {
-    return Status::UnknownOperation("X-Amz-Target must be RekognitionService.<Operation>");
+    return Status::UnknownOperation(
+        "X-Amz-Target must be RekognitionService.<Operation> or Candor.<Operation>");
   }
   return std::string(target.substr(kTargetPrefix.size()));
 }

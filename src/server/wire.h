@@ -16,10 +16,12 @@
 namespace candor::server {
 
 inline constexpr std::string_view kTargetPrefix = "RekognitionService.";
+inline constexpr std::string_view kCandorPrefix = "Candor.";
 inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 
-// "RekognitionService.DetectFaces" -> "DetectFaces"; UnknownOperationException
-// for anything else (a missing header included).
+// "RekognitionService.DetectFaces" -> "DetectFaces", and Candor's own
+// operations as they are: "Candor.ListAuditEvents" -> "Candor.ListAuditEvents";
+// UnknownOperationException for anything else (a missing header included).
 StatusOr<std::string> OperationFromTarget(std::string_view target);
 
 // Parses a request body, refusing (SerializationException) one that is not

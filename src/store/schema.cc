@@ -64,16 +64,46 @@ constexpr const char kVersion2[] = R"sql(
 CREATE INDEX faces_by_collection_user ON faces (collection_id, user_id);
 )sql";
 
+// Version 3: collection policies (candor/collections.h, CollectionPolicy).
+//  - One row per collection that has had a policy put; a collection without
+//    a row has the defaults, which live in CollectionPolicy, not here, so
+//    that changing a default needs no migration. The row goes with its
+//    collection (ON DELETE CASCADE, in DeleteCollection's transaction).
+//  - The limits of each field (purpose length, floor 0..100, ...) are
+//    checked by ValidateCollectionPolicy before a write, not by CHECKs here,
+//    for the same reason; the file only insists on booleans being 0 or 1.
+//  - faces(collection_id, indexed_ms) serves retention
+//    (ListFacesIndexedBefore: the faces indexed before a time, oldest first):
+//    without it, finding them reads every row of the collection, embeddings
+//    included (2 KB a face). Building it reads the faces table once, at
+//    migration.
+constexpr const char kVersion3[] = R"sql(
+CREATE TABLE collection_policies (
+  collection_id TEXT NOT NULL PRIMARY KEY
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  purpose TEXT NOT NULL,
+  threshold_floor REAL NOT NULL,
+  refuse_below_floor INTEGER NOT NULL CHECK (refuse_below_floor IN (0, 1)),
+  max_faces INTEGER NOT NULL,
+  reason_required INTEGER NOT NULL CHECK (reason_required IN (0, 1)),
+  retention_days INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX faces_by_collection_indexed_ms ON faces (collection_id, indexed_ms);
+)sql";
+
 static_assert(kEmbeddingBytes == 2048, "kVersion1's CHECK on embedding length");
 
-constexpr std::array<Migration, 2> kMigrations = {{
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "collections, faces, users and idempotency tokens", kVersion1},
     {2, "index of faces by user", kVersion2},
+    {3, "collection policies and the index of faces by time indexed", kVersion3},
 }};
 static_assert(kMigrations.size() == Store::kSchemaVersion,
               "every schema version needs exactly one migration step");
 
-constexpr std::array<const char*, 4> kRequiredTables = {"collections", "faces", "users", "tokens"};
+constexpr std::array<const char*, 5> kRequiredTables = {"collections", "faces", "users", "tokens",
+                                                        "collection_policies"};
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 //  - PRAGMA application_id = kApplicationId marks it as Candor's;
 //  - PRAGMA user_version is its schema version (0 = no Candor schema yet);
 //  - embeddings are BLOBs of kEmbeddingDimension float32 values,
-//    little-endian (see embedding_blob.h), whatever the host's byte order.
+//    little-endian (see face_codec.h), whatever the host's byte order.
 #ifndef CANDOR_STORE_SCHEMA_H_
 #define CANDOR_STORE_SCHEMA_H_
 

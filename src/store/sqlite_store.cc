@@ -1,5 +1,6 @@
-// The store on SQLite. sqlite_store.cc, sqlite_users.cc and
-// sqlite_store_impl.h are the only files of Candor that include <sqlite3.h>.
+// The store on SQLite. sqlite_store.cc, sqlite_users.cc, sqlite_policies.cc
+// and sqlite_store_impl.h are the only files of Candor that include
+// <sqlite3.h>.
 //
 // Settings of every connection, and why:
 //  - journal_mode=WAL: readers never block the writer, a commit appends to
@@ -15,8 +16,8 @@
 //    removed by a TRUNCATE checkpoint after every delete (see
 //    CheckpointForErasure). This is erasure at the level of files; blocks the
 //    file system or the disk itself keeps are beyond a database's reach.
-//  - foreign_keys=ON: deleting a collection cascades to its faces, users and
-//    tokens inside the same transaction.
+//  - foreign_keys=ON: deleting a collection cascades to its faces, users,
+//    policy and tokens inside the same transaction.
 //  - busy_timeout: another process on the same data directory (the CLI beside
 //    the server) waits for a lock instead of failing at once.
 #include "store/sqlite_store.h"
@@ -376,6 +377,28 @@ StatusOr<std::vector<std::string>> SqliteStore::DeleteFaces(
   }));
   if (!deleted.empty()) CheckpointForErasure();
   return deleted;
+}
+
+StatusOr<std::vector<FaceRecord>> SqliteStore::ListFacesIndexedBefore(
+    const std::string& collection_id, int64_t before_ms, int limit) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "list faces of collection " + Quoted(collection_id) +
+                           " indexed before " + std::to_string(before_ms);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Statement stmt, Prepare(kListFacesIndexedBefore));
+    stmt.Bind(1, collection_id);
+    stmt.Bind(2, before_ms);
+    stmt.Bind(3, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      CANDOR_RETURN_IF_ERROR(ReadFace(stmt, false, &faces.emplace_back()));
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error(rc, what);
+  }));
+  return faces;
 }
 
 Status SqliteStore::ForEachFace(const std::string& collection_id,

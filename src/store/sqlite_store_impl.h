@@ -1,6 +1,7 @@
 // The SQLite store's internals, shared by the files of its one adapter
 // around SQLite (sqlite_store.cc: connection, collections, faces, tokens;
-// sqlite_users.cc: users). Nothing outside src/store includes this header.
+// sqlite_users.cc: users; sqlite_policies.cc: collection policies). Nothing
+// outside src/store includes this header.
 #ifndef CANDOR_STORE_SQLITE_STORE_IMPL_H_
 #define CANDOR_STORE_SQLITE_STORE_IMPL_H_
 
@@ -141,6 +142,8 @@ class SqliteStore final : public Store {
                                              bool with_embeddings) override;
   StatusOr<std::vector<std::string>> DeleteFaces(const std::string& collection_id,
                                                  const std::vector<std::string>& face_ids) override;
+  StatusOr<std::vector<FaceRecord>> ListFacesIndexedBefore(const std::string& collection_id,
+                                                           int64_t before_ms, int limit) override;
   Status ForEachFace(const std::string& collection_id,
                      const std::function<void(const FaceRecord&)>& fn) override;
   StatusOr<std::optional<std::string>> GetTokenResponse(const std::string& collection_id,
@@ -167,6 +170,10 @@ class SqliteStore final : public Store {
                          const std::vector<std::string>& associate,
                          const std::vector<std::string>& disassociate, int max_user_faces,
                          const TokenWrite* token) override;
+
+  // Collection policies: sqlite_policies.cc.
+  StatusOr<std::optional<PolicyRecord>> GetPolicy(const std::string& collection_id) override;
+  Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) override;
 
  private:
   Status Error(int rc, std::string_view what) const {

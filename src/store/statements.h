@@ -8,9 +8,12 @@
 // ask for it. Indexes used (checked with EXPLAIN QUERY PLAN):
 //  - kListFaces*, kGetFace*: faces_by_collection_face_id;
 //  - kForEachFace and the face counts: faces_by_collection_row_id;
+//  - kListFacesIndexedBefore: faces_by_collection_indexed_ms (version 3),
+//    whose order (collection_id, indexed_ms, row_id) is the ORDER BY;
 //  - kDeleteFace, kGetFaceUser, kAssociateFace, kDisassociateFace: the
 //    UNIQUE index on face_id;
-//  - users by (collection_id, user_id): the users table's primary key.
+//  - users by (collection_id, user_id): the users table's primary key;
+//  - policies by collection_id: the collection_policies table's primary key.
 #ifndef CANDOR_STORE_STATEMENTS_H_
 #define CANDOR_STORE_STATEMENTS_H_
 
@@ -55,6 +58,10 @@ inline constexpr char kGetFaceWithEmbedding[] = "SELECT " CANDOR_FACE_COLUMNS
 inline constexpr char kForEachFace[] = "SELECT " CANDOR_FACE_COLUMNS
                                        ", embedding FROM faces WHERE collection_id = ?1"
                                        " ORDER BY row_id";
+inline constexpr char kListFacesIndexedBefore[] =
+    "SELECT " CANDOR_FACE_COLUMNS
+    " FROM faces WHERE collection_id = ?1 AND indexed_ms < ?2"
+    " ORDER BY indexed_ms, row_id LIMIT ?3";
 inline constexpr char kDeleteFace[] = "DELETE FROM faces WHERE collection_id = ?1 AND face_id = ?2";
 inline constexpr char kGetToken[] =
     "SELECT response FROM tokens WHERE collection_id = ?1 AND operation = ?2 AND token = ?3";
@@ -83,6 +90,19 @@ inline constexpr char kAssociateFace[] =
     "UPDATE faces SET user_id = ?3 WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ''";
 inline constexpr char kDisassociateFace[] =
     "UPDATE faces SET user_id = '' WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ?3";
+// Collection policies (schema version 3).
+inline constexpr char kGetPolicy[] =
+    "SELECT purpose, threshold_floor, refuse_below_floor, max_faces, reason_required,"
+    " retention_days, updated_ms FROM collection_policies WHERE collection_id = ?1";
+inline constexpr char kPutPolicy[] =
+    "INSERT INTO collection_policies (collection_id, purpose, threshold_floor,"
+    " refuse_below_floor, max_faces, reason_required, retention_days, updated_ms)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT (collection_id) DO UPDATE SET purpose = excluded.purpose,"
+    " threshold_floor = excluded.threshold_floor,"
+    " refuse_below_floor = excluded.refuse_below_floor, max_faces = excluded.max_faces,"
+    " reason_required = excluded.reason_required, retention_days = excluded.retention_days,"
+    " updated_ms = excluded.updated_ms";
 inline constexpr int kEmbeddingColumn = 12;  // after the CANDOR_FACE_COLUMNS
 
 #undef CANDOR_FACE_COLUMNS

@@ -1,5 +1,5 @@
 // The durable store of collections, faces (embeddings and metadata, never
-// images), users and idempotency tokens.
+// images), users, collection policies and idempotency tokens.
 //
 // A Store is safe for concurrent use from multiple threads without external
 // synchronization. Every mutating call is one transaction: when it returns
@@ -57,6 +57,19 @@ struct TokenWrite {
   std::string response;
 };
 
+// A collection's policy as stored (the fields of candor::CollectionPolicy;
+// their meaning, limits and defaults are documented there). The store keeps
+// what it is given: validating it is the caller's job.
+struct PolicyRecord {
+  std::string purpose;
+  float threshold_floor = 0;  // percent
+  bool refuse_below_floor = false;
+  int64_t max_faces = 0;
+  bool reason_required = false;
+  int64_t retention_days = 0;
+  int64_t updated_ms = 0;  // set by PutPolicy to the time of the write
+};
+
 // What DeleteUnassociatedFaces did.
 struct FaceDeletion {
   std::vector<std::string> deleted;
@@ -77,14 +90,15 @@ class Store {
   virtual ~Store() = default;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   virtual Status CreateCollection(const CollectionRecord& record) = 0;  // AlreadyExists
   virtual StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) = 0;
   // Collections in id order, after `after` (exclusive; empty = from the start).
   virtual StatusOr<std::vector<CollectionRecord>> ListCollections(const std::string& after,
                                                                  int limit) = 0;
-  // Deletes the collection with its faces, users and tokens. NotFound.
+  // Deletes the collection with its faces, users, policy and tokens, in one
+  // transaction. NotFound.
   virtual Status DeleteCollection(const std::string& collection_id) = 0;
 
   // Inserts faces into a collection in one transaction and sets their row_id.
@@ -105,6 +119,12 @@ class Store {
   // ASSOCIATED_TO_AN_EXISTING_USER). Ids that do not exist are in neither list.
   virtual StatusOr<FaceDeletion> DeleteUnassociatedFaces(
       const std::string& collection_id, const std::vector<std::string>& face_ids) = 0;
+  // Faces indexed before `before_ms` (indexed_ms < before_ms), oldest first
+  // (then in row_id order), at most `limit`, without embeddings. NotFound
+  // when the collection does not exist.
+  virtual StatusOr<std::vector<FaceRecord>> ListFacesIndexedBefore(const std::string& collection_id,
+                                                                   int64_t before_ms,
+                                                                   int limit) = 0;
   // Calls `fn` for every face of the collection with its embedding, in
   // row_id order (for building the in-memory index at start).
   virtual Status ForEachFace(const std::string& collection_id,
@@ -140,6 +160,15 @@ class Store {
                                  const std::vector<std::string>& associate,
                                  const std::vector<std::string>& disassociate,
                                  int max_user_faces, const TokenWrite* token) = 0;
+
+  // Collection policies. The policy last put for the collection, or nullopt
+  // when none was ever put (the caller then applies the defaults). NotFound
+  // when the collection does not exist.
+  virtual StatusOr<std::optional<PolicyRecord>> GetPolicy(const std::string& collection_id) = 0;
+  // Stores `policy` as the collection's, replacing any earlier one, with
+  // updated_ms set to now (policy.updated_ms is ignored). NotFound when the
+  // collection does not exist; InvalidArgument for a floor that is not finite.
+  virtual Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) = 0;
 
   // Idempotency (Rekognition's ClientRequestToken): the stored response of an
   // earlier request with this token, if any.

@@ -24,7 +24,8 @@ case $client in
   boto3) scenario=(python3 "$here/boto3_scenario.py") ;;
   aws_cli) scenario=(bash "$here/aws_cli_scenario.sh") ;;
   js) scenario=(node "$here/js/scenario.mjs") ;;
-  *) echo "run_client.sh: unknown client '$client' (boto3, aws_cli or js)" >&2; exit 2 ;;
+  accountability) scenario=(python3 "$here/accountability_scenario.py") ;;
+  *) echo "run_client.sh: unknown client '$client' (boto3, aws_cli, js or accountability)" >&2; exit 2 ;;
 esac
 # A client that is not installed fails the test: a skipped client test would
 # pass without checking anything.
@@ -33,7 +34,8 @@ skip() {
   exit 1
 }
 case $client in
-  boto3) python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed for python3" ;;
+  boto3 | accountability)
+    python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed for python3" ;;
   aws_cli) command -v aws >/dev/null || skip "the AWS CLI (aws) is not installed" ;;
   js)
     command -v npm >/dev/null || skip "npm is not installed"
@@ -86,7 +88,8 @@ key_id = "CKIA" + "".join(secrets.choice(string.ascii_uppercase + "234567") for 
 secret = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 with os.fdopen(fd, "w") as f:
-    f.write(f"[client-test]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
+    f.write(f"[client-test]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+            "role = admin,enroller,searcher,analyst,auditor\n")
 EOF
 
 "$candor" serve --listen 127.0.0.1:0 --port-file "$tmp/port" \
@@ -168,11 +171,13 @@ fi
 
 # The errors the scenario saw were the server's, not the client's own
 # validation: each is in the access log as the outcome of a request.
-python3 - "$tmp/access.log" <<'EOF' || exit 1
+python3 - "$tmp/access.log" "$client" <<'EOF' || exit 1
 import json, sys
 expected = {"ResourceAlreadyExistsException", "ResourceNotFoundException",
             "InvalidParameterException", "InvalidImageFormatException",
             "InvalidSignatureException", "UnrecognizedClientException"}
+if sys.argv[2] == "accountability":
+    expected = {"AccessDeniedException", "UnrecognizedClientException"}
 with open(sys.argv[1]) as log:
     outcomes = {json.loads(line)["outcome"] for line in log if line.strip()}
 missing = sorted(expected - outcomes)
@@ -180,4 +185,10 @@ if missing:
     sys.exit(f"run_client.sh: the access log has no request answered {', '.join(missing)}")
 print(f"run_client.sh: the access log shows the server answered all {len(expected)} error types")
 EOF
+
+# Everything the scenario did is in an audit log whose chain verifies.
+if ! "$candor" audit verify --data-dir "$tmp/data"; then
+  echo "run_client.sh: the audit log does not verify after the scenario" >&2
+  exit 1
+fi
 exit 0

@@ -1,0 +1,486 @@
+// The audit log on SQLite (audit_db.h), with group commit.
+//
+// Group commit (leader/follower): Append builds its record's JSON in the
+// caller's thread and queues it. The first queued thread that finds no
+// commit under way becomes the leader: it takes everything queued, assigns
+// seq and prev_hash in queue order, inserts the records and any checkpoint
+// that falls due in one transaction (one fsync), and wakes the others with
+// their results; threads that queued meanwhile form the next batch. A
+// failed transaction fails every record of its batch and leaves nothing
+// behind: the chain head is read inside each transaction, never cached, so
+// there is no state to roll back (and a second process appending to the
+// same file cannot fork the chain).
+//
+// Queries and Verify use a second, read-only connection, so they never wait
+// for an fsync (WAL readers see the last commit).
+#include "audit/audit_log.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "audit/audit_crypto.h"
+#include "audit/audit_db.h"
+#include "audit/audit_event.h"
+#include "audit/audit_verify.h"
+
+namespace candor::audit {
+namespace {
+
+// AuditQuery::max_results, as Rekognition's list operations allow.
+constexpr int kMaxQueryResults = 1000;
+// Hex digits of the query digest a next token carries.
+constexpr size_t kTokenDigestChars = 16;
+
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (seq, time_ms, principal, operation, collection_id, event_json,"
+    " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kInsertCheckpoint[] =
+    "INSERT INTO checkpoints (seq, hash, time_ms, signature) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kLastEvent[] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+constexpr char kLastCheckpoint[] = "SELECT seq, time_ms FROM checkpoints ORDER BY seq DESC LIMIT 1";
+constexpr char kReadMeta[] = "SELECT public_key_pem, created_ms FROM meta WHERE id = 1";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Meta {
+  std::string public_key_pem;
+  int64_t created_ms = 0;
+};
+
+StatusOr<Meta> ReadMeta(AuditDb& db) {
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(kReadMeta));
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return Status::Corruption(db.path() + " has no public key (meta row)");
+  if (rc != SQLITE_ROW) return db.Error(rc, "read the audit log's public key");
+  return Meta{stmt.Text(0), stmt.Int(1)};
+}
+
+// The last record and the last checkpoint, read inside a write transaction.
+struct ChainHead {
+  int64_t seq = 0;
+  std::string hash{kGenesisHash};
+  int64_t checkpoint_seq = 0;
+  int64_t checkpoint_ms = 0;  // the log's creation time before the first checkpoint
+};
+
+// A digest of a query's filters, carried by its next token so that a token
+// is refused with other filters (it would silently skip records).
+std::string QueryDigest(const AuditQuery& q) {
+  std::string filters = std::to_string(q.from_ms) + '\n' + std::to_string(q.to_ms) + '\n';
+  for (const std::string* s : {&q.principal, &q.collection_id, &q.operation}) {
+    filters += std::to_string(s->size()) + ':' + *s;
+  }
+  return Sha256Hex(filters).substr(0, kTokenDigestChars);
+}
+
+// base64("<next seq>.<query digest>").
+std::string EncodeToken(int64_t seq, const std::string& digest) {
+  return Base64Encode(std::to_string(seq) + "." + digest);
+}
+
+StatusOr<int64_t> DecodeToken(const std::string& token, const std::string& digest) {
+  const Status refused = Status::InvalidPaginationToken(
+      "NextToken is not one that this audit log issued for this query");
+  const std::optional<std::string> payload = Base64Decode(token);
+  if (!payload) return refused;
+  const size_t dot = payload->find('.');
+  // 18 digits: any seq, and never an overflow.
+  if (dot == std::string::npos || dot == 0 || dot > 18) return refused;
+  int64_t seq = 0;
+  for (size_t i = 0; i < dot; ++i) {
+    const char c = (*payload)[i];
+    if (c < '0' || c > '9') return refused;
+    seq = seq * 10 + (c - '0');
+  }
+  if (seq < 1 || payload->substr(dot + 1) != digest) return refused;
+  return seq;
+}
+
+// Owns both connections and the key. Thread safety: every method may be
+// called concurrently (the contract of AuditLog); the writer connection is
+// used only by the current leader, the reader under reader_mutex_.
+class AuditLogImpl final : public AuditLog {
+ public:
+  AuditLogImpl(AuditOptions options, SigningKey key, std::string key_source, Meta meta,
+               std::unique_ptr<AuditDb> writer, std::unique_ptr<AuditDb> reader)
+      : options_(std::move(options)),
+        key_(std::move(key)),
+        key_source_(std::move(key_source)),
+        meta_(std::move(meta)),
+        writer_(std::move(writer)),
+        reader_(std::move(reader)) {}
+
+  // The closing checkpoint. Its failure cannot be returned from here; the
+  // records it would have signed stay verifiable by their chain, and the next
+  // writer's first checkpoint signs them.
+  ~AuditLogImpl() override {
+    if (writer_ != nullptr) static_cast<void>(Checkpoint());
+  }
+
+  Status Append(AuditEvent& event) override {
+    if (writer_ == nullptr) return ReadOnly();
+    for (const std::optional<double>& threshold :
+         {event.threshold_requested, event.threshold_applied}) {
+      if (threshold && !std::isfinite(*threshold)) {
+        return Status::InvalidArgument("an audit event's threshold is not a finite number");
+      }
+    }
+    Pending pending;
+    pending.event = &event;
+    try {
+      pending.body = EventBody(event);
+    } catch (const std::exception& e) {
+      return Status::ResourceExhausted(std::string("cannot build an audit record: ") + e.what());
+    }
+    return Submit(&pending);
+  }
+
+  Status Checkpoint() override {
+    if (writer_ == nullptr) return ReadOnly();
+    Pending pending;  // no event: a checkpoint request
+    return Submit(&pending);
+  }
+
+  StatusOr<AuditPage> Query(const AuditQuery& query) override;
+
+  StatusOr<VerifyReport> Verify() override {
+    std::lock_guard lock(reader_mutex_);
+    return VerifyAuditLog(*reader_, key_, key_source_);
+  }
+
+  std::string public_key_pem() const override { return meta_.public_key_pem; }
+
+ private:
+  struct Pending {
+    AuditEvent* event = nullptr;  // nullptr: a checkpoint request
+    nlohmann::json body;          // EventBody(*event), built by the caller's thread
+    Status status;
+    bool done = false;
+  };
+  // What a committed record gets back.
+  struct Assigned {
+    Pending* pending;
+    int64_t seq;
+    int64_t time_ms;
+    std::string prev_hash;
+    std::string hash;
+  };
+
+  Status ReadOnly() const {
+    return Status::PermissionDenied("the audit log " + options_.path + " is open read-only");
+  }
+
+  Status Submit(Pending* pending);
+  void CommitBatch(const std::vector<Pending*>& batch);
+  Status WriteBatch(const std::vector<Pending*>& batch, int64_t now_ms,
+                    std::vector<Assigned>* assigned);
+  StatusOr<ChainHead> ReadHead();
+  Status WriteCheckpoint(ChainHead& head, int64_t now_ms);
+
+  const AuditOptions options_;
+  const SigningKey key_;
+  const std::string key_source_;
+  const Meta meta_;
+
+  // Used only by the thread that set committing_ (null when read-only).
+  std::unique_ptr<AuditDb> writer_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::vector<Pending*> queue_;  // guarded by queue_mutex_
+  bool committing_ = false;      // guarded by queue_mutex_
+
+  std::mutex reader_mutex_;
+  std::unique_ptr<AuditDb> reader_;  // guarded by reader_mutex_
+};
+
+Status AuditLogImpl::Submit(Pending* pending) {
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(pending);
+  while (!pending->done) {
+    if (committing_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    std::vector<Pending*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (Pending* p : batch) p->done = true;
+    committing_ = false;
+    queue_cv_.notify_all();
+  }
+  return pending->status;
+}
+
+void AuditLogImpl::CommitBatch(const std::vector<Pending*>& batch) {
+  const int64_t now_ms = NowMs();
+  std::vector<Assigned> assigned;
+  Status committed;
+  try {
+    committed = writer_->InTransaction(true, "append to the audit log",
+                                       [&] { return WriteBatch(batch, now_ms, &assigned); });
+  } catch (const std::exception& e) {  // bad_alloc from the JSON; rolled back
+    committed =
+        Status::ResourceExhausted(std::string("cannot append to the audit log: ") + e.what());
+  }
+  if (!committed.ok()) {
+    for (Pending* p : batch) {
+      if (p->status.ok()) p->status = committed;
+    }
+    return;
+  }
+  for (Assigned& a : assigned) {
+    AuditEvent& event = *a.pending->event;
+    event.seq = a.seq;
+    event.time_ms = a.time_ms;
+    event.prev_hash = std::move(a.prev_hash);
+    event.hash = std::move(a.hash);
+  }
+}
+
+Status AuditLogImpl::WriteBatch(const std::vector<Pending*>& batch, int64_t now_ms,
+                                std::vector<Assigned>* assigned) {
+  CANDOR_ASSIGN_OR_RETURN(ChainHead head, ReadHead());
+  bool checkpoint_asked = false;
+  for (Pending* p : batch) {
+    if (p->event == nullptr) {
+      checkpoint_asked = true;
+      continue;
+    }
+    const AuditEvent& event = *p->event;
+    const int64_t seq = head.seq + 1;
+    const int64_t time_ms = event.time_ms != 0 ? event.time_ms : now_ms;
+    p->body["seq"] = seq;
+    p->body["time_ms"] = time_ms;
+    p->body["prev_hash"] = head.hash;
+    StatusOr<std::string> json = StrictCanonicalDump(p->body);
+    if (!json.ok()) {
+      p->status = json.status();  // this event only; the rest of the batch goes on
+      continue;
+    }
+    std::string hash = ChainHash(head.hash, *json);
+    {
+      CANDOR_ASSIGN_OR_RETURN(Statement insert, writer_->Prepare(kInsertEvent));
+      insert.Bind(1, seq);
+      insert.Bind(2, time_ms);
+      insert.Bind(3, event.principal);
+      insert.Bind(4, event.operation);
+      insert.Bind(5, event.collection_id);
+      insert.Bind(6, *json);
+      insert.Bind(7, head.hash);
+      insert.Bind(8, hash);
+      const int rc = insert.Step();
+      if (rc != SQLITE_DONE) return writer_->Error(rc, "append to the audit log");
+    }
+    assigned->push_back({p, seq, time_ms, head.hash, hash});
+    head.seq = seq;
+    head.hash = std::move(hash);
+    if (head.seq - head.checkpoint_seq >= options_.checkpoint_every) {
+      CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
+    }
+  }
+  const bool due = now_ms - head.checkpoint_ms >= int64_t{options_.checkpoint_seconds} * 1000;
+  if (head.seq > head.checkpoint_seq && (checkpoint_asked || due)) {
+    CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
+  }
+  return Status::Ok();
+}
+
+StatusOr<ChainHead> AuditLogImpl::ReadHead() {
+  ChainHead head;
+  head.checkpoint_ms = meta_.created_ms;
+  {
+    CANDOR_ASSIGN_OR_RETURN(Statement last, writer_->Prepare(kLastEvent));
+    const int rc = last.Step();
+    if (rc == SQLITE_ROW) {
+      head.seq = last.Int(0);
+      head.hash = last.Text(1);
+    } else if (rc != SQLITE_DONE) {
+      return writer_->Error(rc, "read the audit log's last record");
+    }
+  }
+  CANDOR_ASSIGN_OR_RETURN(Statement checkpoint, writer_->Prepare(kLastCheckpoint));
+  const int rc = checkpoint.Step();
+  if (rc == SQLITE_ROW) {
+    head.checkpoint_seq = checkpoint.Int(0);
+    head.checkpoint_ms = checkpoint.Int(1);
+  } else if (rc != SQLITE_DONE) {
+    return writer_->Error(rc, "read the audit log's last checkpoint");
+  }
+  return head;
+}
+
+Status AuditLogImpl::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
+  CANDOR_ASSIGN_OR_RETURN(const std::string signature,
+                          key_.Sign(CheckpointMessage(head.seq, head.hash, now_ms)));
+  CANDOR_ASSIGN_OR_RETURN(Statement insert, writer_->Prepare(kInsertCheckpoint));
+  insert.Bind(1, head.seq);
+  insert.Bind(2, head.hash);
+  insert.Bind(3, now_ms);
+  insert.Bind(4, HexEncode(signature));
+  const int rc = insert.Step();
+  if (rc != SQLITE_DONE) return writer_->Error(rc, "write an audit checkpoint");
+  head.checkpoint_seq = head.seq;
+  head.checkpoint_ms = now_ms;
+  return Status::Ok();
+}
+
+StatusOr<AuditPage> AuditLogImpl::Query(const AuditQuery& query) {
+  if (query.max_results < 1 || query.max_results > kMaxQueryResults) {
+    return Status::InvalidArgument("MaxResults must be between 1 and " +
+                                   std::to_string(kMaxQueryResults) + ", got " +
+                                   std::to_string(query.max_results));
+  }
+  if (query.from_ms > query.to_ms) {
+    return Status::InvalidArgument("the start of the time range is after its end");
+  }
+  const std::string digest = QueryDigest(query);
+  int64_t start_seq = 1;
+  if (!query.next_token.empty()) {
+    CANDOR_ASSIGN_OR_RETURN(start_seq, DecodeToken(query.next_token, digest));
+  }
+  // One statement per combination of filters (16 at most, cached), so that
+  // each can use its index. Pages are in seq order, so the plan walks seq (or
+  // an index of one column, whose entries are in seq order for each value)
+  // from the token's seq; a time range also bounds that walk to the seqs of
+  // the records inside it, found on events_by_time alone, so that a window
+  // in the past of a long log does not scan the records before and after it.
+  std::string sql = "SELECT seq, event_json, hash FROM events WHERE ";
+  if (query.from_ms != 0 || query.to_ms != std::numeric_limits<int64_t>::max()) {
+    sql +=
+        "seq >= max(?1, (SELECT min(seq) FROM events WHERE time_ms >= ?2 AND time_ms < ?3))"
+        " AND seq <= (SELECT max(seq) FROM events WHERE time_ms >= ?2 AND time_ms < ?3) AND ";
+  }
+  sql += "seq >= ?1 AND time_ms >= ?2 AND time_ms < ?3";
+  std::vector<const std::string*> equal;
+  const std::pair<const char*, const std::string*> filters[] = {
+      {"principal", &query.principal},
+      {"collection_id", &query.collection_id},
+      {"operation", &query.operation},
+  };
+  for (const auto& [column, value] : filters) {
+    if (value->empty()) continue;
+    equal.push_back(value);
+    sql += std::string(" AND ") + column + " = ?" + std::to_string(3 + equal.size());
+  }
+  sql += " ORDER BY seq LIMIT ?" + std::to_string(4 + equal.size());
+
+  AuditPage page;
+  std::lock_guard lock(reader_mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Statement stmt, reader_->Prepare(sql));
+  stmt.Bind(1, start_seq);
+  stmt.Bind(2, query.from_ms);
+  stmt.Bind(3, query.to_ms);
+  for (size_t i = 0; i < equal.size(); ++i) stmt.Bind(static_cast<int>(4 + i), *equal[i]);
+  // One more than a page: whether there is a next one, and where it starts.
+  stmt.Bind(static_cast<int>(4 + equal.size()), int64_t{query.max_results} + 1);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    const int64_t seq = stmt.Int(0);
+    if (page.events.size() == static_cast<size_t>(query.max_results)) {
+      page.next_token = EncodeToken(seq, digest);
+      break;
+    }
+    const nlohmann::json body = nlohmann::json::parse(stmt.Text(1), nullptr, false);
+    StatusOr<AuditEvent> event = body.is_discarded()
+                                     ? StatusOr<AuditEvent>(Status::Corruption("not JSON"))
+                                     : EventFromJson(body);
+    if (!event.ok()) {
+      return Status::Corruption("record " + std::to_string(seq) + " of " + options_.path +
+                                " cannot be read (" + event.status().message() +
+                                "); run `candor audit verify`");
+    }
+    event->hash = stmt.Text(2);
+    page.events.push_back(std::move(*event));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader_->Error(rc, "query the audit log");
+  return page;
+}
+
+Status ValidateOptions(const AuditOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("the audit log's path is empty");
+  if (options.key_path.empty() && !options.read_only) {
+    return Status::InvalidArgument("the audit log's signing key path is empty");
+  }
+  if (options.checkpoint_every < 1 || options.checkpoint_seconds < 1) {
+    return Status::InvalidArgument("audit checkpoints must be at least every record and second");
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<AuditLog>> OpenReadOnly(const AuditOptions& options) {
+  bool empty = false;
+  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditDb> reader,
+                          AuditDb::Open(options.path, /*read_only=*/true, &empty));
+  CANDOR_ASSIGN_OR_RETURN(Meta meta, ReadMeta(*reader));
+  // A key that does not match is not refused here: Verify reports it, with
+  // every checkpoint it then fails.
+  if (options.key_path.empty()) {
+    StatusOr<SigningKey> own = SigningKey::FromPublicPem(meta.public_key_pem);
+    if (!own.ok()) {
+      return Status::Corruption("the public key recorded in " + options.path +
+                                " cannot be read: " + own.status().message());
+    }
+    return std::unique_ptr<AuditLog>(new AuditLogImpl(options, std::move(*own),
+                                                      "the log's own public key", std::move(meta),
+                                                      nullptr, std::move(reader)));
+  }
+  CANDOR_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromFile(options.key_path, false, true));
+  return std::unique_ptr<AuditLog>(new AuditLogImpl(options, std::move(key), options.key_path,
+                                                    std::move(meta), nullptr, std::move(reader)));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
+  CANDOR_RETURN_IF_ERROR(ValidateOptions(options));
+  if (options.read_only) return OpenReadOnly(options);
+
+  bool empty = false;
+  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditDb> writer,
+                          AuditDb::Open(options.path, /*read_only=*/false, &empty));
+  // A key is made only for a new log: an existing one needs its own.
+  StatusOr<SigningKey> key = SigningKey::FromFile(options.key_path, /*create=*/empty, false);
+  if (!key.ok()) {
+    if (key.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("the audit log " + options.path + " exists but its signing key " +
+                              options.key_path + " does not; restore the key (a new one would" +
+                              " not match the checkpoints already signed)");
+    }
+    return key.status();
+  }
+  if (empty) CANDOR_RETURN_IF_ERROR(writer->CreateSchema(key->public_pem(), NowMs()));
+  CANDOR_ASSIGN_OR_RETURN(Meta meta, ReadMeta(*writer));
+  StatusOr<SigningKey> log_key = SigningKey::FromPublicPem(meta.public_key_pem);
+  if (!log_key.ok()) {
+    return Status::Corruption("the public key recorded in " + options.path +
+                              " cannot be read: " + log_key.status().message());
+  }
+  if (!key->SamePublicKey(*log_key)) {
+    return Status::PermissionDenied("the signing key " + options.key_path +
+                                    " is not the key the audit log " + options.path +
+                                    " was created with (the key was replaced, or this is another"
+                                    " log's key); nothing was written");
+  }
+  bool unused = false;
+  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<AuditDb> reader,
+                          AuditDb::Open(options.path, /*read_only=*/true, &unused));
+  return std::unique_ptr<AuditLog>(new AuditLogImpl(options, std::move(*key), options.key_path,
+                                                    std::move(meta), std::move(writer),
+                                                    std::move(reader)));
+}
+
+}  // namespace candor::audit

@@ -1,0 +1,317 @@
+// Accountability at the operations layer (server/operations.h), for every
+// caller of the service: each role against each operation, collection
+// policies (floors, refusals, reasons, MaxFaces caps), the audit record each
+// call leaves, and retention with a controllable clock.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "audit/audit_log.h"
+#include "candor/collections.h"
+#include "policy/roles.h"
+#include "protocol/requests.h"
+#include "server/operations.h"
+#include "server/retention.h"
+#include "test_support.h"
+
+namespace candor {
+namespace {
+
+using nlohmann::json;
+using policy::Role;
+using testing::DataDir;
+using testing::ReadFile;
+using testing::TempDir;
+
+Engine* SharedEngine() {
+  static Engine* engine = [] {
+    auto e = Engine::Create({});
+    if (!e.ok()) std::abort();
+    return std::move(e).value().release();
+  }();
+  return engine;
+}
+
+std::string Lfw(const std::string& name, size_t n) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw/images/" + name)) {
+    files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return n < files.size() ? files[n] : "";
+}
+
+json Image(const std::string& path) {
+  return {{"Bytes", protocol::EncodeBase64(ReadFile(path))}};
+}
+
+class AccountabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = Collections::Open(SharedEngine(), {.data_dir = dir_.path() + "/data"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collections_ = std::move(c).value();
+    auto a = audit::AuditLog::Open(
+        {.path = dir_.path() + "/audit.db", .key_path = dir_.path() + "/audit.key"});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    audit_ = std::move(a).value();
+    service_.engine = SharedEngine();
+    service_.collections = collections_.get();
+    service_.audit = audit_.get();
+  }
+  void TearDown() override {
+    audit_.reset();
+    collections_.reset();
+  }
+
+  StatusOr<json> Run(const std::string& op, const json& body, std::vector<Role> roles,
+                     const std::string& reason = "") {
+    server::CallContext call;
+    call.principal = "p-" + policy::RolesText(roles);
+    call.roles = std::move(roles);
+    call.source = "test";
+    call.request_id = "r";
+    call.reason = reason;
+    return server::RunOperation(op, body, service_, call);
+  }
+
+  std::vector<audit::AuditEvent> Events(const std::string& operation = "") {
+    audit::AuditQuery q;
+    q.operation = operation;
+    q.max_results = 1000;
+    auto page = audit_->Query(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->events : std::vector<audit::AuditEvent>{};
+  }
+
+  // A collection "c" with Colin Powell (two photos) and George W Bush.
+  void Enrol() {
+    ASSERT_TRUE(Run("CreateCollection", {{"CollectionId", "c"}}, {Role::kAdmin}).ok());
+    for (const auto& [name, n] :
+         std::vector<std::pair<std::string, int>>{{"Colin_Powell", 0}, {"George_W_Bush", 0}}) {
+      auto r = Run("IndexFaces",
+                   {{"CollectionId", "c"}, {"Image", Image(Lfw(name, n))}, {"ExternalImageId", name}},
+                   {Role::kEnroller});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ((*r)["FaceRecords"].size(), 1u);
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Collections> collections_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  server::ServiceContext service_;
+};
+
+// Every operation against every role: refused exactly where the table in
+// policy/roles.h says, with AccessDeniedException, before the body is even
+// looked at, and each refusal is in the audit log.
+TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
+  const std::map<std::string, std::set<Role>> allowed = {
+      {"CreateCollection", {Role::kAdmin}},
+      {"DeleteCollection", {Role::kAdmin}},
+      {"IndexFaces", {Role::kEnroller}},
+      {"DeleteFaces", {Role::kEnroller}},
+      {"ListFaces", {Role::kEnroller}},
+      {"CreateUser", {Role::kEnroller}},
+      {"DeleteUser", {Role::kEnroller}},
+      {"ListUsers", {Role::kEnroller}},
+      {"AssociateFaces", {Role::kEnroller}},
+      {"DisassociateFaces", {Role::kEnroller}},
+      {"SearchFaces", {Role::kSearcher}},
+      {"SearchFacesByImage", {Role::kSearcher}},
+      {"SearchUsers", {Role::kSearcher}},
+      {"SearchUsersByImage", {Role::kSearcher}},
+      {"CompareFaces", {Role::kSearcher}},
+      {"DetectFaces", {Role::kAnalyst}},
+      {"Candor.PutCollectionPolicy", {Role::kAdmin}},
+      {"Candor.CreateAccessKey", {Role::kAdmin}},
+      {"Candor.ListAccessKeys", {Role::kAdmin}},
+      {"Candor.DeleteAccessKey", {Role::kAdmin}},
+      {"Candor.ListAuditEvents", {Role::kAuditor}},
+      {"Candor.VerifyAuditLog", {Role::kAuditor}},
+  };
+  const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
+                                          "Candor.GetCollectionPolicy"};
+  // Every operation the service knows is in one of the two lists.
+  for (std::string_view op : server::OperationNames()) {
+    EXPECT_TRUE(allowed.count(std::string(op)) || everyone.count(std::string(op)))
+        << op << " has no expectation in this test";
+  }
+  int refusals = 0;
+  for (Role role : policy::AllRoles()) {
+    for (std::string_view op_view : server::OperationNames()) {
+      const std::string op(op_view);
+      const bool may = everyone.count(op) > 0 || allowed.at(op).count(role) > 0;
+      // An empty body: an allowed call fails on its parameters (or succeeds),
+      // never with AccessDenied.
+      auto r = Run(op, json::object(), {role});
+      const bool denied = !r.ok() && r.status().code() == StatusCode::kPermissionDenied;
+      EXPECT_EQ(denied, !may) << policy::RoleName(role) << " " << op << ": "
+                              << (r.ok() ? "ok" : r.status().ToString());
+      if (!may) ++refusals;
+    }
+  }
+  // No role at all: everything refused.
+  EXPECT_EQ(Run("ListCollections", json::object(), {}).status().code(),
+            StatusCode::kPermissionDenied);
+  const auto denied = Events();
+  const int64_t audited_refusals =
+      std::count_if(denied.begin(), denied.end(),
+                    [](const audit::AuditEvent& e) { return e.outcome == "AccessDeniedException"; });
+  EXPECT_GE(audited_refusals, refusals);
+}
+
+TEST_F(AccountabilityTest, FloorRaisesTheThresholdAndTheResponseSaysSo) {
+  Enrol();
+  const json search = {{"CollectionId", "c"},
+                       {"Image", Image(Lfw("Colin_Powell", 1))},
+                       {"FaceMatchThreshold", 50},
+                       {"MaxFaces", 500}};
+  auto r = Run("SearchFacesByImage", search, {Role::kSearcher}, "CASE-1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["CandorThresholdRequested"], 50);
+  EXPECT_EQ((*r)["CandorThresholdApplied"], 99);  // the default floor
+  EXPECT_EQ((*r)["CandorThresholdRaised"], true);
+  EXPECT_EQ((*r)["CandorMaxResultsApplied"], 100);  // the default cap
+  for (const auto& m : (*r)["FaceMatches"]) EXPECT_GE(m["Similarity"].get<double>(), 99.0);
+  ASSERT_GE((*r)["FaceMatches"].size(), 1u);
+  EXPECT_EQ((*r)["FaceMatches"][0]["Face"]["ExternalImageId"], "Colin_Powell");
+  EXPECT_TRUE((*r)["FaceMatches"][0].contains("CandorFalseMatchRate"));
+  EXPECT_TRUE(r->contains("CandorExpectedFalseMatches"));
+  // The audit record: who, why, asked and applied, how many searched, what came back.
+  auto events = Events("SearchFacesByImage");
+  ASSERT_EQ(events.size(), 1u);
+  const audit::AuditEvent& e = events[0];
+  EXPECT_EQ(e.principal, "p-searcher");
+  EXPECT_EQ(e.reason, "CASE-1");
+  EXPECT_EQ(e.collection_id, "c");
+  EXPECT_EQ(e.purpose, "unspecified");
+  EXPECT_EQ(e.threshold_requested, 50);
+  EXPECT_EQ(e.threshold_applied, 99);
+  EXPECT_EQ(e.max_faces, 100);
+  EXPECT_EQ(e.faces_searched, 2);
+  EXPECT_EQ(e.outcome, "ok");
+  ASSERT_EQ(e.results["FaceMatches"].size(), (*r)["FaceMatches"].size());
+  EXPECT_EQ(e.results["FaceMatches"][0]["FaceId"], (*r)["FaceMatches"][0]["Face"]["FaceId"]);
+  // A search at or above the floor is not changed.
+  json above = search;
+  above["FaceMatchThreshold"] = 99.5;
+  auto r2 = Run("SearchFacesByImage", above, {Role::kSearcher});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ((*r2)["CandorThresholdRaised"], false);
+  EXPECT_FLOAT_EQ((*r2)["CandorThresholdApplied"].get<float>(), 99.5f);
+}
+
+TEST_F(AccountabilityTest, PolicyRefusalsAndReasons) {
+  Enrol();
+  // Only an admin may change the policy; the change is audited with before and after.
+  const json policy = {{"CollectionId", "c"},
+                       {"Purpose", "Fraud investigations, county of X"},
+                       {"ThresholdFloor", 99.5},
+                       {"RefuseBelowFloor", true},
+                       {"ReasonRequired", true},
+                       {"MaxFaces", 5}};
+  EXPECT_EQ(Run("Candor.PutCollectionPolicy", policy, {Role::kSearcher}).status().code(),
+            StatusCode::kPermissionDenied);
+  auto put = Run("Candor.PutCollectionPolicy", policy, {Role::kAdmin});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ((*put)["Policy"]["RefuseBelowFloor"], true);
+  auto changes = Events("Candor.PutCollectionPolicy");
+  ASSERT_EQ(changes.back().outcome, "ok");
+  EXPECT_EQ(changes.back().results["Before"]["ThresholdFloor"], 99);
+  EXPECT_EQ(changes.back().results["After"]["ThresholdFloor"], 99.5);
+  // Below the floor: refused, and the refusal is recorded.
+  json search = {{"CollectionId", "c"}, {"Image", Image(Lfw("Colin_Powell", 1))},
+                 {"FaceMatchThreshold", 80}};
+  auto refused = Run("SearchFacesByImage", search, {Role::kSearcher}, "CASE-7");
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("refuses searches below 99.5"), std::string::npos);
+  // At the floor but without a reason: refused.
+  search["FaceMatchThreshold"] = 99.5;
+  auto no_reason = Run("SearchFacesByImage", search, {Role::kSearcher});
+  EXPECT_EQ(no_reason.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(no_reason.status().message().find("requires a reason"), std::string::npos);
+  // With a reason: served, MaxFaces capped at 5.
+  search["MaxFaces"] = 50;
+  auto ok = Run("SearchFacesByImage", search, {Role::kSearcher}, "CASE-7");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)["CandorMaxResultsApplied"], 5);
+  EXPECT_EQ((*ok)["CandorPurpose"], "Fraud investigations, county of X");
+  auto searches = Events("SearchFacesByImage");
+  ASSERT_EQ(searches.size(), 3u);
+  EXPECT_EQ(searches[0].outcome, "AccessDeniedException");
+  EXPECT_EQ(searches[0].reason, "CASE-7");
+  EXPECT_EQ(searches[1].outcome, "AccessDeniedException");
+  EXPECT_EQ(searches[2].outcome, "ok");
+  EXPECT_EQ(searches[2].purpose, "Fraud investigations, county of X");
+  // SearchFaces by FaceId obeys the same policy.
+  auto listed = Run("ListFaces", {{"CollectionId", "c"}}, {Role::kEnroller});
+  ASSERT_TRUE(listed.ok());
+  const std::string face_id = (*listed)["Faces"][0]["FaceId"];
+  EXPECT_EQ(Run("SearchFaces", {{"CollectionId", "c"}, {"FaceId", face_id}}, {Role::kSearcher})
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  // The chain verifies after all of that.
+  auto verified = audit_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok);
+}
+
+TEST_F(AccountabilityTest, RetentionErasesExpiredFacesWithAControllableClock) {
+  Enrol();
+  ASSERT_TRUE(Run("Candor.PutCollectionPolicy", {{"CollectionId", "c"}, {"RetentionDays", 30}},
+                  {Role::kAdmin})
+                  .ok());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  auto early = server::RunRetention(*collections_, audit_.get(), now + 29 * kDay);
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_EQ(early->faces_erased, 0);
+  EXPECT_EQ(collections_->DescribeCollection("c")->face_count, 2);
+  auto late = server::RunRetention(*collections_, audit_.get(), now + 31 * kDay);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(late->faces_erased, 2);
+  EXPECT_EQ(collections_->DescribeCollection("c")->face_count, 0);
+  auto erased = Events("RetentionErase");
+  ASSERT_EQ(erased.size(), 1u);
+  EXPECT_EQ(erased[0].principal, "system");
+  EXPECT_EQ(erased[0].results["FaceIds"].size(), 2u);
+  // Nothing left to find.
+  auto r = Run("SearchFacesByImage",
+               {{"CollectionId", "c"}, {"Image", Image(Lfw("Colin_Powell", 1))}},
+               {Role::kSearcher});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)["FaceMatches"].empty());
+}
+
+// An audit log whose disk is full.
+class FailingAuditLog : public audit::AuditLog {
+ public:
+  Status Append(audit::AuditEvent&) override { return Status::IOError("disk full"); }
+  StatusOr<audit::AuditPage> Query(const audit::AuditQuery&) override { return audit::AuditPage{}; }
+  StatusOr<audit::VerifyReport> Verify() override { return audit::VerifyReport{}; }
+  Status Checkpoint() override { return Status::Ok(); }
+  std::string public_key_pem() const override { return ""; }
+};
+
+TEST_F(AccountabilityTest, NoUnauditedResultLeavesTheService) {
+  Enrol();
+  FailingAuditLog failing;
+  service_.audit = &failing;
+  auto r = Run("SearchFacesByImage",
+               {{"CollectionId", "c"}, {"Image", Image(Lfw("Colin_Powell", 1))}, {"FaceMatchThreshold", 99}},
+               {Role::kSearcher});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_NE(r.status().message().find("audit log could not record"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace candor
