@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -23,6 +24,7 @@ namespace {
 using nlohmann::json;
 using policy::Role;
 using testing::DataDir;
+using testing::Lfw;
 using testing::ReadFile;
 using testing::TempDir;
 
@@ -33,15 +35,6 @@ Engine* SharedEngine() {
     return std::move(e).value().release();
   }();
   return engine;
-}
-
-std::string Lfw(const std::string& name, size_t n) {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw/images/" + name)) {
-    files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return n < files.size() ? files[n] : "";
 }
 
 json Image(const std::string& path) {
@@ -289,6 +282,54 @@ TEST_F(AccountabilityTest, RetentionErasesExpiredFacesWithAControllableClock) {
                {Role::kSearcher});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE((*r)["FaceMatches"].empty());
+}
+
+// `candor collection expire`: one collection, recorded under the caller's
+// principal and source; the other collections are left alone.
+TEST_F(AccountabilityTest, ExpireCollectionErasesOneCollectionUnderItsCaller) {
+  Enrol();
+  ASSERT_TRUE(Run("CreateCollection", {{"CollectionId", "other"}}, {Role::kAdmin}).ok());
+  ASSERT_TRUE(Run("IndexFaces",
+                  {{"CollectionId", "other"}, {"Image", Image(Lfw("Colin_Powell", 1))}},
+                  {Role::kEnroller})
+                  .ok());
+  const int64_t other_faces = collections_->DescribeCollection("other")->face_count;
+  ASSERT_GT(other_faces, 0);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  // RetentionDays 0: kept until deleted, nothing recorded.
+  auto kept = server::ExpireCollection(*collections_, audit_.get(), "c", now + 3650 * server::kDayMs,
+                                       "local:op", "cli");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_TRUE(kept->empty());
+  for (const char* id : {"c", "other"}) {
+    ASSERT_TRUE(Run("Candor.PutCollectionPolicy", {{"CollectionId", id}, {"RetentionDays", 30}},
+                    {Role::kAdmin})
+                    .ok());
+  }
+  auto early = server::ExpireCollection(*collections_, audit_.get(), "c", now + 29 * server::kDayMs,
+                                        "local:op", "cli");
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_TRUE(early->empty());
+  EXPECT_TRUE(Events("RetentionErase").empty());
+  auto late = server::ExpireCollection(*collections_, audit_.get(), "c", now + 31 * server::kDayMs,
+                                       "local:op", "cli");
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(late->size(), 2u);
+  EXPECT_EQ(collections_->DescribeCollection("c")->face_count, 0);
+  EXPECT_EQ(collections_->DescribeCollection("other")->face_count, other_faces);
+  auto erased = Events("RetentionErase");
+  ASSERT_EQ(erased.size(), 1u);
+  EXPECT_EQ(erased[0].principal, "local:op");
+  EXPECT_EQ(erased[0].source, "cli");
+  EXPECT_EQ(erased[0].collection_id, "c");
+  EXPECT_EQ(erased[0].results["FaceIds"], json(*late));
+  EXPECT_EQ(erased[0].results["RetentionDays"], 30);
+  EXPECT_EQ(server::ExpireCollection(*collections_, audit_.get(), "missing", now, "local:op", "cli")
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 }
 
 // An audit log whose disk is full.

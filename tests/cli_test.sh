@@ -20,6 +20,12 @@ check() {  # check NAME COMMAND...: the command must succeed
   fi
 }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); sys.exit(0 if ($2) else 1)"; }
+# audited FILE CONDITION: some JSON line e of FILE (`candor audit query`) satisfies CONDITION.
+audited() {
+  python3 -c "import json,sys; sys.exit(0 if any(($2) for e in (json.loads(l) for l in open('$1') if l.strip())) else 1)"
+}
+# The principal of the command line's calls.
+principal="local:$(id -un 2>/dev/null || echo local)"
 
 # detect: one image, DetectFaces shape, two faces.
 "$candor" detect "$data/video/two_people.jpg" >"$tmp/one.json" 2>"$tmp/one.err"
@@ -97,6 +103,29 @@ check "refused imports changed nothing" json "$tmp/describe0.json" "d['FaceCount
 check "search finds biden first" json "$tmp/search.json" \
   "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and d['FaceMatches'][0]['Similarity'] >= 99"
 check "search says how many faces it searched" json "$tmp/search.json" "d['CandorFacesSearched'] == 3"
+
+# The command line is held to the collection's policy (default floor 99) and
+# audited, as the service's clients are.
+"$candor" collection --data-dir "$store" search people "$data/video/biden.jpg" >"$tmp/raised.json"
+check "a CLI search at the default 80 is raised to the floor" json "$tmp/raised.json" \
+  "d['CandorThresholdRequested'] == 80 and d['CandorThresholdApplied'] == 99 and d['CandorThresholdRaised'] is True"
+check "the raised search finds biden at 99" json "$tmp/raised.json" \
+  "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and all(m['Similarity'] >= 99 for m in d['FaceMatches'])"
+"$candor" collection --data-dir "$store" search people "$data/video/obama.jpg" --reason "CASE-2026-0042" >/dev/null
+check "--reason after the subcommand is accepted" test $? -eq 0
+"$candor" collection --data-dir "$store" --reason $'tab\there' describe people 2>"$tmp/badreason.err"
+check "a reason that is not printable ASCII exits 2" test $? -eq 2
+check "a bad reason is named" grep -q "InvalidParameterException.*--reason" "$tmp/badreason.err"
+"$candor" audit verify --data-dir "$store" >"$tmp/verify1.txt" 2>&1
+check "audit verify after CLI commands exits 0" test $? -eq 0
+"$candor" audit query --data-dir "$store" --operation SearchFacesByImage >"$tmp/audit1.jsonl"
+check "a CLI search is audited with its principal and reason" audited "$tmp/audit1.jsonl" \
+  "e['principal'] == '$principal' and e['source'] == 'cli' and e['reason'] == 'CASE-2026-0042' and e['collection_id'] == 'people' and e['threshold_applied'] == 99 and e['outcome'] == 'ok'"
+check "a raised CLI search is audited as raised" audited "$tmp/audit1.jsonl" \
+  "e['threshold_requested'] == 80 and e['threshold_applied'] == 99 and e['results'].get('ThresholdRaised') is True"
+"$candor" audit query --data-dir "$store" --operation IndexFaces >"$tmp/audit2.jsonl"
+check "import's IndexFaces calls are audited" audited "$tmp/audit2.jsonl" \
+  "e['principal'] == '$principal' and e['results']['ExternalImageId'] == 'two_people' and len(e['results']['FaceIds']) == 1"
 "$candor" collection --data-dir "$store" list-faces people --max-results 2 >"$tmp/page1.json"
 check "list-faces paginates" json "$tmp/page1.json" "len(d['Faces']) == 2 and 'NextToken' in d"
 "$candor" collection --data-dir "$store" describe people >"$tmp/describe.json"
@@ -133,6 +162,8 @@ col associate-faces people biden "$biden_face" >/dev/null
 col search-users-by-image people "$data/video/biden.jpg" >"$tmp/sui.json"
 check "search-users-by-image finds biden first" json "$tmp/sui.json" \
   "d['UserMatches'][0]['User'] == {'UserId': 'biden', 'UserStatus': 'ACTIVE'} and 'FaceDetail' in d['SearchedFace']"
+check "search-users-by-image is raised to the floor" json "$tmp/sui.json" \
+  "d['CandorThresholdRequested'] == 80 and d['CandorThresholdApplied'] == 99"
 col search-users-by-image people "$data/video/two_people.jpg" >"$tmp/sui2.json"
 check "search-users-by-image lists the other face as unsearched" json "$tmp/sui2.json" \
   "[u['Reasons'] for u in d['UnsearchedFaces']] == [['FACE_NOT_LARGEST']]"
@@ -141,6 +172,8 @@ check "search-users by face" json "$tmp/su.json" "d['SearchedFace'] == {'FaceId'
 col search-users people --user-id obama --user-match-threshold 0 >"$tmp/su2.json"
 check "search-users by user leaves the user out" json "$tmp/su2.json" \
   "d['SearchedUser'] == {'UserId': 'obama'} and all(m['User']['UserId'] != 'obama' for m in d['UserMatches'])"
+check "search-users at 0 is raised to the floor" json "$tmp/su2.json" \
+  "d['CandorThresholdRequested'] == 0 and d['CandorThresholdApplied'] == 99 and d['CandorThresholdRaised'] is True"
 col list-users people --max-results 1 >"$tmp/lu.json"
 check "list-users paginates" json "$tmp/lu.json" "len(d['Users']) == 1 and 'NextToken' in d"
 col describe people >"$tmp/describe2.json"
@@ -176,12 +209,32 @@ check "an invalid policy field exits 2" test $? -eq 2
 check "an invalid policy field is named" grep -q "InvalidParameterException.*MaxFaces" "$tmp/ps2.err"
 col policy get people >"$tmp/pg2.json"
 check "a refused policy changed nothing" json "$tmp/pg2.json" "d['MaxFaces'] == 100 and d['Purpose'] == 'door access'"
+col search people "$data/video/biden.jpg" 2>"$tmp/below.err"
+check "RefuseBelowFloor refuses a CLI search under the floor" grep -q "AccessDeniedException.*refuses searches below 99" "$tmp/below.err"
+col policy set people --reason-required true >"$tmp/ps3.json"
+check "policy set ReasonRequired" json "$tmp/ps3.json" "d['ReasonRequired'] is True"
+col search people "$data/video/biden.jpg" --face-match-threshold 99 >/dev/null 2>"$tmp/noreason.err"
+check "ReasonRequired refuses a CLI search without --reason" test $? -ne 0
+check "the refusal is AccessDeniedException" grep -q "AccessDeniedException.*requires a reason" "$tmp/noreason.err"
+col --reason CASE-7 search people "$data/video/biden.jpg" --face-match-threshold 99 >"$tmp/withreason.json"
+check "with --reason the search runs" json "$tmp/withreason.json" \
+  "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and d['CandorPurpose'] == 'door access'"
+"$candor" audit query --data-dir "$store" --operation SearchFacesByImage >"$tmp/audit3.jsonl"
+check "the refusal is audited" audited "$tmp/audit3.jsonl" \
+  "e['principal'] == '$principal' and e['outcome'] == 'AccessDeniedException' and e['reason'] == '' and e['purpose'] == 'door access'"
+check "the search with a reason is audited" audited "$tmp/audit3.jsonl" \
+  "e['reason'] == 'CASE-7' and e['outcome'] == 'ok' and e['purpose'] == 'door access'"
 col expire people --now 2000-01-01 >"$tmp/ex1.json"
 check "expire before the faces were indexed erases nothing" json "$tmp/ex1.json" "d['ErasedFaces'] == []"
 col expire people --now "$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)" >"$tmp/ex2.json"
 check "expire erases the faces older than the retention" json "$tmp/ex2.json" "len(d['ErasedFaces']) == 3"
 col describe people >"$tmp/describe4.json"
 check "expired faces are gone" json "$tmp/describe4.json" "d['FaceCount'] == 0 and d['UserCount'] == 1"
+"$candor" audit query --data-dir "$store" --operation RetentionErase >"$tmp/audit4.jsonl"
+check "expire is audited as RetentionErase by the CLI's principal" audited "$tmp/audit4.jsonl" \
+  "e['principal'] == '$principal' and e['source'] == 'cli' and len(e['results']['FaceIds']) == 3 and e['results']['RetentionDays'] == 30"
+"$candor" audit verify --data-dir "$store" >"$tmp/verify2.txt" 2>&1
+check "audit verify at the end exits 0" test $? -eq 0
 col expire people --now yesterday 2>"$tmp/ex3.err"
 check "a bad --now is refused" grep -q "InvalidParameterException.*--now" "$tmp/ex3.err"
 

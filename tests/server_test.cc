@@ -27,6 +27,7 @@ namespace {
 
 using nlohmann::json;
 using testing::DataDir;
+using testing::Lfw;
 using testing::ReadFile;
 using testing::TempDir;
 
@@ -111,16 +112,6 @@ class LiveServer {
   std::thread thread_;
   Status served_;
 };
-
-// The n-th image (sorted) of a person in the shared LFW subset.
-std::string Lfw(const std::string& name, size_t n) {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw/images/" + name)) {
-    files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return n < files.size() ? files[n] : "";
-}
 
 std::string ImageBody(const std::string& path, const std::string& extra = "") {
   json j = {{"Image", {{"Bytes", protocol::EncodeBase64(ReadFile(path))}}}};

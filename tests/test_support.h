@@ -4,11 +4,13 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace candor::testing {
 
@@ -45,6 +47,18 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The n-th photo (in name order) of a person in the shared LFW, which is a
+// subset: photos are listed, never guessed. Empty when there is none.
+inline std::string Lfw(const std::string& name, size_t n) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw/images/" + name, ec)) {
+    files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return n < files.size() ? files[n] : "";
 }
 
 inline std::string LfwImage(const std::string& name, int index) {

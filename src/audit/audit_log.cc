@@ -59,7 +59,7 @@ struct Meta {
 };
 
 StatusOr<Meta> ReadMeta(AuditDb& db) {
-  CANDOR_ASSIGN_OR_RETURN(Statement stmt, db.Prepare(kReadMeta));
+  CANDOR_ASSIGN_OR_RETURN(store::Statement stmt, db.Prepare(kReadMeta));
   const int rc = stmt.Step();
   if (rc == SQLITE_DONE) return Status::Corruption(db.path() + " has no public key (meta row)");
   if (rc != SQLITE_ROW) return db.Error(rc, "read the audit log's public key");
@@ -273,7 +273,7 @@ Status AuditLogImpl::WriteBatch(const std::vector<Pending*>& batch, int64_t now_
     }
     std::string hash = ChainHash(head.hash, *json);
     {
-      CANDOR_ASSIGN_OR_RETURN(Statement insert, writer_->Prepare(kInsertEvent));
+      CANDOR_ASSIGN_OR_RETURN(store::Statement insert, writer_->Prepare(kInsertEvent));
       insert.Bind(1, seq);
       insert.Bind(2, time_ms);
       insert.Bind(3, event.principal);
@@ -303,7 +303,7 @@ StatusOr<ChainHead> AuditLogImpl::ReadHead() {
   ChainHead head;
   head.checkpoint_ms = meta_.created_ms;
   {
-    CANDOR_ASSIGN_OR_RETURN(Statement last, writer_->Prepare(kLastEvent));
+    CANDOR_ASSIGN_OR_RETURN(store::Statement last, writer_->Prepare(kLastEvent));
     const int rc = last.Step();
     if (rc == SQLITE_ROW) {
       head.seq = last.Int(0);
@@ -312,7 +312,7 @@ StatusOr<ChainHead> AuditLogImpl::ReadHead() {
       return writer_->Error(rc, "read the audit log's last record");
     }
   }
-  CANDOR_ASSIGN_OR_RETURN(Statement checkpoint, writer_->Prepare(kLastCheckpoint));
+  CANDOR_ASSIGN_OR_RETURN(store::Statement checkpoint, writer_->Prepare(kLastCheckpoint));
   const int rc = checkpoint.Step();
   if (rc == SQLITE_ROW) {
     head.checkpoint_seq = checkpoint.Int(0);
@@ -326,7 +326,7 @@ StatusOr<ChainHead> AuditLogImpl::ReadHead() {
 Status AuditLogImpl::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
   CANDOR_ASSIGN_OR_RETURN(const std::string signature,
                           key_.Sign(CheckpointMessage(head.seq, head.hash, now_ms)));
-  CANDOR_ASSIGN_OR_RETURN(Statement insert, writer_->Prepare(kInsertCheckpoint));
+  CANDOR_ASSIGN_OR_RETURN(store::Statement insert, writer_->Prepare(kInsertCheckpoint));
   insert.Bind(1, head.seq);
   insert.Bind(2, head.hash);
   insert.Bind(3, now_ms);
@@ -380,7 +380,7 @@ StatusOr<AuditPage> AuditLogImpl::Query(const AuditQuery& query) {
 
   AuditPage page;
   std::lock_guard lock(reader_mutex_);
-  CANDOR_ASSIGN_OR_RETURN(Statement stmt, reader_->Prepare(sql));
+  CANDOR_ASSIGN_OR_RETURN(store::Statement stmt, reader_->Prepare(sql));
   stmt.Bind(1, start_seq);
   stmt.Bind(2, query.from_ms);
   stmt.Bind(3, query.to_ms);

@@ -138,7 +138,7 @@ StatusOr<VerifyReport> VerifyAuditLog(AuditDb& db, const SigningKey& trusted_key
   ProblemList problems(&report.problems);
   CANDOR_RETURN_IF_ERROR(db.InTransaction(false, "verify the audit log", [&]() -> Status {
     {
-      CANDOR_ASSIGN_OR_RETURN(Statement meta,
+      CANDOR_ASSIGN_OR_RETURN(store::Statement meta,
                               db.Prepare("SELECT public_key_pem FROM meta WHERE id = 1"));
       const int rc = meta.Step();
       if (rc == SQLITE_ROW) {
@@ -158,7 +158,7 @@ StatusOr<VerifyReport> VerifyAuditLog(AuditDb& db, const SigningKey& trusted_key
       }
     }
 
-    CANDOR_ASSIGN_OR_RETURN(Statement records, db.Prepare(kSelectRecords));
+    CANDOR_ASSIGN_OR_RETURN(store::Statement records, db.Prepare(kSelectRecords));
     int64_t prev_seq = 0;
     std::string prev_hash(kGenesisHash);
     Record r;
@@ -180,7 +180,7 @@ StatusOr<VerifyReport> VerifyAuditLog(AuditDb& db, const SigningKey& trusted_key
     if (rc != SQLITE_DONE) return db.Error(rc, "read the audit log's records");
     report.last_seq = prev_seq;
 
-    CANDOR_ASSIGN_OR_RETURN(Statement checkpoints, db.Prepare(kSelectCheckpoints));
+    CANDOR_ASSIGN_OR_RETURN(store::Statement checkpoints, db.Prepare(kSelectCheckpoints));
     int64_t beyond_end = 0;
     while ((rc = checkpoints.Step()) == SQLITE_ROW) {
       const int64_t seq = checkpoints.Int(0);

@@ -1,8 +1,20 @@
-// candor collection ...: Rekognition's collection operations on the embedded
-// store, `import` to enrol a directory, and Candor's collection policy
-// (`policy get|set`) and retention (`expire`).
+// candor collection ...: Rekognition's collection operations on the local
+// data directory, `import` to enrol a directory, and Candor's collection
+// policy (`policy get|set`) and retention (`expire`).
+//
+// Every subcommand that has a service operation runs it through
+// server::RunOperation with the request body an AWS SDK would send, so the
+// command line is held to what the service enforces and records: roles,
+// collection policies (threshold floors, reasons, MaxFaces caps) and the
+// audit log in <data-dir>/audit.db. The caller is principal
+// "local:<login name>" from source "cli", with every role: whoever can run
+// this command on the data directory owns its files anyway.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -10,46 +22,57 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <string_view>
+#include <thread>
 
+#include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "cli/commands.h"
 #include "core/parallel.h"
 #include "core/progress.h"
-#include "protocol/collections_json.h"
+#include "policy/roles.h"
 #include "protocol/requests.h"
+#include "server/operations.h"
+#include "server/retention.h"
+#include "server/wire.h"
 
 namespace candor::cli {
 namespace {
 
-using protocol::ParseQualityFilter;
+using nlohmann::json;
 
+// The command line's values. An optional member is sent in the request body
+// only when its option was given, as an SDK sends only the members set, so
+// that the service's defaults apply otherwise.
 struct CollectionArgs {
   std::string data_dir;
+  std::string audit_key;
+  std::string reason;
   std::string collection;
   std::vector<std::string> positional;
   std::string external_image_id;
-  int max_faces = 0;
-  std::string quality_filter = "AUTO";
-  std::string attributes = "DEFAULT";
-  float threshold = 80.f;
-  int max_results = 0;
+  std::optional<int> max_faces;
+  std::optional<std::string> quality_filter;
+  std::optional<std::string> attributes;
+  std::optional<double> face_match_threshold;
+  std::optional<int> max_results;
   std::string next_token;
   std::string mapping_csv;
   // User operations.
   std::string user_id;
   std::string face_id;
   std::string client_request_token;
-  std::optional<float> user_match_threshold;  // per operation default when unset
-  int max_users = 80;
-  std::string search_quality_filter = "NONE";  // SearchUsersByImage's default
+  std::optional<double> user_match_threshold;
+  std::optional<int> max_users;
   // policy set: only the fields given change. Booleans as "true" / "false".
   std::optional<std::string> purpose;
-  std::optional<float> threshold_floor;
+  std::optional<double> threshold_floor;
   std::optional<std::string> refuse_below_floor;
   std::optional<int> policy_max_faces;
   std::optional<std::string> reason_required;
@@ -64,39 +87,150 @@ std::string DataDirOf(const CollectionArgs& args) {
   return "candor-data";
 }
 
-// Engine and collections for one command; engine outlives collections.
-struct Session {
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<Collections> collections;
-};
-
-StatusOr<Session> Open(const GlobalOptions& global, const CollectionArgs& args, bool needs_engine_workers) {
-  Session s;
-  GlobalOptions g = global;
-  if (!needs_engine_workers && g.workers == 0) g.workers = 1;
-  CANDOR_ASSIGN_OR_RETURN(s.engine, MakeEngine(g));
-  CANDOR_ASSIGN_OR_RETURN(s.collections,
-                          Collections::Open(s.engine.get(), {.data_dir = DataDirOf(args)}));
-  return s;
+// "local:" and the login name of the effective user ("local:local" when it
+// has none, as in a container without a passwd entry).
+std::string LocalPrincipal() {
+  const passwd* pw = getpwuid(geteuid());
+  const bool named = pw != nullptr && pw->pw_name != nullptr && pw->pw_name[0] != '\0';
+  return std::string("local:") + (named ? pw->pw_name : "local");
 }
 
-int Print(const StatusOr<nlohmann::json>& j) {
+// The service, as `candor serve` runs it, for one command on the local data
+// directory: the engine, the collections and the audit log, and the caller.
+//
+// Thread safety: Run may be called from many threads at once (import).
+class LocalService {
+ public:
+  static StatusOr<std::unique_ptr<LocalService>> Open(const GlobalOptions& global,
+                                                      const CollectionArgs& args,
+                                                      bool needs_engine_workers) {
+    Status reason = server::ValidateReason(args.reason);
+    if (!reason.ok()) return Status::InvalidArgument("--reason: " + reason.message());
+    std::unique_ptr<LocalService> s(new LocalService);
+    GlobalOptions g = global;
+    if (!needs_engine_workers && g.workers == 0) g.workers = 1;
+    const std::filesystem::path dir = DataDirOf(args);
+    CANDOR_ASSIGN_OR_RETURN(s->engine_, MakeEngine(g));
+    CANDOR_ASSIGN_OR_RETURN(s->collections_,
+                            Collections::Open(s->engine_.get(), {.data_dir = dir.string()}));
+    audit::AuditOptions audit_options;
+    audit_options.path = (dir / "audit.db").string();
+    audit_options.key_path =
+        args.audit_key.empty() ? (dir / "audit-signing.key").string() : args.audit_key;
+    CANDOR_ASSIGN_OR_RETURN(s->audit_, audit::AuditLog::Open(audit_options));
+    s->service_.engine = s->engine_.get();
+    s->service_.collections = s->collections_.get();
+    s->service_.audit = s->audit_.get();
+    s->call_.principal = LocalPrincipal();
+    s->call_.roles = policy::AllRoles();
+    s->call_.source = "cli";
+    s->call_.reason = args.reason;
+    return s;
+  }
+
+  // The service's answer to `operation` with `body`, as this command's
+  // caller, under a request id of its own.
+  StatusOr<json> Run(std::string_view operation, const json& body) const {
+    server::CallContext call = call_;
+    call.request_id = server::NewRequestId();
+    return server::RunOperation(operation, body, service_, call);
+  }
+
+  Collections& collections() { return *collections_; }
+  audit::AuditLog* audit() { return audit_.get(); }
+  const std::string& principal() const { return call_.principal; }
+
+ private:
+  LocalService() = default;
+
+  // Destroyed in reverse order: the audit log signs a last checkpoint, then
+  // the store closes, then the engine it uses.
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Collections> collections_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  server::ServiceContext service_;
+  server::CallContext call_;
+};
+
+int Print(const StatusOr<json>& j) {
   if (!j.ok()) return Fail(j.status());
   std::printf("%s\n", j->dump(2).c_str());
   return 0;
 }
+
+// Sets body[name] when the option was given.
+template <typename T>
+void SetIfGiven(json& body, const char* name, const std::optional<T>& value) {
+  if (value) body[name] = *value;
+}
+void SetIfGiven(json& body, const char* name, const std::string& value) {
+  if (!value.empty()) body[name] = value;
+}
+
+// An image file as an SDK sends it: {"Bytes": base64}.
+StatusOr<json> ImageOf(const std::string& path) {
+  CANDOR_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  return json{{"Bytes", protocol::EncodeBase64(bytes)}};
+}
+
+// Registers the subcommands' callbacks: each opens the service, runs and
+// stores its exit code.
+struct Registrar {
+  const GlobalOptions* global;
+  std::shared_ptr<CollectionArgs> args;
+  int* exit_code;
+
+  void CollectionArg(CLI::App* sub) const {
+    sub->add_option("collection", args->collection, "CollectionId")->required();
+  }
+
+  // `sub` runs fn(service, arguments), which returns the exit code.
+  void Command(CLI::App* sub, std::function<int(LocalService&, const CollectionArgs&)> fn) const {
+    sub->callback([global = global, args = args, exit_code = exit_code, fn] {
+      auto service = LocalService::Open(*global, *args, /*needs_engine_workers=*/false);
+      *exit_code = service.ok() ? fn(**service, *args) : Fail(service.status());
+    });
+  }
+
+  // `sub` sends `operation` with the body make_body builds from the
+  // arguments, and prints the answer.
+  void Operation(CLI::App* sub, std::string operation,
+                 std::function<StatusOr<json>(const CollectionArgs&)> make_body) const {
+    Command(sub, [operation = std::move(operation), make_body](LocalService& service,
+                                                               const CollectionArgs& a) {
+      StatusOr<json> body = make_body(a);
+      return Print(body.ok() ? service.Run(operation, *body) : StatusOr<json>(body.status()));
+    });
+  }
+};
 
 // ExternalImageId from a file name: the stem with characters outside
 // Rekognition's pattern replaced by '_'.
 std::string ExternalIdFromPath(const std::string& path) {
   std::string stem = std::filesystem::path(path).stem().string();
   for (char& c : stem) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                    c == '-' || c == ':';
+    const bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ':';
     if (!ok) c = '_';
   }
   if (stem.size() > 255) stem.resize(255);
   return stem.empty() ? "image" : stem;
+}
+
+// The ExternalImageIds already in a collection (ListFaces, page by page).
+StatusOr<std::set<std::string>> ExternalImageIdsIn(const LocalService& service,
+                                                   const std::string& collection_id) {
+  std::set<std::string> ids;
+  json request = {{"CollectionId", collection_id}, {"MaxResults", 4096}};
+  for (;;) {
+    CANDOR_ASSIGN_OR_RETURN(json page, service.Run("ListFaces", request));
+    for (const json& face : page.value("Faces", json::array())) {
+      ids.insert(face.value("ExternalImageId", ""));
+    }
+    const std::string token = page.value("NextToken", "");
+    if (token.empty()) return ids;
+    request["NextToken"] = token;
+  }
 }
 
 int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
@@ -126,68 +260,73 @@ int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
       mapping[line.substr(0, comma)] = id;
     }
   }
-  auto session = Open(global, args, true);
-  if (!session.ok()) return Fail(session.status());
-  Collections& c = *session->collections;
+  // Refused once here rather than once per image.
+  if (args.quality_filter) {
+    auto filter = protocol::ParseQualityFilter(*args.quality_filter);
+    if (!filter.ok()) return Fail(filter.status());
+  }
+  auto opened = LocalService::Open(global, args, true);
+  if (!opened.ok()) return Fail(opened.status());
+  const LocalService& service = **opened;
   // Resume: an image whose ExternalImageId is already in the collection was
   // indexed by an earlier, interrupted run.
-  std::set<std::string> done;
-  for (std::string token;;) {
-    auto page = c.ListFaces(args.collection, token, 4096);
-    if (!page.ok()) return Fail(page.status());
-    for (const StoredFace& f : page->faces) done.insert(f.external_image_id);
-    token = page->next_token;
-    if (token.empty()) break;
-  }
-  auto filter = ParseQualityFilter(args.quality_filter);
-  if (!filter.ok()) return Fail(filter.status());
+  auto done = ExternalImageIdsIn(service, args.collection);
+  if (!done.ok()) return Fail(done.status());
   core::Progress progress("import", paths->size());
   std::atomic<int> indexed{0}, skipped{0}, faces{0};
   std::mutex report_mutex;
   std::map<std::string, int> reasons;
   std::vector<std::string> failures;
-  const int threads = global.workers > 0 ? global.workers : std::max(1u, std::thread::hardware_concurrency());
+  const int threads =
+      global.workers > 0 ? global.workers : std::max(1u, std::thread::hardware_concurrency());
   core::ParallelFor(paths->size(), threads, [&](size_t i) {
     const std::string& path = (*paths)[i];
     std::string id = ExternalIdFromPath(path);
     if (auto it = mapping.find(path); it != mapping.end()) id = it->second;
-    if (auto it = mapping.find(std::filesystem::path(path).filename().string()); it != mapping.end()) {
+    if (auto it = mapping.find(std::filesystem::path(path).filename().string());
+        it != mapping.end()) {
       id = it->second;
     }
-    if (done.count(id)) {
+    if (done->count(id)) {
       ++skipped;
       progress.Advance();
       return;
     }
-    auto bytes = ReadFileBytes(path);
-    StatusOr<IndexFacesResult> r =
-        bytes.ok() ? c.IndexFaces({.collection_id = args.collection, .image_bytes = *bytes,
-                                   .external_image_id = id, .max_faces = args.max_faces,
-                                   .quality_filter = *filter})
-                   : StatusOr<IndexFacesResult>(bytes.status());
+    StatusOr<json> r = [&]() -> StatusOr<json> {
+      CANDOR_ASSIGN_OR_RETURN(json image, ImageOf(path));
+      json body = {
+          {"CollectionId", args.collection}, {"Image", std::move(image)}, {"ExternalImageId", id}};
+      SetIfGiven(body, "MaxFaces", args.max_faces);
+      SetIfGiven(body, "QualityFilter", args.quality_filter);
+      return service.Run("IndexFaces", body);
+    }();
     std::lock_guard<std::mutex> lock(report_mutex);
     if (!r.ok()) {
       failures.push_back(path + ": " + r.status().ToString());
     } else {
       ++indexed;
-      faces += static_cast<int>(r->face_records.size());
-      if (r->face_records.empty() && r->unindexed_faces.empty()) ++reasons["NO_FACE_FOUND"];
-      for (const UnindexedFace& u : r->unindexed_faces) {
-        for (const std::string& reason : u.reasons) ++reasons[reason];
+      const json records = r->value("FaceRecords", json::array());
+      const json unindexed = r->value("UnindexedFaces", json::array());
+      faces += static_cast<int>(records.size());
+      if (records.empty() && unindexed.empty()) ++reasons["NO_FACE_FOUND"];
+      for (const json& u : unindexed) {
+        for (const json& reason : u.value("Reasons", json::array())) {
+          ++reasons[reason.get<std::string>()];
+        }
       }
     }
     progress.Advance();
   });
   progress.Finish();
-  std::printf("import into %s: %zu images, %d indexed (%d faces), %d already there (resumed), %zu failed\n",
-              args.collection.c_str(), paths->size(), indexed.load(), faces.load(), skipped.load(),
-              failures.size());
-  for (const auto& [reason, count] : reasons) std::printf("  not indexed: %s x %d\n", reason.c_str(), count);
+  std::printf(
+      "import into %s: %zu images, %d indexed (%d faces), %d already there (resumed), %zu failed\n",
+      args.collection.c_str(), paths->size(), indexed.load(), faces.load(), skipped.load(),
+      failures.size());
+  for (const auto& [reason, count] : reasons)
+    std::printf("  not indexed: %s x %d\n", reason.c_str(), count);
   for (const std::string& f : failures) std::fprintf(stderr, "%s\n", f.c_str());
   return failures.empty() ? 0 : 1;
 }
-
-constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), so that no time zone of the machine is involved.
@@ -294,34 +433,38 @@ int64_t NowMs() {
       .count();
 }
 
+// policy get / set print the policy beside its CollectionId, flat, rather
+// than the service's {"CollectionId", "Policy": {...}}.
+StatusOr<json> FlatPolicy(const StatusOr<json>& answer) {
+  if (!answer.ok()) return answer;
+  json flat = answer->value("Policy", json::object());
+  flat["CollectionId"] = answer->value("CollectionId", "");
+  return flat;
+}
+
 // policy get / set and expire: Candor's collection policy (not in
 // Rekognition) on the command line.
-template <typename Run>
-void RegisterPolicyCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& args, Run& run) {
-  using J = StatusOr<nlohmann::json>;
-  auto id_arg = [args](CLI::App* sub) {
-    sub->add_option("collection", args->collection, "CollectionId")->required();
-  };
+void RegisterPolicyCommands(CLI::App* cmd, const Registrar& reg) {
+  const std::shared_ptr<CollectionArgs>& args = reg.args;
   CLI::App* policy = cmd->add_subcommand("policy", "the collection's policy (Candor)");
   policy->require_subcommand(1);
-  CLI::App* get = policy->add_subcommand("get", "the policy (the defaults when none was set)");
-  id_arg(get);
-  run(get, [](Collections& c, const CollectionArgs& a) {
-    auto p = c.GetCollectionPolicy(a.collection);
-    if (!p.ok()) return Print(J(p.status()));
-    nlohmann::json j = protocol::CollectionPolicyJson(*p);
-    j["CollectionId"] = a.collection;
-    return Print(J(std::move(j)));
+  CLI::App* get = policy->add_subcommand(
+      "get", "Candor.GetCollectionPolicy: the policy (the defaults when none was set)");
+  reg.CollectionArg(get);
+  reg.Command(get, [](LocalService& service, const CollectionArgs& a) {
+    return Print(
+        FlatPolicy(service.Run("Candor.GetCollectionPolicy", {{"CollectionId", a.collection}})));
   });
-  CLI::App* set = policy->add_subcommand("set", "change the fields given; the others are kept");
-  id_arg(set);
+  CLI::App* set = policy->add_subcommand(
+      "set", "Candor.PutCollectionPolicy: change the fields given; the others are kept");
+  reg.CollectionArg(set);
   // Each option sets its field only when given (an empty --purpose is given,
   // and refused by validation).
   set->add_option_function<std::string>(
       "--purpose", [args](const std::string& v) { args->purpose = v; },
       "stated purpose, 1-512 printable ASCII characters");
-  set->add_option_function<float>(
-      "--threshold-floor", [args](const float& v) { args->threshold_floor = v; },
+  set->add_option_function<double>(
+      "--threshold-floor", [args](const double& v) { args->threshold_floor = v; },
       "lowest FaceMatchThreshold / UserMatchThreshold a search may use, 0-100");
   set->add_option_function<std::string>(
          "--refuse-below-floor", [args](const std::string& v) { args->refuse_below_floor = v; },
@@ -332,67 +475,50 @@ void RegisterPolicyCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>
       "MaxFaces / MaxUsers cap per search, 1-4096");
   set->add_option_function<std::string>(
          "--reason-required", [args](const std::string& v) { args->reason_required = v; },
-         "true: every search must carry a reason")
+         "true: every search must carry a reason (--reason)")
       ->check(CLI::IsMember({"true", "false"}));
   set->add_option_function<int64_t>(
       "--retention-days", [args](const int64_t& v) { args->retention_days = v; },
       "faces indexed longer ago are erased by expire, 0-36500; 0: kept until deleted");
-  run(set, [](Collections& c, const CollectionArgs& a) {
-    // Read-modify-write: a field not given keeps its value.
-    auto p = c.GetCollectionPolicy(a.collection);
-    if (!p.ok()) return Print(J(p.status()));
-    CollectionPolicy policy = *p;
-    if (a.purpose) policy.purpose = *a.purpose;
-    if (a.threshold_floor) policy.threshold_floor = *a.threshold_floor;
-    if (a.refuse_below_floor) policy.refuse_below_floor = *a.refuse_below_floor == "true";
-    if (a.policy_max_faces) policy.max_faces = *a.policy_max_faces;
-    if (a.reason_required) policy.reason_required = *a.reason_required == "true";
-    if (a.retention_days) policy.retention_days = *a.retention_days;
-    Status s = c.PutCollectionPolicy(a.collection, policy);
-    if (!s.ok()) return Print(J(s));
-    auto stored = c.GetCollectionPolicy(a.collection);
-    if (!stored.ok()) return Print(J(stored.status()));
-    nlohmann::json j = protocol::CollectionPolicyJson(*stored);
-    j["CollectionId"] = a.collection;
-    return Print(J(std::move(j)));
+  reg.Command(set, [](LocalService& service, const CollectionArgs& a) {
+    json body = {{"CollectionId", a.collection}};
+    SetIfGiven(body, "Purpose", a.purpose);
+    SetIfGiven(body, "ThresholdFloor", a.threshold_floor);
+    if (a.refuse_below_floor) body["RefuseBelowFloor"] = *a.refuse_below_floor == "true";
+    SetIfGiven(body, "MaxFaces", a.policy_max_faces);
+    if (a.reason_required) body["ReasonRequired"] = *a.reason_required == "true";
+    SetIfGiven(body, "RetentionDays", a.retention_days);
+    return Print(FlatPolicy(service.Run("Candor.PutCollectionPolicy", body)));
   });
   CLI::App* expire = cmd->add_subcommand(
       "expire", "erase the faces indexed longer ago than the policy's retention (Candor)");
-  id_arg(expire);
+  reg.CollectionArg(expire);
   expire->add_option("--now", args->now,
                      "the time to measure from: epoch ms or ISO 8601 (default: now)");
-  run(expire, [](Collections& c, const CollectionArgs& a) {
+  reg.Command(expire, [](LocalService& service, const CollectionArgs& a) {
     int64_t now = NowMs();
     if (!a.now.empty()) {
       auto parsed = ParseInstantMs(a.now);
       if (!parsed.ok()) return Fail(parsed.status());
       now = *parsed;
     }
-    auto p = c.GetCollectionPolicy(a.collection);
-    if (!p.ok()) return Print(J(p.status()));
-    nlohmann::json j = {{"CollectionId", a.collection}, {"RetentionDays", p->retention_days}};
-    std::vector<std::string> erased;
-    if (p->retention_days > 0) {  // 0: kept until deleted
-      // Nothing was indexed before the epoch.
-      const int64_t cutoff = std::max<int64_t>(0, now - p->retention_days * kDayMs);
-      auto r = c.EraseFacesIndexedBefore(a.collection, cutoff);
-      if (!r.ok()) return Print(J(r.status()));
-      erased = std::move(*r);
-      j["IndexedBefore"] = IsoUtc(cutoff);
-    }
-    j["ErasedFaces"] = erased;
-    return Print(J(std::move(j)));
+    auto policy = service.collections().GetCollectionPolicy(a.collection);
+    if (!policy.ok()) return Fail(policy.status());
+    auto erased = server::ExpireCollection(service.collections(), service.audit(), a.collection,
+                                           now, service.principal(), "cli");
+    if (!erased.ok()) return Fail(erased.status());
+    json j = {{"CollectionId", a.collection},
+              {"RetentionDays", policy->retention_days},
+              {"ErasedFaces", *erased}};
+    if (auto cutoff = server::RetentionCutoffMs(*policy, now)) j["IndexedBefore"] = IsoUtc(*cutoff);
+    return Print(j);
   });
 }
 
 // The user operations: create-user, delete-user, list-users,
 // associate-faces, disassociate-faces, search-users, search-users-by-image.
-template <typename Run>
-void RegisterUserCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& args, Run& run) {
-  using J = StatusOr<nlohmann::json>;
-  auto id_arg = [args](CLI::App* sub) {
-    sub->add_option("collection", args->collection, "CollectionId")->required();
-  };
+void RegisterUserCommands(CLI::App* cmd, const Registrar& reg) {
+  const std::shared_ptr<CollectionArgs>& args = reg.args;
   auto user_arg = [args](CLI::App* sub) {
     sub->add_option("user", args->user_id, "UserId")->required();
   };
@@ -400,86 +526,87 @@ void RegisterUserCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& 
     sub->add_option("--client-request-token", args->client_request_token,
                     "idempotency token: a retry with it returns the first response");
   };
+  // CreateUser, DeleteUser.
+  const auto user_request = [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}, {"UserId", a.user_id}};
+    SetIfGiven(body, "ClientRequestToken", a.client_request_token);
+    return body;
+  };
   CLI::App* create = cmd->add_subcommand("create-user", "CreateUser");
-  id_arg(create);
+  reg.CollectionArg(create);
   user_arg(create);
   token_option(create);
-  run(create, [](Collections& c, const CollectionArgs& a) {
-    Status s = c.CreateUser({a.collection, a.user_id, a.client_request_token});
-    return Print(s.ok() ? J(protocol::EmptyResponse()) : J(s));
-  });
-  CLI::App* remove = cmd->add_subcommand("delete-user", "DeleteUser (its faces stay, unassociated)");
-  id_arg(remove);
+  reg.Operation(create, "CreateUser", user_request);
+  CLI::App* remove =
+      cmd->add_subcommand("delete-user", "DeleteUser (its faces stay, unassociated)");
+  reg.CollectionArg(remove);
   user_arg(remove);
   token_option(remove);
-  run(remove, [](Collections& c, const CollectionArgs& a) {
-    Status s = c.DeleteUser({a.collection, a.user_id, a.client_request_token});
-    return Print(s.ok() ? J(protocol::EmptyResponse()) : J(s));
-  });
+  reg.Operation(remove, "DeleteUser", user_request);
   CLI::App* list = cmd->add_subcommand("list-users", "ListUsers");
-  id_arg(list);
+  reg.CollectionArg(list);
   list->add_option("--next-token", args->next_token);
   list->add_option("--max-results", args->max_results, "1-500 (default 500)");
-  run(list, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.ListUsers(a.collection, a.next_token, a.max_results);
-    return Print(r.ok() ? J(protocol::ListUsersResponse(*r)) : J(r.status()));
+  reg.Operation(list, "ListUsers", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}};
+    SetIfGiven(body, "NextToken", a.next_token);
+    SetIfGiven(body, "MaxResults", a.max_results);
+    return body;
   });
   CLI::App* associate = cmd->add_subcommand("associate-faces", "AssociateFaces");
-  id_arg(associate);
+  reg.CollectionArg(associate);
   user_arg(associate);
   associate->add_option("face_ids", args->positional, "FaceIds (1-100)")->required();
   associate->add_option("--user-match-threshold", args->user_match_threshold,
                         "calibrated Similarity with the user's faces, 0-100 (default 75)");
   token_option(associate);
-  run(associate, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.AssociateFaces({.collection_id = a.collection, .user_id = a.user_id,
-                               .face_ids = a.positional,
-                               .user_match_threshold = a.user_match_threshold.value_or(75.f),
-                               .client_request_token = a.client_request_token});
-    return Print(r.ok() ? J(protocol::AssociateFacesResponse(*r)) : J(r.status()));
+  reg.Operation(associate, "AssociateFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}, {"UserId", a.user_id}, {"FaceIds", a.positional}};
+    SetIfGiven(body, "UserMatchThreshold", a.user_match_threshold);
+    SetIfGiven(body, "ClientRequestToken", a.client_request_token);
+    return body;
   });
   CLI::App* disassociate = cmd->add_subcommand("disassociate-faces", "DisassociateFaces");
-  id_arg(disassociate);
+  reg.CollectionArg(disassociate);
   user_arg(disassociate);
   disassociate->add_option("face_ids", args->positional, "FaceIds (1-100)")->required();
   token_option(disassociate);
-  run(disassociate, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.DisassociateFaces({.collection_id = a.collection, .user_id = a.user_id,
-                                  .face_ids = a.positional,
-                                  .client_request_token = a.client_request_token});
-    return Print(r.ok() ? J(protocol::DisassociateFacesResponse(*r)) : J(r.status()));
+  reg.Operation(disassociate, "DisassociateFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}, {"UserId", a.user_id}, {"FaceIds", a.positional}};
+    SetIfGiven(body, "ClientRequestToken", a.client_request_token);
+    return body;
   });
   CLI::App* search = cmd->add_subcommand("search-users", "SearchUsers: by UserId or FaceId");
-  id_arg(search);
+  reg.CollectionArg(search);
   auto* by_user = search->add_option("--user-id", args->user_id, "UserId to search with");
   auto* by_face = search->add_option("--face-id", args->face_id, "FaceId to search with");
   by_user->excludes(by_face);
-  search->add_option("--user-match-threshold", args->user_match_threshold, "0-100 (default 80)");
+  search->add_option("--user-match-threshold", args->user_match_threshold,
+                     "0-100 (default 80; raised to the policy's floor)");
   search->add_option("--max-users", args->max_users, "1-500 (default 80)");
-  run(search, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.SearchUsers({.collection_id = a.collection, .user_id = a.user_id,
-                            .face_id = a.face_id,
-                            .user_match_threshold = a.user_match_threshold.value_or(80.f),
-                            .max_users = a.max_users});
-    return Print(r.ok() ? J(protocol::SearchUsersResponse(*r)) : J(r.status()));
+  reg.Operation(search, "SearchUsers", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}};
+    SetIfGiven(body, "UserId", a.user_id);
+    SetIfGiven(body, "FaceId", a.face_id);
+    SetIfGiven(body, "UserMatchThreshold", a.user_match_threshold);
+    SetIfGiven(body, "MaxUsers", a.max_users);
+    return body;
   });
   CLI::App* by_image = cmd->add_subcommand("search-users-by-image", "SearchUsersByImage");
-  id_arg(by_image);
+  reg.CollectionArg(by_image);
   by_image->add_option("image", args->positional, "image file")->required()->expected(1);
-  by_image->add_option("--user-match-threshold", args->user_match_threshold, "0-100 (default 80)");
+  by_image->add_option("--user-match-threshold", args->user_match_threshold,
+                       "0-100 (default 80; raised to the policy's floor)");
   by_image->add_option("--max-users", args->max_users, "1-500 (default 80)");
-  by_image->add_option("--quality-filter", args->search_quality_filter,
+  by_image->add_option("--quality-filter", args->quality_filter,
                        "NONE (default), AUTO, LOW, MEDIUM, HIGH");
-  run(by_image, [](Collections& c, const CollectionArgs& a) {
-    auto bytes = ReadFileBytes(a.positional[0]);
-    if (!bytes.ok()) return Fail(bytes.status());
-    auto filter = ParseQualityFilter(a.search_quality_filter);
-    if (!filter.ok()) return Fail(filter.status());
-    auto r = c.SearchUsersByImage({.collection_id = a.collection,
-                                   .user_match_threshold = a.user_match_threshold.value_or(80.f),
-                                   .max_users = a.max_users, .quality_filter = *filter},
-                                  *bytes);
-    return Print(r.ok() ? J(protocol::SearchUsersByImageResponse(*r)) : J(r.status()));
+  reg.Operation(by_image, "SearchUsersByImage", [](const CollectionArgs& a) -> StatusOr<json> {
+    CANDOR_ASSIGN_OR_RETURN(json image, ImageOf(a.positional[0]));
+    json body = {{"CollectionId", a.collection}, {"Image", std::move(image)}};
+    SetIfGiven(body, "UserMatchThreshold", a.user_match_threshold);
+    SetIfGiven(body, "MaxUsers", a.max_users);
+    SetIfGiven(body, "QualityFilter", a.quality_filter);
+    return body;
   });
 }
 
@@ -487,122 +614,125 @@ void RegisterUserCommands(CLI::App* cmd, const std::shared_ptr<CollectionArgs>& 
 
 void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   auto args = std::make_shared<CollectionArgs>();
-  CLI::App* cmd = app.add_subcommand("collection", "face collections (Rekognition's collection API)");
+  CLI::App* cmd = app.add_subcommand(
+      "collection", "face collections (Rekognition's collection API), checked and audited");
   cmd->require_subcommand(1);
+  // The options below may also follow the subcommand (inherited).
+  cmd->fallthrough();
+  cmd->footer(
+      "Subcommands run the service's operations as `candor serve` does, for principal\n"
+      "local:<login name> with every role: the collection's policy applies (a search below\n"
+      "its threshold floor is raised or refused; --reason where it requires one) and each\n"
+      "call is recorded in <data-dir>/audit.db (see `candor audit`). --data-dir, --reason\n"
+      "and --audit-key may also follow the subcommand.");
   cmd->add_option("--data-dir", args->data_dir,
                   "store directory (default: $CANDOR_DATA_DIR or ./candor-data)");
-  auto id_arg = [args](CLI::App* sub) {
-    sub->add_option("collection", args->collection, "CollectionId")->required();
-  };
-  auto run = [&global, args, exit_code](CLI::App* sub, auto fn) {
-    sub->callback([&global, args, exit_code, fn] {
-      auto session = Open(global, *args, false);
-      if (!session.ok()) {
-        *exit_code = Fail(session.status());
-        return;
-      }
-      *exit_code = fn(*session->collections, *args);
-    });
-  };
-  using J = StatusOr<nlohmann::json>;
+  cmd->add_option("--reason", args->reason,
+                  "why: a case reference, recorded with the call; required for searches when "
+                  "the collection's policy says so")
+      ->type_name("TEXT");
+  cmd->add_option("--audit-key", args->audit_key,
+                  "Ed25519 key signing the audit log's checkpoints (default: "
+                  "<data-dir>/audit-signing.key)")
+      ->type_name("PATH");
+  const Registrar reg{&global, args, exit_code};
   CLI::App* create = cmd->add_subcommand("create", "CreateCollection");
-  id_arg(create);
-  run(create, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.CreateCollection(a.collection);
-    return Print(r.ok() ? J(protocol::CreateCollectionResponse(*r)) : J(r.status()));
-  });
+  reg.CollectionArg(create);
+  // CreateCollection, DescribeCollection, DeleteCollection.
+  const auto collection_request = [](const CollectionArgs& a) -> StatusOr<json> {
+    return json{{"CollectionId", a.collection}};
+  };
+  reg.Operation(create, "CreateCollection", collection_request);
   CLI::App* describe = cmd->add_subcommand("describe", "DescribeCollection");
-  id_arg(describe);
-  run(describe, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.DescribeCollection(a.collection);
-    return Print(r.ok() ? J(protocol::DescribeCollectionResponse(*r)) : J(r.status()));
-  });
+  reg.CollectionArg(describe);
+  reg.Operation(describe, "DescribeCollection", collection_request);
   CLI::App* list = cmd->add_subcommand("list", "ListCollections");
   list->add_option("--next-token", args->next_token);
-  list->add_option("--max-results", args->max_results);
-  run(list, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.ListCollections(a.next_token, a.max_results);
-    return Print(r.ok() ? J(protocol::ListCollectionsResponse(*r)) : J(r.status()));
+  list->add_option("--max-results", args->max_results, "1-4096 (default 1000)");
+  reg.Operation(list, "ListCollections", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = json::object();
+    SetIfGiven(body, "NextToken", a.next_token);
+    SetIfGiven(body, "MaxResults", a.max_results);
+    return body;
   });
   CLI::App* remove = cmd->add_subcommand("delete", "DeleteCollection");
-  id_arg(remove);
-  run(remove, [](Collections& c, const CollectionArgs& a) {
-    Status s = c.DeleteCollection(a.collection);
-    return Print(s.ok() ? J(nlohmann::json{{"StatusCode", 200}}) : J(s));
-  });
+  reg.CollectionArg(remove);
+  reg.Operation(remove, "DeleteCollection", collection_request);
   CLI::App* index = cmd->add_subcommand("index", "IndexFaces: enrol the faces of one image");
-  id_arg(index);
+  reg.CollectionArg(index);
   index->add_option("image", args->positional, "image file")->required()->expected(1);
   index->add_option("--external-image-id", args->external_image_id);
   index->add_option("--max-faces", args->max_faces, "1-100 (default: all)");
-  index->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
+  index->add_option("--quality-filter", args->quality_filter,
+                    "NONE, AUTO (default), LOW, MEDIUM, HIGH");
   index->add_option("--attributes", args->attributes, "DEFAULT or ALL")
       ->check(CLI::IsMember({"DEFAULT", "ALL"}));
-  run(index, [](Collections& c, const CollectionArgs& a) {
-    auto bytes = ReadFileBytes(a.positional[0]);
-    if (!bytes.ok()) return Fail(bytes.status());
-    auto filter = ParseQualityFilter(a.quality_filter);
-    if (!filter.ok()) return Fail(filter.status());
-    const AttributeSet attributes = a.attributes == "ALL" ? AttributeSet::kAll : AttributeSet::kDefault;
-    auto r = c.IndexFaces({.collection_id = a.collection, .image_bytes = *bytes,
-                           .external_image_id = a.external_image_id, .max_faces = a.max_faces,
-                           .quality_filter = *filter, .detection_attributes = attributes});
-    return Print(r.ok() ? J(protocol::IndexFacesResponse(*r, attributes)) : J(r.status()));
+  reg.Operation(index, "IndexFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    CANDOR_ASSIGN_OR_RETURN(json image, ImageOf(a.positional[0]));
+    json body = {{"CollectionId", a.collection}, {"Image", std::move(image)}};
+    SetIfGiven(body, "ExternalImageId", a.external_image_id);
+    SetIfGiven(body, "MaxFaces", a.max_faces);
+    SetIfGiven(body, "QualityFilter", a.quality_filter);
+    if (a.attributes) body["DetectionAttributes"] = json::array({*a.attributes});
+    return body;
   });
   CLI::App* list_faces = cmd->add_subcommand("list-faces", "ListFaces");
-  id_arg(list_faces);
+  reg.CollectionArg(list_faces);
   list_faces->add_option("--next-token", args->next_token);
-  list_faces->add_option("--max-results", args->max_results);
-  run(list_faces, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.ListFaces(a.collection, a.next_token, a.max_results);
-    return Print(r.ok() ? J(protocol::ListFacesResponse(*r)) : J(r.status()));
+  list_faces->add_option("--max-results", args->max_results, "1-4096 (default 1000)");
+  reg.Operation(list_faces, "ListFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}};
+    SetIfGiven(body, "NextToken", a.next_token);
+    SetIfGiven(body, "MaxResults", a.max_results);
+    return body;
   });
   CLI::App* delete_faces = cmd->add_subcommand("delete-faces", "DeleteFaces");
-  id_arg(delete_faces);
+  reg.CollectionArg(delete_faces);
   delete_faces->add_option("face_ids", args->positional, "FaceIds")->required();
-  run(delete_faces, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.DeleteFaces(a.collection, a.positional);
-    return Print(r.ok() ? J(protocol::DeleteFacesResponse(*r)) : J(r.status()));
+  reg.Operation(delete_faces, "DeleteFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    return json{{"CollectionId", a.collection}, {"FaceIds", a.positional}};
   });
   CLI::App* search = cmd->add_subcommand("search", "SearchFacesByImage");
-  id_arg(search);
+  reg.CollectionArg(search);
   search->add_option("image", args->positional, "image file")->required()->expected(1);
-  search->add_option("--face-match-threshold", args->threshold, "calibrated Similarity, 0-100");
+  search->add_option("--face-match-threshold", args->face_match_threshold,
+                     "calibrated Similarity, 0-100 (default 80; raised to the policy's floor)");
   search->add_option("--max-faces", args->max_faces, "1-4096 (default 80)");
-  search->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
-  run(search, [](Collections& c, const CollectionArgs& a) {
-    auto bytes = ReadFileBytes(a.positional[0]);
-    if (!bytes.ok()) return Fail(bytes.status());
-    // SearchFacesByImage's default filter is NONE, unlike IndexFaces'.
-    auto filter = ParseQualityFilter(a.quality_filter == "AUTO" ? "NONE" : a.quality_filter);
-    if (!filter.ok()) return Fail(filter.status());
-    auto r = c.SearchFacesByImage({.collection_id = a.collection, .face_match_threshold = a.threshold,
-                                   .max_faces = a.max_faces > 0 ? a.max_faces : 80,
-                                   .quality_filter = *filter},
-                                  *bytes);
-    return Print(r.ok() ? J(protocol::SearchFacesByImageResponse(*r)) : J(r.status()));
+  search->add_option("--quality-filter", args->quality_filter,
+                     "NONE (default), AUTO, LOW, MEDIUM, HIGH");
+  reg.Operation(search, "SearchFacesByImage", [](const CollectionArgs& a) -> StatusOr<json> {
+    CANDOR_ASSIGN_OR_RETURN(json image, ImageOf(a.positional[0]));
+    json body = {{"CollectionId", a.collection}, {"Image", std::move(image)}};
+    SetIfGiven(body, "FaceMatchThreshold", a.face_match_threshold);
+    SetIfGiven(body, "MaxFaces", a.max_faces);
+    SetIfGiven(body, "QualityFilter", a.quality_filter);
+    return body;
   });
   CLI::App* search_face = cmd->add_subcommand("search-face", "SearchFaces: by FaceId");
-  id_arg(search_face);
+  reg.CollectionArg(search_face);
   search_face->add_option("face_id", args->positional, "FaceId")->required()->expected(1);
-  search_face->add_option("--face-match-threshold", args->threshold);
-  search_face->add_option("--max-faces", args->max_faces);
-  run(search_face, [](Collections& c, const CollectionArgs& a) {
-    auto r = c.SearchFaces({.collection_id = a.collection, .face_match_threshold = a.threshold,
-                            .max_faces = a.max_faces > 0 ? a.max_faces : 80},
-                           a.positional[0]);
-    return Print(r.ok() ? J(protocol::SearchFacesResponse(*r)) : J(r.status()));
+  search_face->add_option("--face-match-threshold", args->face_match_threshold,
+                          "0-100 (default 80; raised to the policy's floor)");
+  search_face->add_option("--max-faces", args->max_faces, "1-4096 (default 80)");
+  reg.Operation(search_face, "SearchFaces", [](const CollectionArgs& a) -> StatusOr<json> {
+    json body = {{"CollectionId", a.collection}, {"FaceId", a.positional[0]}};
+    SetIfGiven(body, "FaceMatchThreshold", a.face_match_threshold);
+    SetIfGiven(body, "MaxFaces", a.max_faces);
+    return body;
   });
-  RegisterUserCommands(cmd, args, run);
-  RegisterPolicyCommands(cmd, args, run);
+  RegisterUserCommands(cmd, reg);
+  RegisterPolicyCommands(cmd, reg);
   CLI::App* import = cmd->add_subcommand(
-      "import", "enrol every image under directories (resumable; ExternalImageId = file name)");
+      "import",
+      "IndexFaces for every image under directories (resumable; ExternalImageId = file name)");
   import->add_option("--collection", args->collection, "CollectionId")->required();
   import->add_option("paths", args->positional, "directories or files")->required();
   import->add_option("--mapping", args->mapping_csv, "CSV of file,external_image_id");
   import->add_option("--max-faces", args->max_faces, "per image, 1-100 (default: all)");
-  import->add_option("--quality-filter", args->quality_filter, "NONE, AUTO, LOW, MEDIUM, HIGH");
-  import->callback([&global, args, exit_code] { *exit_code = RunImport(global, *args); });
-}
+  import->add_option("--quality-filter", args->quality_filter,
+                     "NONE, AUTO (default), LOW, MEDIUM, HIGH");
+  import->callback([&global, args, exit_code] { *exit_code = RunImport(global, *args);
+});
+}  // namespace candor::cli
 
 }  // namespace candor::cli

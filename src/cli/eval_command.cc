@@ -1,5 +1,6 @@
-// candor eval lfw / candor eval calibrate.
+// candor eval lfw / calibrate / identify / demographics.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -7,9 +8,11 @@
 
 #include "cli/commands.h"
 #include "embed/embedder.h"
+#include "eval/demographics.h"
 #include "eval/identify.h"
 #include "eval/lfw.h"
 #include "eval/metrics.h"
+#include "eval/utkface.h"
 
 namespace candor::cli {
 namespace {
@@ -22,6 +25,8 @@ struct EvalArgs {
   bool flip = false;
   bool refine = false;
   std::string out;
+  float duplicate_cosine = 0.9f;  // demographics: likely the same person above this
+  int min_age = 0;                // demographics: leave out younger faces
 };
 
 std::string CachePath(const EvalArgs& args, const std::string& name) {
@@ -183,6 +188,199 @@ int RunEvalIdentify(const GlobalOptions& global, const EvalArgs& args) {
   return 0;
 }
 
+// Said by `candor eval demographics`, in text and JSON alike.
+constexpr const char* kDemographicsCannotMeasure =
+    "UTKFace has no identities: every pair of distinct images is taken as an impostor pair, so "
+    "these are false-match rates only. Without mated pairs there is no per-group false "
+    "non-match rate (how often a person is not recognised): this data cannot measure it. The "
+    "race and gender labels are the data set's own, and 'Others' mixes several populations. A "
+    "few pairs may be the same person; those above the duplicate cosine are left out and counted.";
+
+nlohmann::json CellJson(const eval::PairCell& cell) {
+  nlohmann::json rates = nlohmann::json::array(), intervals = nlohmann::json::array();
+  for (size_t t = 0; t < cell.false_matches.size(); ++t) {
+    const eval::ProportionInterval ci = eval::ClopperPearson(cell.false_matches[t], cell.pairs);
+    rates.push_back(cell.Rate(t));
+    intervals.push_back({ci.lower, ci.upper});
+  }
+  return {{"pairs", cell.pairs},
+          {"likely_duplicates_left_out", cell.likely_duplicates},
+          {"false_matches", cell.false_matches},
+          {"false_match_rate", rates},
+          {"ci95_clopper_pearson", intervals}};
+}
+
+// A rate with three significant digits, "1.23e-05".
+std::string FormatRate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2e", rate);
+  return text;
+}
+
+std::string ShortGroupName(int group) {
+  const std::string name = eval::UtkFaceGroupName(group);  // "Indian/Female"
+  return name.substr(0, name.find('/')) + " " + name[name.find('/') + 1];
+}
+
+void PrintDemographics(const eval::DemographicsReport& r, const std::string& dataset,
+                       float duplicate_cosine) {
+  const eval::PairCounts& counts = r.counts;
+  const eval::PairCell total = counts.Total(), within = counts.WithinGroups(),
+                       across = counts.AcrossGroups();
+  int faces = 0, without_face = 0;
+  for (int g = 0; g < counts.groups(); ++g) {
+    faces += r.images_by_group[g] - r.without_face_by_group[g];
+    without_face += r.without_face_by_group[g];
+  }
+  std::printf("False-match rate by group: impostor pairs within UTKFace (%s)\n", dataset.c_str());
+  std::string younger;
+  if (r.min_age > 0) {
+    younger = ", " + std::to_string(r.images_below_min_age) + " younger than " +
+              std::to_string(r.min_age);
+  }
+  std::printf(
+      "  %d images: %d with no parsable label%s, %d without a face found (all left out); "
+      "%d faces\n",
+      r.images, r.images_unlabelled, younger.c_str(), without_face, faces);
+  std::printf("  %lld pairs scored, %lld with cosine > %.2f left out as likely the same person\n",
+              total.pairs + total.likely_duplicates, total.likely_duplicates, duplicate_cosine);
+  std::printf("  thresholds: %s\n\n", r.calibration_source.c_str());
+
+  std::printf("%10s %8s %10s   %-36s %-10s %-10s\n", "Similarity", "cosine", "calibrated",
+              "all pairs: matches / pairs = FMR", "within", "across");
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    std::printf("%10.0f %8.4f %10.0e   %8lld / %-10lld = %-10s %-10s %-10s\n",
+                r.thresholds[t].similarity, r.thresholds[t].cosine, r.thresholds[t].calibrated_fmr,
+                total.false_matches[t], total.pairs, FormatRate(total.Rate(t)).c_str(),
+                FormatRate(within.Rate(t)).c_str(), FormatRate(across.Rate(t)).c_str());
+  }
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    std::printf(
+        "\nSimilarity %.0f (cosine >= %.4f, calibrated FMR %.0e): pairs within each group\n",
+        r.thresholds[t].similarity, r.thresholds[t].cosine, r.thresholds[t].calibrated_fmr);
+    std::printf("  %-14s %6s %9s %8s %10s   %s\n", "group", "faces", "pairs", "matches", "FMR",
+                "95% CI (Clopper-Pearson)");
+    for (int g = 0; g < counts.groups(); ++g) {
+      const eval::PairCell& c = counts.cell(g, g);
+      const eval::ProportionInterval ci = eval::ClopperPearson(c.false_matches[t], c.pairs);
+      std::printf("  %-14s %6d %9lld %8lld %10s   [%s, %s]%s\n", eval::UtkFaceGroupName(g).c_str(),
+                  r.images_by_group[g] - r.without_face_by_group[g], c.pairs, c.false_matches[t],
+                  FormatRate(c.Rate(t)).c_str(), FormatRate(ci.lower).c_str(),
+                  FormatRate(ci.upper).c_str(),
+                  c.false_matches[t] < 10 ? "  (fewer than 10 matches: rate uncertain)" : "");
+    }
+    const eval::GroupRateRatio ratio = eval::CompareWithinGroupRates(counts, t);
+    if (ratio.worst_group < 0) continue;
+    std::string ratio_text = "n/a (no false match in any group)";
+    if (std::isinf(ratio.ratio)) {
+      ratio_text = "unbounded (the best group has no false match)";
+    } else if (ratio.ratio > 0) {
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.2f", ratio.ratio);
+      ratio_text = text;
+    }
+    std::printf(
+        "  worst / best: %s / %s = %s; at least %.2f with 95%% confidence%s\n",
+        eval::UtkFaceGroupName(ratio.worst_group).c_str(),
+        eval::UtkFaceGroupName(ratio.best_group).c_str(), ratio_text.c_str(),
+        ratio.ratio_lower_bound,
+        ratio.ratio > 2 ? "   ** WORSE THAN 2: the false-match rate depends on the group **" : "");
+  }
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    std::printf(
+        "\nSimilarity %.0f: FMR x 1e-5 for every pair of groups (diagonal: within a group)\n",
+        r.thresholds[t].similarity);
+    std::printf("  %-9s", "");
+    for (int b = 0; b < counts.groups(); ++b) std::printf(" %8s", ShortGroupName(b).c_str());
+    std::printf("\n");
+    for (int a = 0; a < counts.groups(); ++a) {
+      std::printf("  %-9s", ShortGroupName(a).c_str());
+      for (int b = 0; b < counts.groups(); ++b)
+        std::printf(" %8.1f", 1e5 * counts.cell(a, b).Rate(t));
+      std::printf("\n");
+    }
+  }
+  std::printf("\nWhat this cannot measure: %s\n", kDemographicsCannotMeasure);
+}
+
+int RunEvalDemographics(const GlobalOptions& global, const EvalArgs& args) {
+  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
+  options.flip_average = args.flip;
+  options.refine_landmarks = args.refine;
+  auto engine = MakeEngine(global, options);
+  if (!engine.ok()) return Fail(engine.status());
+  eval::EmbedRunOptions run;
+  run.threads = global.workers;
+  run.cache_path = CachePath(args, "utkface");
+  eval::DemographicsOptions demographics;
+  demographics.duplicate_cosine = args.duplicate_cosine;
+  demographics.min_age = args.min_age;
+  const std::string data = DataDir(args.data);
+  auto result = eval::EvaluateDemographics(**engine, data, run, demographics);
+  if (!result.ok()) return Fail(result.status());
+  const eval::DemographicsReport& r = *result;
+  const std::string dataset = data + "/utkface/images";
+  if (!args.json) {
+    PrintDemographics(r, dataset, args.duplicate_cosine);
+    return 0;
+  }
+  const eval::PairCounts& counts = r.counts;
+  nlohmann::json groups = nlohmann::json::array(), cells = nlohmann::json::array(),
+                 thresholds = nlohmann::json::array(), duplicates = nlohmann::json::array();
+  for (int g = 0; g < counts.groups(); ++g) {
+    groups.push_back({{"group", eval::UtkFaceGroupName(g)},
+                      {"images", r.images_by_group[g]},
+                      {"without_face", r.without_face_by_group[g]}});
+  }
+  for (int a = 0; a < counts.groups(); ++a) {
+    for (int b = a; b < counts.groups(); ++b) {
+      nlohmann::json cell = CellJson(counts.cell(a, b));
+      cell["groups"] = {eval::UtkFaceGroupName(a), eval::UtkFaceGroupName(b)};
+      cells.push_back(std::move(cell));
+    }
+  }
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    const eval::GroupRateRatio ratio = eval::CompareWithinGroupRates(counts, t);
+    nlohmann::json worst_best = nullptr;
+    if (ratio.worst_group >= 0) {
+      worst_best = {{"worst_group", eval::UtkFaceGroupName(ratio.worst_group)},
+                    {"best_group", eval::UtkFaceGroupName(ratio.best_group)},
+                    {"worst_ci95", {ratio.worst_interval.lower, ratio.worst_interval.upper}},
+                    {"best_ci95", {ratio.best_interval.lower, ratio.best_interval.upper}},
+                    // JSON has no infinity: null when the best group has no false match.
+                    {"ratio", std::isinf(ratio.ratio) ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(ratio.ratio)},
+                    {"ratio_lower_bound_95", ratio.ratio_lower_bound},
+                    {"worse_than_2", ratio.ratio > 2}};
+    }
+    thresholds.push_back({{"similarity", r.thresholds[t].similarity},
+                          {"cosine", r.thresholds[t].cosine},
+                          {"calibrated_false_match_rate", r.thresholds[t].calibrated_fmr},
+                          {"worst_over_best_within_group", worst_best}});
+  }
+  for (const eval::NamedDuplicate& d : r.duplicates) {
+    duplicates.push_back({{"first", d.first}, {"second", d.second}, {"cosine", d.cosine}});
+  }
+  nlohmann::json j = {{"dataset", dataset},
+                      {"calibration_source", r.calibration_source},
+                      {"face_model_version", (*engine)->face_model_version()},
+                      {"images", r.images},
+                      {"images_unlabelled", r.images_unlabelled},
+                      {"min_age", r.min_age},
+                      {"images_below_min_age", r.images_below_min_age},
+                      {"groups", groups},
+                      {"duplicate_cosine", args.duplicate_cosine},
+                      {"likely_duplicates_listed", duplicates},
+                      {"thresholds", thresholds},
+                      {"all_pairs", CellJson(counts.Total())},
+                      {"within_group_pairs", CellJson(counts.WithinGroups())},
+                      {"across_group_pairs", CellJson(counts.AcrossGroups())},
+                      {"cells", cells},
+                      {"cannot_measure", kDemographicsCannotMeasure}};
+  std::printf("%s\n", j.dump(2).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
@@ -205,6 +403,17 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   add_common(identify);
   identify->add_flag("--json", args->json, "print JSON");
   identify->callback([&global, args, exit_code] { *exit_code = RunEvalIdentify(global, *args); });
+  CLI::App* demographics = eval->add_subcommand(
+      "demographics", "false-match rate per race x gender group from UTKFace impostor pairs");
+  add_common(demographics);
+  demographics->add_flag("--json", args->json, "print JSON");
+  demographics->add_option(
+      "--duplicate-cosine", args->duplicate_cosine,
+      "leave out pairs above this cosine as likely the same person (1: keep all)");
+  demographics->add_option("--min-age", args->min_age,
+                           "leave out faces labelled younger than this (years; default 0: all)");
+  demographics->callback(
+      [&global, args, exit_code] { *exit_code = RunEvalDemographics(global, *args); });
   CLI::App* calibrate = eval->add_subcommand(
       "calibrate", "similarity calibration from all LFW cross-identity pairs");
   add_common(calibrate);

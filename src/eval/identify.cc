@@ -4,31 +4,16 @@
 #include <filesystem>
 
 #include "embed/embedder.h"
+#include "eval/utkface.h"
 
 namespace candor::eval {
-
-std::string UtkFaceGroup(const std::string& file_name) {
-  static const char* kRace[] = {"White", "Black", "Asian", "Indian", "Others"};
-  int age = 0, gender = 0, race = 0;
-  if (std::sscanf(file_name.c_str(), "%d_%d_%d_", &age, &gender, &race) != 3 || gender < 0 ||
-      gender > 1 || race < 0 || race > 4) {
-    return "unknown";
-  }
-  return std::string(kRace[race]) + "/" + (gender == 0 ? "Male" : "Female");
-}
 
 StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::string& data_dir,
                                                 const EmbedRunOptions& options) {
   namespace fs = std::filesystem;
   std::vector<int> identity;
   CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> lfw, ListLfwImages(data_dir + "/lfw", &identity));
-  std::vector<std::string> utk;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(data_dir + "/utkface/images", ec)) {
-    if (e.is_regular_file()) utk.push_back(e.path().string());
-  }
-  if (ec) return Status::NotFound("cannot list " + data_dir + "/utkface/images: " + ec.message());
-  std::sort(utk.begin(), utk.end());
+  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> utk, ListUtkFaceImages(data_dir));
 
   // Per LFW identity, its images in order.
   std::map<int, std::vector<size_t>> images_of;

@@ -46,10 +46,6 @@ struct IdentifyReport {
 StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::string& data_dir,
                                                 const EmbedRunOptions& options);
 
-// "White/Male" etc. from a UTKFace file name age_gender_race_date.jpg.chip.jpg;
-// "unknown" when the name does not parse.
-std::string UtkFaceGroup(const std::string& file_name);
-
 }  // namespace candor::eval
 
 #endif  // CANDOR_EVAL_IDENTIFY_H_

@@ -214,6 +214,34 @@ Credential GenerateCredential(const std::string& principal) {
   return c;
 }
 
+namespace {
+
+// The credentials file opened, locked (flock, until destruction), read and
+// parsed: the start of every change to it.
+struct LockedFile {
+  int fd = -1;
+  std::string text;
+  CredentialStore store;
+
+  Status Open(const std::string& path, int flags) {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX) != 0) {
+      return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
+    }
+    CANDOR_RETURN_IF_ERROR(ReadAll(fd, path, &text));
+    auto parsed = CredentialStore::Parse(text);
+    if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+    store = std::move(parsed).value();
+    return Status::Ok();
+  }
+  ~LockedFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
 Status AppendCredential(const std::string& path, const Credential& credential) {
   // Refuse what could not be read back as the same credential.
   const std::string_view principal = credential.principal;
@@ -236,21 +264,13 @@ Status AppendCredential(const std::string& path, const Credential& credential) {
     }
   }
 
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   // Two `candor keys create` at once must not interleave their sections or
   // both pass the duplicate check.
-  if (::flock(fd, LOCK_EX) != 0) {
-    return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
-  }
-  std::string existing;
-  CANDOR_RETURN_IF_ERROR(ReadAll(fd, path, &existing));
-  auto store = CredentialStore::Parse(existing);
-  if (!store.ok()) return Status(store.status().code(), path + ": " + store.status().message());
+  LockedFile file;
+  CANDOR_RETURN_IF_ERROR(file.Open(path, O_RDWR | O_CREAT));
+  const int fd = file.fd;
+  const std::string& existing = file.text;
+  const CredentialStore* store = &file.store;
   for (const Credential& c : store->credentials()) {
     if (c.principal == credential.principal) {
       return Status::AlreadyExists("principal [" + c.principal + "] is already in " + path);
@@ -276,19 +296,9 @@ Status AppendCredential(const std::string& path, const Credential& credential) {
 }
 
 Status RemoveCredential(const std::string& path, const std::string& access_key_id) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  if (::flock(fd, LOCK_EX) != 0) {
-    return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
-  }
-  std::string existing;
-  CANDOR_RETURN_IF_ERROR(ReadAll(fd, path, &existing));
-  auto store = CredentialStore::Parse(existing);
-  if (!store.ok()) return Status(store.status().code(), path + ": " + store.status().message());
+  LockedFile file;
+  CANDOR_RETURN_IF_ERROR(file.Open(path, O_RDWR));
+  const CredentialStore* store = &file.store;
   if (store->Find(access_key_id) == nullptr) {
     return Status::NotFound("access key id " + access_key_id + " is not in " + path);
   }

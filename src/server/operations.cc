@@ -48,7 +48,7 @@ struct Call {
       return Status::PermissionDenied(
           "the policy of collection " + collection_id +
           " requires a reason for every search: send the X-Candor-Reason header (a case "
-          "reference), or use a key bound to a case");
+          "reference), use a key bound to a case, or give `candor collection --reason`");
     }
     applied = *threshold;
     event.threshold_applied = *threshold;

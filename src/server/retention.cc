@@ -1,46 +1,52 @@
 #include "server/retention.h"
 
-#include <string>
-#include <vector>
+#include <algorithm>
 
 namespace candor::server {
 
+std::optional<int64_t> RetentionCutoffMs(const CollectionPolicy& policy, int64_t now_ms) {
+  if (policy.retention_days <= 0) return std::nullopt;
+  return std::max<int64_t>(0, now_ms - policy.retention_days * kDayMs);
+}
+
+StatusOr<std::vector<std::string>> ExpireCollection(Collections& collections,
+                                                    audit::AuditLog* audit,
+                                                    const std::string& collection_id,
+                                                    int64_t now_ms, const std::string& principal,
+                                                    const std::string& source) {
+  CANDOR_ASSIGN_OR_RETURN(CollectionPolicy policy, collections.GetCollectionPolicy(collection_id));
+  const std::optional<int64_t> cutoff = RetentionCutoffMs(policy, now_ms);
+  if (!cutoff) return std::vector<std::string>();
+  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> erased,
+                          collections.EraseFacesIndexedBefore(collection_id, *cutoff));
+  if (erased.empty() || audit == nullptr) return erased;
+  audit::AuditEvent event;
+  event.principal = principal;
+  event.source = source;
+  event.operation = "RetentionErase";
+  event.collection_id = collection_id;
+  event.purpose = policy.purpose;
+  event.results = {
+      {"FaceIds", erased}, {"RetentionDays", policy.retention_days}, {"IndexedBeforeMs", *cutoff}};
+  event.outcome = "ok";
+  CANDOR_RETURN_IF_ERROR(audit->Append(event));
+  return erased;
+}
+
 StatusOr<RetentionSweep> RunRetention(Collections& collections, audit::AuditLog* audit,
                                       int64_t now_ms) {
-  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
   RetentionSweep sweep;
   std::string token;
   do {
     CANDOR_ASSIGN_OR_RETURN(CollectionListPage page, collections.ListCollections(token, 1000));
     for (const std::string& id : page.collection_ids) {
       ++sweep.collections_checked;
-      auto policy = collections.GetCollectionPolicy(id);
-      if (!policy.ok()) {
-        if (policy.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
-        return policy.status();
-      }
-      if (policy->retention_days <= 0) continue;
-      const int64_t cutoff = now_ms - policy->retention_days * kDayMs;
-      auto erased = collections.EraseFacesIndexedBefore(id, cutoff);
+      auto erased = ExpireCollection(collections, audit, id, now_ms, "system", "retention");
       if (!erased.ok()) {
-        if (erased.status().code() == StatusCode::kNotFound) continue;
+        if (erased.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
         return erased.status();
       }
-      if (erased->empty()) continue;
       sweep.faces_erased += static_cast<int64_t>(erased->size());
-      if (audit != nullptr) {
-        audit::AuditEvent event;
-        event.principal = "system";
-        event.source = "retention";
-        event.operation = "RetentionErase";
-        event.collection_id = id;
-        event.purpose = policy->purpose;
-        event.results = {{"FaceIds", *erased},
-                         {"RetentionDays", policy->retention_days},
-                         {"IndexedBeforeMs", cutoff}};
-        event.outcome = "ok";
-        CANDOR_RETURN_IF_ERROR(audit->Append(event));
-      }
     }
     token = page.next_token;
   } while (!token.empty());

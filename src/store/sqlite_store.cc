@@ -1,6 +1,6 @@
-// The store on SQLite. sqlite_store.cc, sqlite_users.cc, sqlite_policies.cc
-// and sqlite_store_impl.h are the only files of Candor that include
-// <sqlite3.h>.
+// The store on SQLite. With sqlite_users.cc and sqlite_policies.cc, the
+// store's part of the SQLite adapter; what it shares with the audit log
+// (statements, transactions, errors, opening a file) is in sqlite_util.h.
 //
 // Settings of every connection, and why:
 //  - journal_mode=WAL: readers never block the writer, a commit appends to
@@ -30,7 +30,6 @@
 #include <mutex>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "store/data_dir.h"
@@ -53,74 +52,9 @@ constexpr int kQuickCheckMaxMessages = 5;
 
 }  // namespace
 
-Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
-                        const std::string& path) {
-  const std::string detail = std::string(what) + ": " + std::string(message) + " (" + path + ")";
-  switch (rc & 0xff) {
-    case SQLITE_FULL:
-      return Status::ResourceExhausted("disk full: " + detail);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::Corruption(detail);
-    case SQLITE_IOERR:
-      if (rc == SQLITE_IOERR_NOMEM) return Status::ResourceExhausted("out of memory: " + detail);
-      return Status::IOError(detail);
-    case SQLITE_CANTOPEN:
-      return Status::IOError(detail);
-    case SQLITE_CONSTRAINT:
-      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        return Status::AlreadyExists(detail);
-      }
-      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return Status::NotFound(detail);
-      return Status::InvalidArgument(detail);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::ResourceExhausted("database busy: " + detail);
-    case SQLITE_NOMEM:
-      return Status::ResourceExhausted("out of memory: " + detail);
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return Status::PermissionDenied(detail);
-    case SQLITE_TOOBIG:
-      return Status::InvalidArgument(detail);
-    default:
-      return Status::Internal(detail);
-  }
-}
-
-StatusOr<Statement> SqliteStore::Prepare(std::string_view sql) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, "prepare statement");
-    it = statements_.emplace(sql, stmt).first;
-  }
-  return Statement(it->second);
-}
-
-Status SqliteStore::Exec(const std::string& sql, std::string_view what) {
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : Error(rc, what);
-}
-
 Status SqliteStore::InTransaction(bool write, std::string_view what,
                                   const std::function<Status()>& body) {
-  CANDOR_RETURN_IF_ERROR(Exec(write ? "BEGIN IMMEDIATE" : "BEGIN", what));
-  // Rolls back on every exit that did not commit, exceptions from `body`
-  // included. Runs after a returned Status was built, so its message is the
-  // failed statement's, not the rollback's. SQLite may already have rolled
-  // back by itself (after SQLITE_FULL or an I/O error): autocommit tells.
-  struct RollbackUnlessCommitted {
-    sqlite3* db;
-    ~RollbackUnlessCommitted() {
-      if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-  } rollback{db_};
-  CANDOR_RETURN_IF_ERROR(body());
-  CANDOR_RETURN_IF_ERROR(Exec("COMMIT", what));
+  CANDOR_RETURN_IF_ERROR(db_.InTransaction(write, what, body));
   if (write && erasure_pending_) CheckpointForErasure();
   return Status::Ok();
 }
@@ -153,7 +87,7 @@ Status SqliteStore::ReadFace(const Statement& stmt, bool with_embedding, FaceRec
   if (with_embedding) {
     const size_t size = stmt.IsBlob(kEmbeddingColumn) ? stmt.BlobSize(kEmbeddingColumn) : 0;
     if (!DecodeEmbedding(stmt.BlobData(kEmbeddingColumn), size, &face->embedding)) {
-      return Status::Corruption("face " + Quoted(face->face_id) + " in " + path_ +
+      return Status::Corruption("face " + Quoted(face->face_id) + " in " + db_.path() +
                                 " has an embedding of " + std::to_string(size) +
                                 " bytes, expected " + std::to_string(kEmbeddingBytes));
     }
@@ -162,8 +96,8 @@ Status SqliteStore::ReadFace(const Statement& stmt, bool with_embedding, FaceRec
 }
 
 void SqliteStore::CheckpointForErasure() {
-  const int rc =
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  const int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           nullptr, nullptr);
   // SQLITE_BUSY: a reader on another connection still uses old page images;
   // the delete itself is committed, only their removal from the WAL waits.
   erasure_pending_ = rc != SQLITE_OK;
@@ -184,13 +118,13 @@ Status SqliteStore::Migrate() {
         version = stmt.Int(0);
       }
       if (version < 0 || version > kSchemaVersion) {
-        return Status::Unsupported(path_ + " changed to schema version " + std::to_string(version) +
-                                   " while it was opened");
+        return Status::Unsupported(db_.path() + " changed to schema version " +
+                                   std::to_string(version) + " while it was opened");
       }
       done = version == kSchemaVersion;
       if (done) return Status::Ok();
       const Migration& step = Migrations()[version];
-      const std::string what = "migrate " + path_ + " to schema version " +
+      const std::string what = "migrate " + db_.path() + " to schema version " +
                                std::to_string(step.to_version) + " (" + step.description + ")";
       CANDOR_RETURN_IF_ERROR(Exec(step.sql, what));
       return Exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
@@ -255,7 +189,7 @@ Status SqliteStore::DeleteCollection(const std::string& collection_id) {
     stmt.Bind(1, collection_id);
     const int rc = stmt.Step();
     if (rc != SQLITE_DONE) return Error(rc, what);
-    if (sqlite3_changes64(db_) == 0) {
+    if (sqlite3_changes64(db_.handle()) == 0) {
       return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
     }
     return Status::Ok();
@@ -297,7 +231,7 @@ Status SqliteStore::InsertFaces(const std::string& collection_id, std::vector<Fa
         return Status::AlreadyExists("face " + Quoted(face.face_id) + " already exists");
       }
       if (rc != SQLITE_DONE) return Error(rc, what);
-      row_ids.push_back(sqlite3_last_insert_rowid(db_));
+      row_ids.push_back(sqlite3_last_insert_rowid(db_.handle()));
     }
     return Status::Ok();
   }));
@@ -371,7 +305,7 @@ StatusOr<std::vector<std::string>> SqliteStore::DeleteFaces(
       const int rc = stmt.Step();
       if (rc != SQLITE_DONE) return Error(rc, what);
       // A repeated id deletes nothing the second time, so it is listed once.
-      if (sqlite3_changes64(db_) > 0) deleted.push_back(face_id);
+      if (sqlite3_changes64(db_.handle()) > 0) deleted.push_back(face_id);
     }
     return Status::Ok();
   }));
@@ -491,7 +425,7 @@ StatusOr<FaceDeletion> SqliteStore::DeleteUnassociatedFaces(
       stmt.Bind(2, face_id);
       const int rc = stmt.Step();
       if (rc != SQLITE_DONE) return Error(rc, what);
-      if (sqlite3_changes64(db_) > 0) deletion.deleted.push_back(face_id);
+      if (sqlite3_changes64(db_.handle()) > 0) deletion.deleted.push_back(face_id);
     }
     return Status::Ok();
   }));
@@ -500,39 +434,6 @@ StatusOr<FaceDeletion> SqliteStore::DeleteUnassociatedFaces(
 }
 
 namespace {
-
-struct ConnectionCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Connection = std::unique_ptr<sqlite3, ConnectionCloser>;
-
-// The first column of every row of `sql`, as text; uncached (open time only).
-StatusOr<std::vector<std::string>> QueryColumn(sqlite3* db, const std::string& sql,
-                                               std::string_view what, const std::string& path) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
-  if (rc != SQLITE_OK) return StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
-  std::vector<std::string> values;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-    values.emplace_back(text == nullptr ? "" : text);
-  }
-  if (rc != SQLITE_DONE) return StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
-  return values;
-}
-
-StatusOr<int64_t> QueryInt(sqlite3* db, const std::string& sql, std::string_view what,
-                           const std::string& path) {
-  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> values, QueryColumn(db, sql, what, path));
-  if (values.size() != 1) return Status::Internal(std::string(what) + ": no value (" + path + ")");
-  return std::stoll(values[0]);
-}
-
-Status ExecOn(sqlite3* db, const std::string& sql, std::string_view what, const std::string& path) {
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : StatusFromSqlite(rc, what, sqlite3_errmsg(db), path);
-}
 
 std::string Join(const std::vector<std::string>& values) {
   std::string joined;
@@ -648,34 +549,16 @@ StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
   bool is_new = false;
   CANDOR_RETURN_IF_ERROR(CheckDatabaseFileHeader(path, &is_new));
 
-  sqlite3* raw = nullptr;
-  // NOMUTEX: SqliteStore::mutex_ serialises every use of the connection.
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  Connection db(raw);
-  if (rc != SQLITE_OK) {
-    return StatusFromSqlite(rc, "open the database", raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc),
-                            path);
-  }
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
-
-  // Nothing may be written before the file is known to be ours and readable:
-  // query_only makes SQLite refuse any write while it is inspected, and a
-  // WAL left by a crash is not checkpointed into the file when a refused
-  // file is closed (an empty WAL that SQLite made itself may be, so that it
-  // is removed: that writes nothing into the file).
-  const bool had_wal = std::filesystem::exists(path + "-wal");
-  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, had_wal ? 1 : 0, nullptr);
+  // Nothing may be written before the file is known to be ours and readable
+  // (see OpenForInspection).
+  CANDOR_ASSIGN_OR_RETURN(
+      Connection db, OpenForInspection(path, false, options.busy_timeout_ms, "open the database"));
   bool empty = false;
-  CANDOR_RETURN_IF_ERROR(ExecOn(db.get(), "PRAGMA query_only = ON", "inspect", path));
   CANDOR_RETURN_IF_ERROR(InspectDatabase(db.get(), path, options, &empty));
-  CANDOR_RETURN_IF_ERROR(ExecOn(db.get(), "PRAGMA query_only = OFF", "inspect", path));
-  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  CANDOR_RETURN_IF_ERROR(AllowWrites(db.get(), path));
   CANDOR_RETURN_IF_ERROR(ConfigureConnection(db.get(), path, options, empty));
 
-  auto store = std::make_unique<SqliteStore>(db.release(), path);
+  auto store = std::make_unique<SqliteStore>(std::move(db), path);
   CANDOR_RETURN_IF_ERROR(store->Migrate());
   if (is_new) CANDOR_RETURN_IF_ERROR(FsyncDirectory(data_dir));
   return std::unique_ptr<Store>(std::move(store));

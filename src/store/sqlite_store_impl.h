@@ -1,7 +1,10 @@
-// The SQLite store's internals, shared by the files of its one adapter
-// around SQLite (sqlite_store.cc: connection, collections, faces, tokens;
+// The SQLite store's internals, shared by the files of its adapter around
+// SQLite (sqlite_store.cc: connection, collections, faces, tokens;
 // sqlite_users.cc: users; sqlite_policies.cc: collection policies). Nothing
-// outside src/store includes this header.
+// outside src/store includes this header. What the store shares with the
+// audit log's SQLite file (statements, transactions, the mapping of SQLite
+// errors, opening a file for inspection) is in sqlite_util.h, which audit
+// includes instead.
 #ifndef CANDOR_STORE_SQLITE_STORE_IMPL_H_
 #define CANDOR_STORE_SQLITE_STORE_IMPL_H_
 
@@ -13,11 +16,11 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "candor/status.h"
+#include "store/sqlite_util.h"
 #include "store/store.h"
 
 namespace candor::store {
@@ -39,67 +42,6 @@ inline std::string Quoted(std::string_view s) {
   return quoted;
 }
 
-// Maps an SQLite result code (extended codes on) to a Status. `message` is
-// sqlite3_errmsg at the time of the error.
-Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
-                        const std::string& path);
-
-// A cached prepared statement lent out for one use: bind, step, and on
-// destruction reset with bindings cleared, ready for the next use. Values are
-// bound with SQLITE_TRANSIENT (copied), so temporaries are safe to bind.
-class Statement {
- public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  Statement(Statement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  Statement& operator=(Statement&&) = delete;
-  ~Statement() {
-    if (stmt_ != nullptr) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-
-  void Bind(int index, std::string_view text) {
-    Check(
-        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  void BindBlob(int index, std::string_view bytes) {
-    Check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
-  }
-  void Bind(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_, index, value)); }
-  void Bind(int index, double value) { Check(sqlite3_bind_double(stmt_, index, value)); }
-
-  // SQLITE_ROW, SQLITE_DONE or an error code (the first failed bind's, if any).
-  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
-
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-  double Double(int column) const { return sqlite3_column_double(stmt_, column); }
-  std::string Text(int column) const {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(stmt_, column));
-  }
-  std::string Blob(int column) const {
-    const void* data = sqlite3_column_blob(stmt_, column);
-    return data == nullptr
-               ? std::string()
-               : std::string(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, column));
-  }
-  bool IsBlob(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_BLOB; }
-  const void* BlobData(int column) const { return sqlite3_column_blob(stmt_, column); }
-  size_t BlobSize(int column) const { return sqlite3_column_bytes(stmt_, column); }
-
- private:
-  void Check(int rc) {
-    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  }
-
-  sqlite3_stmt* stmt_;
-  int bind_rc_ = SQLITE_OK;
-};
-
 inline Status ValidateLimit(int limit) {
   if (limit <= 0)
     return Status::InvalidArgument("limit must be positive, got " + std::to_string(limit));
@@ -108,8 +50,8 @@ inline Status ValidateLimit(int limit) {
 
 // The Store on one SQLite connection.
 //
-// Owns the connection (closed by the destructor, which also checkpoints the
-// WAL into the database file) and its cached prepared statements.
+// Owns the connection and its cached prepared statements (in db_; closing
+// the connection also checkpoints the WAL into the database file).
 //
 // Thread safety: safe for concurrent use; every method holds mutex_ for its
 // whole duration, so calls run one at a time on the single connection. SQLite
@@ -119,11 +61,8 @@ inline Status ValidateLimit(int limit) {
 // not call back into the Store.
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteStore() override {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-    sqlite3_close_v2(db_);
-  }
+  SqliteStore(Connection db, std::string path)
+      : db_(std::move(db), std::move(path), ConstraintErrors::kCallerInput) {}
 
   // Brings the file to kSchemaVersion; see OpenSqliteStore.
   Status Migrate();
@@ -176,18 +115,12 @@ class SqliteStore final : public Store {
   Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) override;
 
  private:
-  Status Error(int rc, std::string_view what) const {
-    return StatusFromSqlite(rc, what, sqlite3_errmsg(db_), path_);
-  }
-  // A cached statement for `sql`, a string constant of this file.
-  StatusOr<Statement> Prepare(std::string_view sql);
-  // Runs `sql` (any number of statements, no results) uncached.
-  Status Exec(const std::string& sql, std::string_view what);
-  // Runs `body` in one transaction: BEGIN IMMEDIATE when `write` (so the
-  // write lock is taken up front and a busy database fails before any work),
-  // plain BEGIN otherwise (one consistent snapshot for a multi-statement read).
-  // COMMIT when `body` returns Ok; ROLLBACK when it fails, throws or COMMIT
-  // fails, so that nothing of a failed call is applied.
+  Status Error(int rc, std::string_view what) const { return db_.Error(rc, what); }
+  // A cached statement for `sql`, a string constant of statements.h.
+  StatusOr<Statement> Prepare(std::string_view sql) { return db_.Prepare(sql); }
+  Status Exec(const std::string& sql, std::string_view what) { return db_.Exec(sql, what); }
+  // SqliteDb::InTransaction, and after a committed write the checkpoint that
+  // an earlier delete still waits for (see CheckpointForErasure).
   Status InTransaction(bool write, std::string_view what, const std::function<Status()>& body);
   // NotFound unless the collection exists.
   Status CheckCollectionExists(const std::string& collection_id);
@@ -207,9 +140,7 @@ class SqliteStore final : public Store {
   void CheckpointForErasure();
 
   std::mutex mutex_;
-  sqlite3* const db_;  // owned
-  const std::string path_;
-  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;  // owned
+  SqliteDb db_;  // the connection and its cached statements
   bool erasure_pending_ = false;
 };
 

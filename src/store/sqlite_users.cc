@@ -156,7 +156,7 @@ Status SqliteStore::UpdateUserFaces(const std::string& collection_id, const std:
       stmt.Bind(3, user_id);
       const int rc = stmt.Step();
       if (rc != SQLITE_DONE) return Error(rc, what);
-      if (sqlite3_changes64(db_) == 0) {
+      if (sqlite3_changes64(db_.handle()) == 0) {
         return Status::Conflict("face " + Quoted(face_id) + " changed while user " +
                                 Quoted(user_id) +
                                 " was being updated; nothing was changed, retry the call");
