@@ -1,9 +1,11 @@
-// candor eval lfw / calibrate / identify / demographics.
+// candor eval lfw / calibrate / identify / news / demographics.
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -12,6 +14,7 @@
 #include "eval/identify.h"
 #include "eval/lfw.h"
 #include "eval/metrics.h"
+#include "eval/news_experiment.h"
 #include "eval/utkface.h"
 
 namespace candor::cli {
@@ -27,6 +30,8 @@ struct EvalArgs {
   std::string out;
   float duplicate_cosine = 0.9f;  // demographics: likely the same person above this
   int min_age = 0;                // demographics: leave out younger faces
+  int people = eval::kNewsExperimentPeople;  // news: LFW people searched
+  uint64_t seed = 1;                         // news: which of them
 };
 
 std::string CachePath(const EvalArgs& args, const std::string& name) {
@@ -184,6 +189,210 @@ int RunEvalIdentify(const GlobalOptions& global, const EvalArgs& args) {
                   100.0 * count / std::max(1, r.gallery_utkface));
     }
     std::printf("\n");
+  }
+  return 0;
+}
+
+// A ratio such as "2.31", or "-" when there is nothing to compare.
+std::string FormatRatio(const std::optional<double>& ratio) {
+  if (!ratio) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", *ratio);
+  return text;
+}
+
+// UTKFace groups present in the gallery ("unknown" only if a name does not parse).
+std::vector<int> NewsGalleryGroups(const eval::FalseMatchCounts& c) {
+  std::vector<int> groups;
+  for (int g = 0; g < static_cast<int>(c.gallery_by_group.size()); ++g) {
+    if (c.gallery_by_group[g] > 0) groups.push_back(g);
+  }
+  return groups;
+}
+
+// Per group at threshold t: the representation ratio of the false matches,
+// and of the false matches with each falsely matched person counted once.
+struct NewsGroupRatios {
+  std::optional<double> by_match;
+  std::optional<double> by_person;
+  double person_weighted = 0;
+};
+std::vector<NewsGroupRatios> NewsRatios(const eval::FalseMatchCounts& c, size_t t) {
+  const std::vector<double> weighted = eval::PersonWeightedFalseMatches(c, t);
+  std::vector<NewsGroupRatios> ratios(c.gallery_by_group.size());
+  for (size_t g = 0; g < ratios.size(); ++g) {
+    ratios[g].by_match = eval::RepresentationRatio(
+        static_cast<double>(c.false_matches_by_group[t][g]),
+        static_cast<double>(c.false_matches[t]), c.gallery_by_group[g], c.gallery_faces);
+    ratios[g].by_person = eval::RepresentationRatio(weighted[g], c.probes_with_match[t],
+                                                    c.gallery_by_group[g], c.gallery_faces);
+    ratios[g].person_weighted = weighted[g];
+  }
+  return ratios;
+}
+
+nlohmann::json NewsJson(const eval::NewsExperimentReport& r, const Engine& engine) {
+  const eval::FalseMatchCounts& c = r.counts;
+  const std::vector<int> groups = NewsGalleryGroups(c);
+  const auto or_null = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json gallery_groups = nlohmann::json::array(), thresholds = nlohmann::json::array(),
+                 probes = nlohmann::json::array();
+  for (int g : groups) {
+    gallery_groups.push_back(
+        {{"group", eval::UtkFaceGroupName(g)},
+         {"faces", c.gallery_by_group[g]},
+         {"share", static_cast<double>(c.gallery_by_group[g]) / c.gallery_faces}});
+  }
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    nlohmann::json by_group = nlohmann::json::array();
+    const std::vector<NewsGroupRatios> ratios = NewsRatios(c, t);
+    for (int g : groups) {
+      std::optional<double> share_of_matches;
+      if (c.false_matches[t] > 0) {
+        share_of_matches = static_cast<double>(c.false_matches_by_group[t][g]) / c.false_matches[t];
+      }
+      by_group.push_back(
+          {{"group", eval::UtkFaceGroupName(g)},
+           {"false_matches", c.false_matches_by_group[t][g]},
+           {"share_of_false_matches", or_null(share_of_matches)},
+           {"share_of_gallery", static_cast<double>(c.gallery_by_group[g]) / c.gallery_faces},
+           {"representation_ratio", or_null(ratios[g].by_match)},
+           {"people_with_a_false_match_here", c.probes_by_group[t][g]},
+           {"person_weighted_false_matches", ratios[g].person_weighted},
+           {"person_weighted_representation_ratio", or_null(ratios[g].by_person)}});
+    }
+    const eval::NewsThreshold& th = r.thresholds[t];
+    thresholds.push_back({{"similarity", th.similarity},
+                          {"cosine", th.cosine},
+                          {"calibrated_false_match_rate", th.calibrated_fmr},
+                          {"people_falsely_matched", c.probes_with_match[t]},
+                          {"expected_people_falsely_matched", th.expected_probes_with_match},
+                          {"false_matches", c.false_matches[t]},
+                          {"expected_false_matches", th.expected_false_matches},
+                          {"by_gallery_group", by_group}});
+  }
+  for (int p = 0; p < c.probes; ++p) {
+    nlohmann::json matches = nlohmann::json::array(), by_group = nlohmann::json::array();
+    for (size_t t = 0; t < r.thresholds.size(); ++t) {
+      matches.push_back(c.MatchesOfProbe(t, p));
+      nlohmann::json here = nlohmann::json::object();
+      for (int g : groups) {
+        if (c.matches_by_probe[t][p][g] > 0)
+          here[eval::UtkFaceGroupName(g)] = c.matches_by_probe[t][p][g];
+      }
+      by_group.push_back(std::move(here));
+    }
+    const eval::BestMatch& best = c.best_match[p];
+    probes.push_back({{"photo", r.probes[p]},
+                      {"false_matches", matches},
+                      {"false_matches_by_gallery_group", by_group},
+                      {"best_match", r.gallery_faces[best.gallery_face]},
+                      {"best_similarity", engine.calibration().Similarity(best.cosine)},
+                      {"best_cosine", best.cosine}});
+  }
+  return {
+      {"experiment", "one photo each of distinct LFW people searched against every UTKFace face"},
+      {"people", c.probes},
+      {"seed", r.seed},
+      {"lfw_people", r.lfw_people},
+      {"lfw_people_with_face", r.lfw_people_with_face},
+      {"calibration_source", r.calibration_source},
+      {"face_model_version", engine.face_model_version()},
+      {"utkface_images", r.utkface_images},
+      {"utkface_without_face", r.utkface_without_face},
+      {"gallery_faces", c.gallery_faces},
+      {"gallery_by_group", gallery_groups},
+      {"thresholds", thresholds},
+      {"probes", probes}};
+}
+
+void PrintNews(const eval::NewsExperimentReport& r, const Engine& engine) {
+  const eval::FalseMatchCounts& c = r.counts;
+  std::printf(
+      "%d LFW people (one photo each, seed %llu, of %d with a face found) searched against %d "
+      "UTKFace faces\n(%d images, %d without a face found); every match counts as false "
+      "(UTKFace holds some LFW people: see the end)\n  thresholds: %s\n\n",
+      c.probes, static_cast<unsigned long long>(r.seed), r.lfw_people_with_face, c.gallery_faces,
+      r.utkface_images, r.utkface_without_face, r.calibration_source.c_str());
+  std::printf("%10s %11s %22s %9s %14s %10s\n", "Similarity", "FMR/compare",
+              "people falsely matched", "expected", "false matches", "expected");
+  for (size_t t = 0; t < r.thresholds.size(); ++t) {
+    const eval::NewsThreshold& th = r.thresholds[t];
+    std::printf("%10.0f %11.0e %8d of %d (%5.1f%%) %9.1f %14lld %10.1f\n", th.similarity,
+                th.calibrated_fmr, c.probes_with_match[t], c.probes,
+                100.0 * c.probes_with_match[t] / std::max(1, c.probes),
+                th.expected_probes_with_match, c.false_matches[t], th.expected_false_matches);
+  }
+  std::vector<std::vector<NewsGroupRatios>> ratios;
+  for (size_t t = 0; t < r.thresholds.size(); ++t) ratios.push_back(NewsRatios(c, t));
+  const auto print_groups = [&](const char* title, const char* count_name, auto count, auto ratio) {
+    std::printf("\n%s\n  %-14s %6s %6s", title, "group", "faces", "share");
+    for (const eval::NewsThreshold& th : r.thresholds)
+      std::printf(" | S%-3.0f %7s %5s", th.similarity, count_name, "ratio");
+    std::printf("\n");
+    for (int g : NewsGalleryGroups(c)) {
+      std::printf("  %-14s %6d %5.1f%%", eval::UtkFaceGroupName(g).c_str(), c.gallery_by_group[g],
+                  100.0 * c.gallery_by_group[g] / std::max(1, c.gallery_faces));
+      for (size_t t = 0; t < r.thresholds.size(); ++t) {
+        std::printf(" | %4s %7lld %5s", "", static_cast<long long>(count(t, g)),
+                    FormatRatio(ratio(t, g)).c_str());
+      }
+      std::printf("\n");
+    }
+  };
+  print_groups(
+      "Who in the gallery the false matches fall on: false matches, and the ratio of their share "
+      "to "
+      "the group's\nshare of the gallery (1.00: as often as its size predicts)",
+      "matches", [&](size_t t, int g) { return c.false_matches_by_group[t][g]; },
+      [&](size_t t, int g) { return ratios[t][g].by_match; });
+  print_groups(
+      "The same with each falsely matched person counted once (their matches shared out over the "
+      "groups):\npeople with a false match in the group, and the ratio",
+      "people", [&](size_t t, int g) { return c.probes_by_group[t][g]; },
+      [&](size_t t, int g) { return ratios[t][g].by_person; });
+  if (r.thresholds.empty()) return;
+  // Everyone matched at the strictest threshold, best match first: UTKFace was
+  // collected from the web and holds some LFW people, whose matches are true.
+  const size_t last = r.thresholds.size() - 1;
+  std::vector<int> matched;
+  for (int p = 0; p < c.probes; ++p) {
+    if (c.MatchesOfProbe(last, p) > 0) matched.push_back(p);
+  }
+  std::stable_sort(matched.begin(), matched.end(),
+                   [&](int a, int b) { return c.best_match[a].cosine > c.best_match[b].cosine; });
+  std::printf(
+      "\nPeople matched at Similarity %.0f, with their matches and best match (UTKFace holds some "
+      "LFW people: look\nat these pairs before calling a match false):\n",
+      r.thresholds[last].similarity);
+  for (int p : matched) {
+    const eval::BestMatch& best = c.best_match[p];
+    std::printf("  %-36s %4lld  best: Similarity %5.1f, cosine %.3f, %s\n", r.probes[p].c_str(),
+                c.MatchesOfProbe(last, p), engine.calibration().Similarity(best.cosine),
+                best.cosine, r.gallery_faces[best.gallery_face].c_str());
+  }
+}
+
+int RunEvalNews(const GlobalOptions& global, const EvalArgs& args) {
+  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
+  options.flip_average = args.flip;
+  options.refine_landmarks = args.refine;
+  auto engine = MakeEngine(global, options);
+  if (!engine.ok()) return Fail(engine.status());
+  eval::EmbedRunOptions run;
+  run.threads = global.workers;
+  run.cache_path = CachePath(args, "lfw");
+  eval::NewsExperimentOptions news;
+  news.people = args.people;
+  news.seed = args.seed;
+  auto result = eval::RunNewsExperiment(**engine, DataDir(args.data), run, news);
+  if (!result.ok()) return Fail(result.status());
+  if (args.json) {
+    std::printf("%s\n", NewsJson(*result, **engine).dump(2).c_str());
+  } else {
+    PrintNews(*result, **engine);
   }
   return 0;
 }
@@ -403,6 +612,15 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   add_common(identify);
   identify->add_flag("--json", args->json, "print JSON");
   identify->callback([&global, args, exit_code] { *exit_code = RunEvalIdentify(global, *args); });
+  CLI::App* news = eval->add_subcommand(
+      "news",
+      "the 535-people experiment: LFW people searched against UTKFace, who is falsely matched");
+  add_common(news);
+  news->add_flag("--json", args->json, "print JSON");
+  news->add_option("--people", args->people,
+                   "how many distinct LFW people to search (default 535)");
+  news->add_option("--seed", args->seed, "which of them: seed of the shuffle (default 1)");
+  news->callback([&global, args, exit_code] { *exit_code = RunEvalNews(global, *args); });
   CLI::App* demographics = eval->add_subcommand(
       "demographics", "false-match rate per race x gender group from UTKFace impostor pairs");
   add_common(demographics);

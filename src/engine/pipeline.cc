@@ -79,9 +79,17 @@ PipelinePool::PipelinePool(std::vector<std::unique_ptr<Pipeline>> pipelines)
 
 PipelinePool::Lease PipelinePool::Acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [this] { return !free_.empty(); });
+  // First come, first served: a caller that just released a pipeline and
+  // asks again waits behind the callers already waiting (otherwise the
+  // latency tail under saturation grows without bound for unlucky callers).
+  const uint64_t ticket = next_ticket_++;
+  available_.wait(lock, [&] { return !free_.empty() && ticket == serving_; });
+  ++serving_;
   Pipeline* p = free_.back();
   free_.pop_back();
+  const bool more = !free_.empty();
+  lock.unlock();
+  if (more) available_.notify_all();  // the next ticket may take the next pipeline
   return Lease(this, p);
 }
 
@@ -90,7 +98,7 @@ void PipelinePool::Release(Pipeline* pipeline) {
     std::lock_guard<std::mutex> lock(mutex_);
     free_.push_back(pipeline);
   }
-  available_.notify_one();
+  available_.notify_all();
 }
 
 }  // namespace candor::engine

@@ -6,6 +6,7 @@
 #define CANDOR_ENGINE_PIPELINE_H_
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -72,6 +73,8 @@ class PipelinePool {
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<Pipeline*> free_;  // guarded by mutex_
+  uint64_t next_ticket_ = 0;     // guarded by mutex_: the next caller's place in line
+  uint64_t serving_ = 0;         // guarded by mutex_: the place now served
 };
 
 }  // namespace candor::engine

@@ -2,18 +2,36 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "embed/embedder.h"
 #include "eval/utkface.h"
 
 namespace candor::eval {
 
+StatusOr<UtkFaceEmbeddings> EmbedUtkFace(Engine& engine, const std::string& data_dir,
+                                         const EmbedRunOptions& lfw_options) {
+  namespace fs = std::filesystem;
+  UtkFaceEmbeddings out;
+  CANDOR_ASSIGN_OR_RETURN(out.paths, ListUtkFaceImages(data_dir));
+  EmbedRunOptions options = lfw_options;
+  if (!options.cache_path.empty()) {
+    options.cache_path = fs::path(lfw_options.cache_path).parent_path().string() + "/utkface.emb";
+  }
+  options.progress_label = "utkface";
+  CANDOR_ASSIGN_OR_RETURN(out.embeddings, EmbedImages(engine, out.paths, options));
+  for (const std::string& path : out.paths) {
+    const std::optional<UtkFaceLabel> label =
+        ParseUtkFaceFileName(fs::path(path).filename().string());
+    out.group.push_back(label ? UtkFaceGroupIndex(*label) : kUtkFaceGroups);
+  }
+  return out;
+}
+
 StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::string& data_dir,
                                                 const EmbedRunOptions& options) {
-  namespace fs = std::filesystem;
   std::vector<int> identity;
   CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> lfw, ListLfwImages(data_dir + "/lfw", &identity));
-  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> utk, ListUtkFaceImages(data_dir));
 
   // Per LFW identity, its images in order.
   std::map<int, std::vector<size_t>> images_of;
@@ -22,12 +40,7 @@ StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::strin
   EmbedRunOptions lfw_options = options;
   lfw_options.progress_label = "lfw";
   CANDOR_ASSIGN_OR_RETURN(auto lfw_embeddings, EmbedImages(engine, lfw, lfw_options));
-  EmbedRunOptions utk_options = options;
-  if (!utk_options.cache_path.empty()) {
-    utk_options.cache_path = fs::path(options.cache_path).parent_path().string() + "/utkface.emb";
-  }
-  utk_options.progress_label = "utkface";
-  CANDOR_ASSIGN_OR_RETURN(auto utk_embeddings, EmbedImages(engine, utk, utk_options));
+  CANDOR_ASSIGN_OR_RETURN(UtkFaceEmbeddings utk, EmbedUtkFace(engine, data_dir, options));
 
   struct GalleryFace {
     const std::vector<float>* embedding;
@@ -50,10 +63,10 @@ StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::strin
       non_mated.push_back(&lfw_embeddings[images[0]].embedding);
     }
   }
-  for (size_t i = 0; i < utk.size(); ++i) {
-    if (!utk_embeddings[i].has_face) continue;
-    const std::string group = UtkFaceGroup(fs::path(utk[i]).filename().string());
-    gallery.push_back({&utk_embeddings[i].embedding, -1, group});
+  for (size_t i = 0; i < utk.paths.size(); ++i) {
+    if (!utk.embeddings[i].has_face) continue;
+    const std::string group = UtkFaceGroupName(utk.group[i]);  // "unknown" past the last group
+    gallery.push_back({&utk.embeddings[i].embedding, -1, group});
     ++report.gallery_utkface;
     ++report.gallery_by_group[group];
   }

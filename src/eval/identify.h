@@ -43,6 +43,18 @@ struct IdentifyReport {
   std::vector<IdentifyThresholdRow> rows;        // Similarity 80, 90, 95, 99
 };
 
+// Every UTKFace image of <data_dir>/utkface/images embedded, for galleries of
+// distractors (here and in `eval news`). The embeddings are cached in
+// utkface.emb beside lfw_options.cache_path (the LFW cache), the file that
+// `eval demographics` uses; no cache when that is empty.
+struct UtkFaceEmbeddings {
+  std::vector<std::string> paths;          // sorted
+  std::vector<ImageEmbedding> embeddings;  // one per path; has_face false where none was found
+  std::vector<int> group;  // UtkFaceGroupIndex, kUtkFaceGroups where the name does not parse
+};
+StatusOr<UtkFaceEmbeddings> EmbedUtkFace(Engine& engine, const std::string& data_dir,
+                                         const EmbedRunOptions& lfw_options);
+
 StatusOr<IdentifyReport> EvaluateIdentification(Engine& engine, const std::string& data_dir,
                                                 const EmbedRunOptions& options);
 
