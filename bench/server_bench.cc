@@ -9,23 +9,31 @@
 //      A directory that already holds "load" with exactly N faces of this
 //      engine's model is reused; a "load" of another size or model is deleted
 //      and rebuilt (so do not point --data-dir at a store you care about).
-//   2. Images: up to --images real LFW photographs ($CANDOR_DATA, else
-//      ../shared/data: lfw/images/*/*.jpg, evenly spaced over the sorted
-//      list), skipping those in which the embedding cache (or, when it does
-//      not know the image, DetectFaces) finds no face; read into memory and
-//      base64-encoded once. Every request body is prepared once:
+//   2. Requests, each body prepared once:
 //        DetectFaces         {"Image": {"Bytes": ...}, "Attributes": ["DEFAULT"]}
 //        SearchFacesByImage  {"CollectionId": "load", "Image": {"Bytes": ...},
 //                             "MaxFaces": 10, "FaceMatchThreshold": 80}
-//      Each client picks SearchFacesByImage with probability --mix, else
-//      DetectFaces, and a random image (its own seeded generator, so both
-//      phases below send the same sequence).
+//        SearchFaces         {"CollectionId": "load", "FaceId": ...,
+//                             "MaxFaces": 10, "FaceMatchThreshold": 80}
+//      The images (for the first two, if the run sends them): up to --images
+//      real LFW photographs ($CANDOR_DATA, else ../shared/data:
+//      lfw/images/*/*.jpg, evenly spaced over the sorted list), skipping
+//      those in which the embedding cache (or, when it does not know the
+//      image, DetectFaces) finds no face; read into memory and base64-encoded
+//      once. The face ids (for SearchFaces): the first kSearchedFaceIds of
+//      "load" from Collections::ListFaces, which lists them in id order; the
+//      ids are random UUIDs, so that is a uniform sample of the collection.
+//      Each client picks an operation at random by its share of the run
+//      (--ops, --mix), then one of that operation's requests at random (its
+//      own seeded generator, so both phases below send the same sequence).
 //   For each engine worker count W (--workers, or 1 then 2 with
 //   --compare-workers), with C clients (--clients, default 4 x W, more than
 //   the workers so that the service is saturated and its queue is used):
 //   3. An Engine with W workers and Collections opened on the data directory
 //      (the defaults of `candor serve`, apart from the workers); the first
-//      SearchFacesByImage, which loads the collection into memory, is timed.
+//      search, which loads the collection into memory, is timed: a
+//      SearchFacesByImage, or a SearchFaces in a run that sends neither image
+//      operation.
 //   4. Baseline, no HTTP: C threads call server::RunOperation on the parsed
 //      bodies for --baseline-duration seconds. The engine's own time, with
 //      the JSON response built but not serialised.
@@ -38,10 +46,11 @@
 //      (exit status 1) after the report. The process RSS (VmRSS: the service,
 //      plus the clients and the prepared bodies, a few MiB) is sampled every
 //      kRssSampleSeconds.
-//   Both phases begin with one request of each operation per client (the
-//   connections), then kWarmupSeconds of the mix that are not counted (the
-//   engine's and allocator's first passes); the phase counts the requests
-//   that start in the following --duration (or --baseline-duration) seconds.
+//   Both phases begin with one request of each operation of the run per
+//   client (the connections), then kWarmupSeconds of the mix that are not
+//   counted (the engine's and allocator's first passes); the phase counts
+//   the requests that start in the following --duration (or
+//   --baseline-duration) seconds.
 //   Latency is measured by the client, from before the call to the whole
 //   response; requests/s counts 200s over the wall time from the start of the
 //   counted window to the last answer. Service overhead = 1 - HTTP requests/s /
@@ -50,8 +59,14 @@
 //   the sockets, and the clients' signing (they share the cores).
 //
 // Usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180]
-//   [--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C]
-//   [--compare-workers] [--inference-threads T] [--images 300] [--cache PATH]
+//   [--baseline-duration 60] [--ops detect,search-image] [--mix 0.5]
+//   [--search-faces] [--workers W] [--clients C] [--compare-workers]
+//   [--inference-threads T] [--no-audit] [--images 300] [--cache PATH]
+//   --ops: the operations sent, comma-separated, of detect (DetectFaces),
+//   search-image (SearchFacesByImage) and search-face (SearchFaces), in equal
+//   shares; --search-faces is --ops search-face. --mix M, only with the
+//   default --ops, sends SearchFacesByImage with probability M, else
+//   DetectFaces.
 //   --workers defaults to the hardware threads, as `candor serve` does.
 //   --inference-threads 1 makes W workers use W cores for the networks, so
 //   that --compare-workers shows scaling with cores.
@@ -63,6 +78,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -74,6 +90,8 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -107,6 +125,9 @@ using candor::bench::Thousands;
 constexpr char kCollection[] = "load";
 constexpr int kMaxFaces = 10;
 constexpr int kFaceMatchThreshold = 80;
+// The face ids SearchFaces picks from: one page of ListFaces (its default
+// page size).
+constexpr int kSearchedFaceIds = 1000;
 constexpr char kRegion[] = "us-east-1";
 constexpr char kService[] = "rekognition";
 constexpr int kRssSampleSeconds = 5;
@@ -121,12 +142,22 @@ constexpr int kThrottleBackoffMs = 50;
   std::exit(1);
 }
 
+// The operations a run can send; the tables below are indexed by Op.
+enum Op { kDetect = 0, kSearchImage = 1, kSearchFace = 2, kOps = 3 };
+constexpr const char* kOpNames[kOps] = {"DetectFaces", "SearchFacesByImage", "SearchFaces"};
+constexpr const char* kOpFlags[kOps] = {"detect", "search-image", "search-face"};  // in --ops
+// Whether the operation's requests carry an image (else a face id).
+constexpr bool kTakesImage[kOps] = {true, true, false};
+
+// The fraction of the requests of each operation; they sum to 1.
+using Shares = std::array<double, kOps>;
+
 struct Options {
   size_t faces = 100000;
   std::string data_dir;  // empty: /tmp/candor-load-<faces>
   double duration_s = 180;
   double baseline_s = 60;
-  double mix = 0.5;  // fraction of SearchFacesByImage
+  Shares shares = {0.5, 0.5, 0};  // set from --ops, --mix, --search-faces
   int workers = 0;   // 0: hardware threads
   int clients = 0;   // 0: 4 x workers
   int inference_threads = 0;  // 0: the engine's default
@@ -135,9 +166,6 @@ struct Options {
   size_t images = 300;
   std::string cache_path = candor::bench::DefaultEmbeddingCache();
 };
-
-enum Op { kDetect = 0, kSearch = 1, kOps = 2 };
-constexpr const char* kOpNames[kOps] = {"DetectFaces", "SearchFacesByImage"};
 
 // The benchmark calls as a principal with every role.
 candor::server::CallContext BenchCaller() {
@@ -148,12 +176,41 @@ candor::server::CallContext BenchCaller() {
   return call;
 }
 
-// One prepared image: the request bodies of both operations, as sent over
-// HTTP and as parsed for RunOperation.
-struct Image {
-  std::string body[kOps];
-  nlohmann::json parsed[kOps];
+// One prepared request: its body as sent over HTTP and as parsed for
+// RunOperation.
+struct Request {
+  std::string body;
+  nlohmann::json parsed;
 };
+
+// The prepared requests of each operation: one per image for DetectFaces and
+// SearchFacesByImage (none in a run that sends neither), one per face id for
+// SearchFaces (none in a run that does not send it).
+using Requests = std::array<std::vector<Request>, kOps>;
+
+// `subject` is the base64 image, or the face id for SearchFaces.
+Request MakeRequest(Op op, const std::string& subject) {
+  nlohmann::json parsed;
+  switch (op) {
+    case kDetect:
+      parsed = {{"Image", {{"Bytes", subject}}}, {"Attributes", {"DEFAULT"}}};
+      break;
+    case kSearchImage:
+      parsed = {{"CollectionId", kCollection}, {"Image", {{"Bytes", subject}}}};
+      break;
+    case kSearchFace:
+      parsed = {{"CollectionId", kCollection}, {"FaceId", subject}};
+      break;
+    case kOps:
+      break;
+  }
+  if (op != kDetect) {
+    parsed["MaxFaces"] = kMaxFaces;
+    parsed["FaceMatchThreshold"] = kFaceMatchThreshold;
+  }
+  std::string body = parsed.dump();
+  return {std::move(body), std::move(parsed)};
+}
 
 enum class Outcome { kOk, kThrottled, kError };
 
@@ -162,15 +219,15 @@ enum class Outcome { kOk, kThrottled, kError };
 class Caller {
  public:
   virtual ~Caller() = default;
-  virtual Outcome Call(Op op, const Image& image, std::string* error) = 0;
+  virtual Outcome Call(Op op, const Request& request, std::string* error) = 0;
 };
 
 class InProcessCaller : public Caller {
  public:
   explicit InProcessCaller(const candor::server::ServiceContext& service) : service_(service) {}
-  Outcome Call(Op op, const Image& image, std::string* error) override {
+  Outcome Call(Op op, const Request& request, std::string* error) override {
     auto result =
-        candor::server::RunOperation(kOpNames[op], image.parsed[op], service_, BenchCaller());
+        candor::server::RunOperation(kOpNames[op], request.parsed, service_, BenchCaller());
     if (result.ok()) return Outcome::kOk;
     if (result.status().code() == StatusCode::kThrottling) return Outcome::kThrottled;
     *error = result.status().ToString();
@@ -190,20 +247,20 @@ class HttpCaller : public Caller {
     client_.set_keep_alive(true);
     client_.set_read_timeout(120, 0);  // a saturated queue answers late, not never
   }
-  Outcome Call(Op op, const Image& image, std::string* error) override {
+  Outcome Call(Op op, const Request& request, std::string* error) override {
     candor::server::HttpRequestView view;
     view.method = "POST";
     view.path = "/";
     view.headers = {{"Host", host_},
                     {"Content-Type", "application/x-amz-json-1.1"},
                     {"X-Amz-Target", std::string("RekognitionService.") + kOpNames[op]}};
-    view.body = image.body[op];
+    view.body = request.body;
     candor::server::SignSigV4(view, credential_, kRegion, kService, std::time(nullptr));
     httplib::Headers headers;
     for (const auto& [name, value] : view.headers) {
       if (name != "Content-Type") headers.emplace(name, value);
     }
-    auto response = client_.Post("/", headers, image.body[op], "application/x-amz-json-1.1");
+    auto response = client_.Post("/", headers, request.body, "application/x-amz-json-1.1");
     if (!response) {
       *error = "HTTP: " + httplib::to_string(response.error());
       return Outcome::kError;
@@ -238,8 +295,8 @@ Percentiles Of(std::vector<double> ms) {
 // What one client (then, merged, all of them) saw.
 struct Tally {
   std::vector<double> ms[kOps];  // latencies of the 200s
-  int64_t throttled[kOps] = {0, 0};
-  int64_t errors[kOps] = {0, 0};
+  int64_t throttled[kOps] = {};
+  int64_t errors[kOps] = {};
   std::string first_error;
 
   void Merge(const Tally& other) {
@@ -250,12 +307,16 @@ struct Tally {
     }
     if (first_error.empty()) first_error = other.first_error;
   }
-  int64_t ok() const { return static_cast<int64_t>(ms[kDetect].size() + ms[kSearch].size()); }
-  int64_t all_throttled() const { return throttled[kDetect] + throttled[kSearch]; }
-  int64_t all_errors() const { return errors[kDetect] + errors[kSearch]; }
+  int64_t ok() const {
+    size_t all = 0;
+    for (const auto& op_ms : ms) all += op_ms.size();
+    return static_cast<int64_t>(all);
+  }
+  int64_t all_throttled() const { return std::accumulate(throttled, throttled + kOps, int64_t{0}); }
+  int64_t all_errors() const { return std::accumulate(errors, errors + kOps, int64_t{0}); }
   std::vector<double> all_ms() const {
-    std::vector<double> all = ms[kDetect];
-    all.insert(all.end(), ms[kSearch].begin(), ms[kSearch].end());
+    std::vector<double> all;
+    for (const auto& op_ms : ms) all.insert(all.end(), op_ms.begin(), op_ms.end());
     return all;
   }
 };
@@ -312,7 +373,7 @@ class RssSampler {
 
 // Runs the request mix from `callers.size()` client threads for `seconds`.
 Phase Drive(const std::string& label, std::vector<std::unique_ptr<Caller>>& callers,
-            const std::vector<Image>& images, double mix, double seconds) {
+            const Requests& requests, const Shares& shares, double seconds) {
   const int clients = static_cast<int>(callers.size());
   std::vector<Tally> tallies(clients);
   std::atomic<int64_t> done{0};
@@ -323,22 +384,29 @@ Phase Drive(const std::string& label, std::vector<std::unique_ptr<Caller>>& call
       Tally& tally = tallies[c];
       Caller& caller = *callers[c];
       std::mt19937_64 rng(1000 + c);
-      std::bernoulli_distribution search(mix);
-      std::uniform_int_distribution<size_t> pick(0, images.size() - 1);
+      std::discrete_distribution<int> pick_op(shares.begin(), shares.end());
+      auto pick = [&](Op op) -> const Request& {
+        const auto& pool = requests[op];
+        return pool[std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng)];
+      };
       std::string error;
       auto fail = [&](Op op) {
         ++tally.errors[op];
         if (tally.first_error.empty()) tally.first_error = error;
       };
-      for (Op op : {kDetect, kSearch}) {
-        if (caller.Call(op, images[c % images.size()], &error) == Outcome::kError) fail(op);
+      for (int op = 0; op < kOps; ++op) {
+        if (shares[op] == 0) continue;
+        const auto& pool = requests[op];
+        if (caller.Call(static_cast<Op>(op), pool[c % pool.size()], &error) == Outcome::kError) {
+          fail(static_cast<Op>(op));
+        }
       }
       warm.arrive_and_wait();
       const auto counted_from = Clock::now() + std::chrono::seconds(kWarmupSeconds);
       const auto deadline = counted_from + std::chrono::duration<double>(seconds);
       for (auto start = Clock::now(); start < deadline; start = Clock::now()) {
-        const Op op = search(rng) ? kSearch : kDetect;
-        const Outcome outcome = caller.Call(op, images[pick(rng)], &error);
+        const Op op = static_cast<Op>(pick_op(rng));
+        const Outcome outcome = caller.Call(op, pick(op), &error);
         const double ms = Seconds(start, Clock::now()) * 1e3;
         const bool counted = start >= counted_from;
         switch (outcome) {
@@ -439,9 +507,9 @@ std::string ReadFile(const fs::path& path) {
   return bytes.str();
 }
 
-// Step 2. Returns the images and a line describing them.
-std::vector<Image> LoadImages(candor::Engine& engine, const Options& options,
-                              std::string* description) {
+// Step 2 for the operations that take an image: adds their requests for
+// each image to `requests`. Returns a line describing the images.
+std::string LoadImages(candor::Engine& engine, const Options& options, Requests* requests) {
   const fs::path root = fs::path(DataRoot()) / "lfw" / "images";
   std::vector<fs::path> paths;
   std::error_code ec;
@@ -457,8 +525,7 @@ std::vector<Image> LoadImages(candor::Engine& engine, const Options& options,
   candor::eval::EmbeddingCache cache(options.cache_path, engine.embedding_fingerprint(),
                                      candor::bench::kDimension);
   const size_t wanted = std::min(options.images, paths.size());
-  std::vector<Image> images;
-  size_t jpeg_bytes = 0, body_bytes = 0, skipped = 0;
+  size_t loaded = 0, jpeg_bytes = 0, bodies = 0, body_bytes = 0, skipped = 0;
   for (size_t i = 0; i < wanted; ++i) {
     const std::string bytes = ReadFile(paths[i * paths.size() / wanted]);
     const auto known = cache.Lookup(candor::eval::Sha256(bytes));
@@ -472,42 +539,59 @@ std::vector<Image> LoadImages(candor::Engine& engine, const Options& options,
       continue;
     }
     const std::string base64 = candor::protocol::EncodeBase64(bytes);
-    Image image;
-    image.parsed[kDetect] = {{"Image", {{"Bytes", base64}}}, {"Attributes", {"DEFAULT"}}};
-    image.parsed[kSearch] = {{"CollectionId", kCollection},
-                             {"Image", {{"Bytes", base64}}},
-                             {"MaxFaces", kMaxFaces},
-                             {"FaceMatchThreshold", kFaceMatchThreshold}};
-    for (int op = 0; op < kOps; ++op) image.body[op] = image.parsed[op].dump();
+    for (int op = 0; op < kOps; ++op) {
+      if (kTakesImage[op]) {
+        (*requests)[op].push_back(MakeRequest(static_cast<Op>(op), base64));
+        ++bodies;
+        body_bytes += (*requests)[op].back().body.size();
+      }
+    }
+    ++loaded;
     jpeg_bytes += bytes.size();
-    body_bytes += image.body[kSearch].size();
-    images.push_back(std::move(image));
   }
-  if (images.empty()) {
+  if (loaded == 0) {
     std::fprintf(stderr, "no image with a face among %zu under %s\n", wanted, root.c_str());
     std::exit(1);
   }
   char line[512];
   std::snprintf(line, sizeof(line),
                 "%zu LFW images from %s (%zu without a face skipped), mean JPEG %.1f KB, "
-                "SearchFacesByImage body %.1f KB",
-                images.size(), root.c_str(), skipped, jpeg_bytes / 1e3 / images.size(),
-                body_bytes / 1e3 / images.size());
-  *description = line;
-  return images;
+                "mean request body %.1f KB",
+                loaded, root.c_str(), skipped, jpeg_bytes / 1e3 / loaded,
+                body_bytes / 1e3 / bodies);
+  return line;
+}
+
+// Step 2 for SearchFaces: adds a request for each of kSearchedFaceIds face ids
+// of the collection to `requests`. Returns a line describing them.
+std::string LoadFaceIds(candor::Engine& engine, const Options& options, Requests* requests) {
+  auto collections = candor::Collections::Open(&engine, {.data_dir = options.data_dir});
+  if (!collections.ok()) Fail("Collections::Open " + options.data_dir, collections.status());
+  auto page = (*collections)->ListFaces(kCollection, "", kSearchedFaceIds);
+  if (!page.ok()) Fail("ListFaces", page.status());
+  if (page->faces.empty()) {
+    std::fprintf(stderr, "collection \"%s\" holds no face\n", kCollection);
+    std::exit(1);
+  }
+  for (const candor::StoredFace& face : page->faces) {
+    (*requests)[kSearchFace].push_back(MakeRequest(kSearchFace, face.face_id));
+  }
+  return std::to_string(page->faces.size()) +
+         " face ids, the first page of ListFaces (ids are random UUIDs listed in order)";
 }
 
 struct Run {
   int workers = 0;
   int clients = 0;
-  double load_seconds = 0;  // the first SearchFacesByImage: loads the collection
+  Op load_op = kSearchImage;  // the first search, which loads the collection
+  double load_seconds = 0;
   int64_t rss_after_load = 0;
   Phase in_process;
   Phase http;
 };
 
 // Steps 3 to 5 for one worker count.
-Run RunWorkers(int workers, int clients, const Options& options, const std::vector<Image>& images,
+Run RunWorkers(int workers, int clients, const Options& options, const Requests& requests,
                const candor::server::Credential& credential, const std::string& credentials_path) {
   Run run;
   run.workers = workers;
@@ -531,10 +615,11 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
                                                .collections = collections->get(),
                                                .audit = audit.get()};
   {
+    run.load_op = requests[kSearchImage].empty() ? kSearchFace : kSearchImage;
     const auto start = Clock::now();
-    auto first = candor::server::RunOperation("SearchFacesByImage", images[0].parsed[kSearch],
-                                              service, BenchCaller());
-    if (!first.ok()) Fail("first SearchFacesByImage", first.status());
+    auto first = candor::server::RunOperation(
+        kOpNames[run.load_op], requests[run.load_op].front().parsed, service, BenchCaller());
+    if (!first.ok()) Fail(std::string("first ") + kOpNames[run.load_op], first.status());
     run.load_seconds = Seconds(start, Clock::now());
     run.rss_after_load = RssBytes();
   }
@@ -544,7 +629,7 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
   {
     std::vector<std::unique_ptr<Caller>> callers;
     for (int c = 0; c < clients; ++c) callers.push_back(std::make_unique<InProcessCaller>(service));
-    run.in_process = Drive("in-process", callers, images, options.mix, options.baseline_s);
+    run.in_process = Drive("in-process", callers, requests, options.shares, options.baseline_s);
   }
 
   candor::server::ServerOptions server_options;
@@ -568,7 +653,7 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
     for (int c = 0; c < clients; ++c) {
       callers.push_back(std::make_unique<HttpCaller>((*server)->port(), credential));
     }
-    run.http = Drive("HTTP", callers, images, options.mix, options.duration_s);
+    run.http = Drive("HTTP", callers, requests, options.shares, options.duration_s);
   }
   (*server)->Stop();
   serving.join();
@@ -578,7 +663,7 @@ Run RunWorkers(int workers, int clients, const Options& options, const std::vect
 
 double MiB(int64_t bytes) { return bytes / 1048576.0; }
 
-void PrintPhase(const char* title, const Phase& phase) {
+void PrintPhase(const char* title, const Phase& phase, const Shares& shares) {
   std::printf("%s: %.1f s\n\n", title, phase.wall_s);
   std::printf(
       "| operation | 200s | requests/s | p50 ms | p90 ms | p99 ms | throttled | errors |\n");
@@ -589,9 +674,10 @@ void PrintPhase(const char* title, const Phase& phase) {
                 Thousands(static_cast<double>(ok)).c_str(), per_second, p.p50, p.p90, p.p99,
                 static_cast<long long>(throttled), static_cast<long long>(errors));
   };
-  for (Op op : {kDetect, kSearch}) {
-    row(kOpNames[op], phase.tally.ms[op].size(), phase.PerSecond(op), Of(phase.tally.ms[op]),
-        phase.tally.throttled[op], phase.tally.errors[op]);
+  for (int op = 0; op < kOps; ++op) {
+    if (shares[op] == 0) continue;
+    row(kOpNames[op], phase.tally.ms[op].size(), phase.PerSecond(static_cast<Op>(op)),
+        Of(phase.tally.ms[op]), phase.tally.throttled[op], phase.tally.errors[op]);
   }
   row("all", static_cast<size_t>(phase.tally.ok()), phase.PerSecond(), Of(phase.tally.all_ms()),
       phase.tally.all_throttled(), phase.tally.all_errors());
@@ -612,22 +698,69 @@ double Overhead(const Run& run) {
   return base > 0 ? 1 - run.http.PerSecond() / base : 0;
 }
 
-void PrintRun(const Run& run) {
+void PrintRun(const Run& run, const Shares& shares) {
   std::printf("## engine workers %d, %d clients\n\n", run.workers, run.clients);
-  std::printf("collection load (first SearchFacesByImage): %.2f s; RSS after it %.0f MiB\n\n",
-              run.load_seconds, MiB(run.rss_after_load));
-  PrintPhase("in-process (server::RunOperation, no HTTP)", run.in_process);
-  PrintPhase("HTTP (signed, keep-alive)", run.http);
-  auto p50 = [](const Phase& phase, int op) {
-    return Of(op < kOps ? phase.tally.ms[op] : phase.tally.all_ms()).p50;
+  std::printf("collection load (first %s): %.2f s; RSS after it %.0f MiB\n\n",
+              kOpNames[run.load_op], run.load_seconds, MiB(run.rss_after_load));
+  PrintPhase("in-process (server::RunOperation, no HTTP)", run.in_process, shares);
+  PrintPhase("HTTP (signed, keep-alive)", run.http, shares);
+  auto p50_delta = [](const std::vector<double>& http, const std::vector<double>& in_process) {
+    return Of(http).p50 - Of(in_process).p50;
   };
   std::printf(
       "service overhead: throughput 1 - %.2f / %.2f = %.1f%%; p50 latency HTTP - "
-      "in-process: all %+.1f ms, DetectFaces %+.1f ms, SearchFacesByImage %+.1f ms\n\n",
+      "in-process: all %+.1f ms",
       run.http.PerSecond(), run.in_process.PerSecond(), 100 * Overhead(run),
-      p50(run.http, kOps) - p50(run.in_process, kOps),
-      p50(run.http, kDetect) - p50(run.in_process, kDetect),
-      p50(run.http, kSearch) - p50(run.in_process, kSearch));
+      p50_delta(run.http.tally.all_ms(), run.in_process.tally.all_ms()));
+  for (int op = 0; op < kOps; ++op) {
+    if (shares[op] == 0) continue;
+    std::printf(", %s %+.1f ms", kOpNames[op],
+                p50_delta(run.http.tally.ms[op], run.in_process.tally.ms[op]));
+  }
+  std::printf("\n\n");
+}
+
+// The shares of --ops (empty: detect,search-image), each listed operation
+// equal, or of --mix when given. Returns false, having said why, on a bad
+// list or a --mix that does not apply to it.
+bool ParseShares(std::string ops, std::optional<double> mix, Shares* shares) {
+  if (ops.empty()) ops = std::string(kOpFlags[kDetect]) + "," + kOpFlags[kSearchImage];
+  Shares listed = {};
+  std::stringstream list(ops);
+  for (std::string name; std::getline(list, name, ',');) {
+    const auto* flag =
+        std::find_if(kOpFlags, kOpFlags + kOps, [&](const char* f) { return name == f; });
+    if (flag == kOpFlags + kOps) {
+      std::fprintf(stderr, "unknown operation \"%s\" in --ops\n", name.c_str());
+      return false;
+    }
+    listed[flag - kOpFlags] = 1;
+  }
+  if (mix) {
+    if (listed != Shares{1, 1, 0} || *mix < 0 || *mix > 1) {
+      std::fprintf(stderr, "--mix is a fraction in [0, 1], only for --ops detect,search-image\n");
+      return false;
+    }
+    *shares = {1 - *mix, *mix, 0};
+    return true;
+  }
+  const double count = std::accumulate(listed.begin(), listed.end(), 0.0);
+  for (double& share : listed) share /= count;
+  *shares = listed;
+  return true;
+}
+
+// "50% SearchFacesByImage, 50% DetectFaces"
+std::string DescribeShares(const Shares& shares) {
+  std::string described;
+  for (int op = kOps - 1; op >= 0; --op) {
+    if (shares[op] == 0) continue;
+    char part[64];
+    std::snprintf(part, sizeof(part), "%s%.0f%% %s", described.empty() ? "" : ", ",
+                  100 * shares[op], kOpNames[op]);
+    described += part;
+  }
+  return described;
 }
 
 }  // namespace
@@ -638,8 +771,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line += (i > 0 ? " " : "") + std::string(argv[i]);
   const char* usage =
       "usage: server_bench [--faces 100k] [--data-dir DIR] [--duration 180] "
-      "[--baseline-duration 60] [--mix 0.5] [--workers W] [--clients C] [--compare-workers] "
+      "[--baseline-duration 60] [--ops detect,search-image,search-face] [--mix 0.5] "
+      "[--search-faces] [--workers W] [--clients C] [--compare-workers] "
       "[--inference-threads T] [--no-audit] [--images 300] [--cache PATH]\n";
+  std::string ops;
+  std::optional<double> mix;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const std::string& name) -> const char* {
@@ -651,6 +787,10 @@ int main(int argc, char** argv) {
       options.compare_workers = true;
     } else if (arg == "--no-audit") {
       options.audit = false;
+    } else if (arg == "--search-faces") {
+      ops = kOpFlags[kSearchFace];
+    } else if (const char* v = value("--ops")) {
+      ops = v;
     } else if (const char* v = value("--faces")) {
       options.faces = candor::bench::ParseSize(v);
     } else if (const char* v = value("--data-dir")) {
@@ -660,7 +800,7 @@ int main(int argc, char** argv) {
     } else if (const char* v = value("--baseline-duration")) {
       options.baseline_s = std::atof(v);
     } else if (const char* v = value("--mix")) {
-      options.mix = std::atof(v);
+      mix = std::atof(v);
     } else if (const char* v = value("--workers")) {
       options.workers = std::atoi(v);
     } else if (const char* v = value("--inference-threads")) {
@@ -676,8 +816,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (options.faces < 1 || options.duration_s <= 0 || options.baseline_s <= 0 || options.mix < 0 ||
-      options.mix > 1 || options.workers < 0 || options.clients < 0 || options.images < 1) {
+  if (!ParseShares(ops, mix, &options.shares)) {
+    std::fprintf(stderr, "%s", usage);
+    return 2;
+  }
+  if (options.faces < 1 || options.duration_s <= 0 || options.baseline_s <= 0 ||
+      options.workers < 0 || options.clients < 0 || options.images < 1) {
     std::fprintf(stderr, "bad argument value\n%s", usage);
     return 2;
   }
@@ -696,8 +840,9 @@ int main(int argc, char** argv) {
   std::printf("build: %s\n", build.c_str());
 
   // Steps 1 and 2, with an engine of one worker that is gone before the runs.
-  std::string store_line, images_line, model;
-  std::vector<Image> images;
+  std::string store_line, face_ids_line, model;
+  std::string images_line = "none (no operation of the run takes one)";
+  Requests requests;
   {
     auto engine = candor::Engine::Create({.workers = 1});
     if (!engine.ok()) Fail("engine", engine.status());
@@ -705,7 +850,10 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     store_line = PrepareStore(**engine, options);
     std::fprintf(stderr, "store ready in %.1f s\n", Seconds(start, Clock::now()));
-    images = LoadImages(**engine, options, &images_line);
+    bool takes_images = false;
+    for (int op = 0; op < kOps; ++op) takes_images |= kTakesImage[op] && options.shares[op] > 0;
+    if (takes_images) images_line = LoadImages(**engine, options, &requests);
+    if (options.shares[kSearchFace] > 0) face_ids_line = LoadFaceIds(**engine, options, &requests);
   }
   if (options.inference_threads > 0) {
     std::printf("engine: %s; inference threads per call: %d\n", model.c_str(),
@@ -720,14 +868,15 @@ int main(int argc, char** argv) {
               kCollection, Thousands(static_cast<double>(options.faces)).c_str(),
               store_line.c_str());
   std::printf("images: %s\n", images_line.c_str());
+  if (!face_ids_line.empty()) std::printf("face ids: %s\n", face_ids_line.c_str());
   std::printf("audit log: %s\n", options.audit ? "every call recorded (group commit, fsync)"
                                                 : "off (--no-audit)");
   std::printf(
-      "mix: %.0f%% SearchFacesByImage (MaxFaces %d, FaceMatchThreshold %d), %.0f%% "
-      "DetectFaces (Attributes DEFAULT); throttled requests retried after %d ms; the first "
-      "%d s of each phase not counted\n\n",
-      100 * options.mix, kMaxFaces, kFaceMatchThreshold, 100 * (1 - options.mix),
-      kThrottleBackoffMs, kWarmupSeconds);
+      "mix: %s (searches with MaxFaces %d, FaceMatchThreshold %d; DetectFaces with Attributes "
+      "DEFAULT); throttled requests retried after %d ms; the first %d s of each phase not "
+      "counted\n\n",
+      DescribeShares(options.shares).c_str(), kMaxFaces, kFaceMatchThreshold, kThrottleBackoffMs,
+      kWarmupSeconds);
   std::fflush(stdout);
 
   char dir_pattern[] = "/tmp/candor-server-bench-XXXXXX";
@@ -746,8 +895,8 @@ int main(int argc, char** argv) {
   std::vector<Run> runs;
   for (int workers : worker_counts) {
     const int clients = options.clients > 0 ? options.clients : 4 * workers;
-    runs.push_back(RunWorkers(workers, clients, options, images, credential, credentials_path));
-    PrintRun(runs.back());
+    runs.push_back(RunWorkers(workers, clients, options, requests, credential, credentials_path));
+    PrintRun(runs.back(), options.shares);
     std::fflush(stdout);
   }
   std::error_code ec;
