@@ -40,21 +40,30 @@ std::string CachePath(const EvalArgs& args, const std::string& name) {
   return std::string(CANDOR_SOURCE_DIR) + "/build/cache/" + name + ".emb";
 }
 
-EngineOptions EvalEngineOptions(const EvalArgs& args) {
+// Verification needs raw cosines only (`calibrated` false); the 1:N and
+// demographic runs use the shipped calibration, so thresholds are Similarity.
+EngineOptions EvalEngineOptions(const EvalArgs& args, bool calibrated = false) {
   EngineOptions options;
-  options.calibration_path = "none";  // verification needs raw cosines only
+  if (!calibrated) options.calibration_path = "none";
   options.flip_average = args.flip;
   options.refine_landmarks = args.refine;
   return options;
+}
+
+// Embedding runs on the global workers with the cache of `cache_name`.
+eval::EmbedRunOptions EvalRunOptions(const GlobalOptions& global, const EvalArgs& args,
+                                     const std::string& cache_name) {
+  eval::EmbedRunOptions run;
+  run.threads = global.workers;
+  run.cache_path = CachePath(args, cache_name);
+  return run;
 }
 
 int RunEvalLfw(const GlobalOptions& global, const EvalArgs& args) {
   const std::string root = DataDir(args.data) + "/lfw";
   auto engine = MakeEngine(global, EvalEngineOptions(args));
   if (!engine.ok()) return Fail(engine.status());
-  eval::EmbedRunOptions run;
-  run.threads = global.workers;
-  run.cache_path = CachePath(args, "lfw");
+  eval::EmbedRunOptions run = EvalRunOptions(global, args, "lfw");
   run.progress_label = "lfw";
   auto result = eval::EvaluateLfw(**engine, root, run);
   if (!result.ok()) return Fail(result.status());
@@ -97,9 +106,7 @@ int RunEvalCalibrate(const GlobalOptions& global, const EvalArgs& args) {
   std::vector<int> identity;
   auto paths = eval::ListLfwImages(root, &identity);
   if (!paths.ok()) return Fail(paths.status());
-  eval::EmbedRunOptions run;
-  run.threads = global.workers;
-  run.cache_path = CachePath(args, "lfw");
+  eval::EmbedRunOptions run = EvalRunOptions(global, args, "lfw");
   run.progress_label = "lfw images";
   auto embeddings = eval::EmbedImages(**engine, *paths, run);
   if (!embeddings.ok()) return Fail(embeddings.status());
@@ -139,14 +146,9 @@ int RunEvalCalibrate(const GlobalOptions& global, const EvalArgs& args) {
 }
 
 int RunEvalIdentify(const GlobalOptions& global, const EvalArgs& args) {
-  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
-  options.flip_average = args.flip;
-  options.refine_landmarks = args.refine;
-  auto engine = MakeEngine(global, options);
+  auto engine = MakeEngine(global, EvalEngineOptions(args, /*calibrated=*/true));
   if (!engine.ok()) return Fail(engine.status());
-  eval::EmbedRunOptions run;
-  run.threads = global.workers;
-  run.cache_path = CachePath(args, "lfw");
+  eval::EmbedRunOptions run = EvalRunOptions(global, args, "lfw");
   auto result = eval::EvaluateIdentification(**engine, DataDir(args.data), run);
   if (!result.ok()) return Fail(result.status());
   const eval::IdentifyReport& r = *result;
@@ -376,14 +378,9 @@ void PrintNews(const eval::NewsExperimentReport& r, const Engine& engine) {
 }
 
 int RunEvalNews(const GlobalOptions& global, const EvalArgs& args) {
-  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
-  options.flip_average = args.flip;
-  options.refine_landmarks = args.refine;
-  auto engine = MakeEngine(global, options);
+  auto engine = MakeEngine(global, EvalEngineOptions(args, /*calibrated=*/true));
   if (!engine.ok()) return Fail(engine.status());
-  eval::EmbedRunOptions run;
-  run.threads = global.workers;
-  run.cache_path = CachePath(args, "lfw");
+  eval::EmbedRunOptions run = EvalRunOptions(global, args, "lfw");
   eval::NewsExperimentOptions news;
   news.people = args.people;
   news.seed = args.seed;
@@ -513,14 +510,9 @@ void PrintDemographics(const eval::DemographicsReport& r, const std::string& dat
 }
 
 int RunEvalDemographics(const GlobalOptions& global, const EvalArgs& args) {
-  EngineOptions options;  // with the shipped calibration: thresholds are Similarity
-  options.flip_average = args.flip;
-  options.refine_landmarks = args.refine;
-  auto engine = MakeEngine(global, options);
+  auto engine = MakeEngine(global, EvalEngineOptions(args, /*calibrated=*/true));
   if (!engine.ok()) return Fail(engine.status());
-  eval::EmbedRunOptions run;
-  run.threads = global.workers;
-  run.cache_path = CachePath(args, "utkface");
+  eval::EmbedRunOptions run = EvalRunOptions(global, args, "utkface");
   eval::DemographicsOptions demographics;
   demographics.duplicate_cosine = args.duplicate_cosine;
   demographics.min_age = args.min_age;
