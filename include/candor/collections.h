@@ -304,6 +304,11 @@ class Collections {
   virtual StatusOr<SearchFacesResult> SearchFaces(const SearchRequest& request,
                                                   const std::string& face_id) = 0;
 
+  // A unit-length embedding made by this engine (video search embeds the
+  // best face of a track itself) against the collection.
+  virtual StatusOr<SearchFacesResult> SearchFacesByEmbedding(
+      const SearchRequest& request, const std::vector<float>& embedding) = 0;
+
   // Users. Unknown collection or user: ResourceNotFoundException. CreateUser
   // of a user that exists: ConflictException (Rekognition's error for it).
   virtual Status CreateUser(const UserRequest& request) = 0;

@@ -272,6 +272,20 @@ class CollectionsImpl final : public Collections {
     return result;
   }
 
+  StatusOr<SearchFacesResult> SearchFacesByEmbedding(const SearchRequest& request,
+                                                     const std::vector<float>& embedding) override {
+    CANDOR_RETURN_IF_ERROR(ValidateSearch(request));
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(request.collection_id));
+    if (static_cast<int>(embedding.size()) != state->index->dimension()) {
+      return Status::InvalidArgument("The embedding has " + std::to_string(embedding.size()) +
+                                     " dimensions; the collection's model uses " +
+                                     std::to_string(state->index->dimension()));
+    }
+    SearchFacesResult result;
+    CANDOR_RETURN_IF_ERROR(Search(request, state, embedding, "", &result));
+    return result;
+  }
+
   Status CreateUser(const UserRequest& request) override { return users_.CreateUser(request); }
   Status DeleteUser(const UserRequest& request) override { return users_.DeleteUser(request); }
   StatusOr<UserListPage> ListUsers(const std::string& collection_id, const std::string& next_token,
