@@ -9,7 +9,7 @@ cd "$root"
 packages=(build-essential cmake pkg-config git ca-certificates python3 openssl
   libopencv-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev nodejs npm
-  chromium)
+  chromium ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
