@@ -100,6 +100,8 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "latency.h"
+#include "server_bench_callers.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "eval/embedding_cache.h"
@@ -115,21 +117,12 @@
 namespace {
 
 namespace fs = std::filesystem;
+using namespace candor::bench;  // NOLINT: the benchmark's own helpers
 using candor::Status;
-using candor::StatusCode;
-using candor::bench::Clock;
-using candor::bench::RssBytes;
-using candor::bench::Seconds;
-using candor::bench::Thousands;
 
-constexpr char kCollection[] = "load";
-constexpr int kMaxFaces = 10;
-constexpr int kFaceMatchThreshold = 80;
 // The face ids SearchFaces picks from: one page of ListFaces (its default
 // page size).
 constexpr int kSearchedFaceIds = 1000;
-constexpr char kRegion[] = "us-east-1";
-constexpr char kService[] = "rekognition";
 constexpr int kRssSampleSeconds = 5;
 constexpr int kProgressSeconds = 30;
 constexpr int kWarmupSeconds = 5;
@@ -142,15 +135,6 @@ constexpr int kThrottleBackoffMs = 50;
   std::exit(1);
 }
 
-// The operations a run can send; the tables below are indexed by Op.
-enum Op { kDetect = 0, kSearchImage = 1, kSearchFace = 2, kOps = 3 };
-constexpr const char* kOpNames[kOps] = {"DetectFaces", "SearchFacesByImage", "SearchFaces"};
-constexpr const char* kOpFlags[kOps] = {"detect", "search-image", "search-face"};  // in --ops
-// Whether the operation's requests carry an image (else a face id).
-constexpr bool kTakesImage[kOps] = {true, true, false};
-
-// The fraction of the requests of each operation; they sum to 1.
-using Shares = std::array<double, kOps>;
 
 struct Options {
   size_t faces = 100000;
@@ -167,130 +151,7 @@ struct Options {
   std::string cache_path = candor::bench::DefaultEmbeddingCache();
 };
 
-// The benchmark calls as a principal with every role.
-candor::server::CallContext BenchCaller() {
-  candor::server::CallContext call;
-  call.principal = "server-bench";
-  call.roles = candor::policy::AllRoles();
-  call.source = "bench";
-  return call;
-}
 
-// One prepared request: its body as sent over HTTP and as parsed for
-// RunOperation.
-struct Request {
-  std::string body;
-  nlohmann::json parsed;
-};
-
-// The prepared requests of each operation: one per image for DetectFaces and
-// SearchFacesByImage (none in a run that sends neither), one per face id for
-// SearchFaces (none in a run that does not send it).
-using Requests = std::array<std::vector<Request>, kOps>;
-
-// `subject` is the base64 image, or the face id for SearchFaces.
-Request MakeRequest(Op op, const std::string& subject) {
-  nlohmann::json parsed;
-  switch (op) {
-    case kDetect:
-      parsed = {{"Image", {{"Bytes", subject}}}, {"Attributes", {"DEFAULT"}}};
-      break;
-    case kSearchImage:
-      parsed = {{"CollectionId", kCollection}, {"Image", {{"Bytes", subject}}}};
-      break;
-    case kSearchFace:
-      parsed = {{"CollectionId", kCollection}, {"FaceId", subject}};
-      break;
-    case kOps:
-      break;
-  }
-  if (op != kDetect) {
-    parsed["MaxFaces"] = kMaxFaces;
-    parsed["FaceMatchThreshold"] = kFaceMatchThreshold;
-  }
-  std::string body = parsed.dump();
-  return {std::move(body), std::move(parsed)};
-}
-
-enum class Outcome { kOk, kThrottled, kError };
-
-// One client's way of making a request, in-process or over HTTP. Used by one
-// thread only.
-class Caller {
- public:
-  virtual ~Caller() = default;
-  virtual Outcome Call(Op op, const Request& request, std::string* error) = 0;
-};
-
-class InProcessCaller : public Caller {
- public:
-  explicit InProcessCaller(const candor::server::ServiceContext& service) : service_(service) {}
-  Outcome Call(Op op, const Request& request, std::string* error) override {
-    auto result =
-        candor::server::RunOperation(kOpNames[op], request.parsed, service_, BenchCaller());
-    if (result.ok()) return Outcome::kOk;
-    if (result.status().code() == StatusCode::kThrottling) return Outcome::kThrottled;
-    *error = result.status().ToString();
-    return Outcome::kError;
-  }
-
- private:
-  const candor::server::ServiceContext& service_;
-};
-
-class HttpCaller : public Caller {
- public:
-  HttpCaller(int port, const candor::server::Credential& credential)
-      : client_("127.0.0.1", port),
-        host_("127.0.0.1:" + std::to_string(port)),
-        credential_(credential) {
-    client_.set_keep_alive(true);
-    client_.set_read_timeout(120, 0);  // a saturated queue answers late, not never
-  }
-  Outcome Call(Op op, const Request& request, std::string* error) override {
-    candor::server::HttpRequestView view;
-    view.method = "POST";
-    view.path = "/";
-    view.headers = {{"Host", host_},
-                    {"Content-Type", "application/x-amz-json-1.1"},
-                    {"X-Amz-Target", std::string("RekognitionService.") + kOpNames[op]}};
-    view.body = request.body;
-    candor::server::SignSigV4(view, credential_, kRegion, kService, std::time(nullptr));
-    httplib::Headers headers;
-    for (const auto& [name, value] : view.headers) {
-      if (name != "Content-Type") headers.emplace(name, value);
-    }
-    auto response = client_.Post("/", headers, request.body, "application/x-amz-json-1.1");
-    if (!response) {
-      *error = "HTTP: " + httplib::to_string(response.error());
-      return Outcome::kError;
-    }
-    if (response->status == 200) return Outcome::kOk;
-    const auto body = nlohmann::json::parse(response->body, nullptr, false);
-    const std::string type = body.is_object() ? body.value("__type", "") : "";
-    if (type == "ThrottlingException") return Outcome::kThrottled;
-    *error = std::to_string(response->status) + " " + response->body.substr(0, 300);
-    return Outcome::kError;
-  }
-
- private:
-  httplib::Client client_;
-  const std::string host_;
-  const candor::server::Credential& credential_;
-};
-
-struct Percentiles {
-  double p50 = 0, p90 = 0, p99 = 0;
-};
-
-Percentiles Of(std::vector<double> ms) {
-  if (ms.empty()) return {};
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-  };
-  return {at(0.50), at(0.90), at(0.99)};
-}
 
 // What one client (then, merged, all of them) saw.
 struct Tally {
@@ -330,46 +191,6 @@ struct Phase {
   double PerSecond(Op op) const { return wall_s > 0 ? tally.ms[op].size() / wall_s : 0; }
 };
 
-// Samples VmRSS every kRssSampleSeconds (and at start and stop) and reports
-// progress on stderr, until destroyed.
-class RssSampler {
- public:
-  RssSampler(const std::string& label, const std::atomic<int64_t>& done)
-      : thread_([this, label, &done] {
-          const auto start = Clock::now();
-          std::unique_lock lock(mu_);
-          for (int tick = 0;; ++tick) {
-            samples_.push_back(RssBytes());
-            if (tick > 0 && tick % (kProgressSeconds / kRssSampleSeconds) == 0) {
-              std::fprintf(stderr, "  %s: %.0f s, %lld requests, RSS %.0f MiB\n", label.c_str(),
-                           Seconds(start, Clock::now()), static_cast<long long>(done.load()),
-                           samples_.back() / 1048576.0);
-            }
-            if (stop_.wait_for(lock, std::chrono::seconds(kRssSampleSeconds),
-                               [this] { return stopping_; })) {
-              break;
-            }
-          }
-          samples_.push_back(RssBytes());
-        }) {}
-
-  std::vector<int64_t> Finish() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    stop_.notify_all();
-    thread_.join();
-    return samples_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable stop_;
-  bool stopping_ = false;
-  std::vector<int64_t> samples_;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 // Runs the request mix from `callers.size()` client threads for `seconds`.
 Phase Drive(const std::string& label, std::vector<std::unique_ptr<Caller>>& callers,
@@ -426,7 +247,7 @@ Phase Drive(const std::string& label, std::vector<std::unique_ptr<Caller>>& call
     });
   }
   warm.arrive_and_wait();
-  RssSampler sampler(label, done);
+  RssSampler sampler(label, done, kRssSampleSeconds, kProgressSeconds);
   std::this_thread::sleep_for(std::chrono::seconds(kWarmupSeconds));
   const auto start = Clock::now();
   for (auto& thread : threads) thread.join();
