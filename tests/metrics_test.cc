@@ -81,5 +81,79 @@ TEST(LfwPairsTest, ParsesTheProtocolAndRejectsHostileFiles) {
   }
 }
 
+
+// A tiny ROC worked by hand: impostors {0.1, 0.2, 0.3, 0.4, 0.9}, genuine
+// {0.35, 0.5, 0.6, 0.8}. At FAR 0.2 one impostor (0.9) may pass: the
+// threshold is just above 0.4 and three genuine pairs (0.5, 0.6, 0.8) pass.
+// At FAR 0.4 two may pass (0.9, 0.4): the threshold is just above 0.3 and all
+// four genuine pairs pass. At FAR 0 none may: just above 0.9, none pass.
+TEST(MetricsTest, TinyRocByHand) {
+  const std::vector<float> genuine = {0.35f, 0.5f, 0.6f, 0.8f};
+  const std::vector<float> impostor = {0.9f, 0.1f, 0.3f, 0.2f, 0.4f};
+  const std::vector<RocPoint> roc = Roc(genuine, impostor, {0.0, 0.2, 0.4});
+  ASSERT_EQ(roc.size(), 3u);
+  EXPECT_DOUBLE_EQ(roc[0].tar, 0.0);
+  EXPECT_GT(roc[0].threshold, 0.9f);
+  EXPECT_DOUBLE_EQ(roc[1].tar, 0.75);
+  EXPECT_GT(roc[1].threshold, 0.4f);
+  EXPECT_LT(roc[1].threshold, 0.41f);
+  EXPECT_DOUBLE_EQ(roc[2].tar, 1.0);
+  EXPECT_GT(roc[2].threshold, 0.3f);
+  EXPECT_LT(roc[2].threshold, 0.35f);
+}
+
+// DET points by hand on the same scores: at 0.45 one of five impostors is
+// accepted (FMR 0.2) and one of four genuine pairs rejected (FNMR 0.25); a
+// score equal to the threshold is accepted.
+TEST(MetricsTest, DetPointsByHand) {
+  const std::vector<float> genuine = {0.35f, 0.5f, 0.6f, 0.8f};
+  const std::vector<float> impostor = {0.9f, 0.1f, 0.3f, 0.2f, 0.4f};
+  const std::vector<DetPoint> det = DetCurve(genuine, impostor, {0.45f, 0.0f, 0.95f, 0.4f});
+  ASSERT_EQ(det.size(), 4u);
+  EXPECT_FLOAT_EQ(det[0].threshold, 0.45f);
+  EXPECT_DOUBLE_EQ(det[0].fmr, 0.2);
+  EXPECT_DOUBLE_EQ(det[0].fnmr, 0.25);
+  EXPECT_DOUBLE_EQ(det[1].fmr, 1.0);
+  EXPECT_DOUBLE_EQ(det[1].fnmr, 0.0);
+  EXPECT_DOUBLE_EQ(det[2].fmr, 0.0);
+  EXPECT_DOUBLE_EQ(det[2].fnmr, 1.0);
+  EXPECT_DOUBLE_EQ(det[3].fmr, 0.4);    // 0.4 itself is accepted
+  EXPECT_DOUBLE_EQ(det[3].fnmr, 0.25);  // 0.35 is not
+  EXPECT_TRUE(DetCurve({}, {}, {0.5f})[0].fmr == 0 && DetCurve({}, {}, {0.5f})[0].fnmr == 0);
+}
+
+TEST(MetricsTest, HistogramClampsOutliers) {
+  const std::vector<long long> h = Histogram({-2.f, 0.f, 0.1f, 0.49f, 0.5f, 0.99f, 1.f, 7.f}, 0, 1, 2);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0], 4);  // -2 (clamped), 0, 0.1, 0.49
+  EXPECT_EQ(h[1], 4);  // 0.5, 0.99, 1 and 7 (clamped)
+}
+
+// A 3-class confusion matrix worked by hand:
+//             predicted a  b  c
+//   truth a             5  1  0
+//   truth b             2  3  1
+//   truth c             0  0  0
+// accuracy 8/12; recall a 5/6, b 3/6, c 0 (no faces); precision a 5/7,
+// b 3/4, c 0/1.
+TEST(MetricsTest, ConfusionMatrixByHand) {
+  ConfusionMatrix m(3);
+  for (int i = 0; i < 5; ++i) m.Add(0, 0);
+  m.Add(0, 1);
+  for (int i = 0; i < 2; ++i) m.Add(1, 0);
+  for (int i = 0; i < 3; ++i) m.Add(1, 1);
+  m.Add(1, 2);
+  EXPECT_EQ(m.Total(), 12);
+  EXPECT_EQ(m.Correct(), 8);
+  EXPECT_DOUBLE_EQ(m.Accuracy(), 8.0 / 12);
+  EXPECT_DOUBLE_EQ(m.Recall(0), 5.0 / 6);
+  EXPECT_DOUBLE_EQ(m.Recall(1), 0.5);
+  EXPECT_DOUBLE_EQ(m.Recall(2), 0.0);
+  EXPECT_DOUBLE_EQ(m.Precision(0), 5.0 / 7);
+  EXPECT_DOUBLE_EQ(m.Precision(1), 0.75);
+  EXPECT_DOUBLE_EQ(m.Precision(2), 0.0);
+  EXPECT_DOUBLE_EQ(ConfusionMatrix(4).Accuracy(), 0.0);
+}
+
 }  // namespace
 }  // namespace candor::eval

@@ -1,4 +1,5 @@
-// candor eval lfw / calibrate / identify / news / demographics.
+// candor eval lfw / calibrate / identify / news / demographics (attributes, detect and
+// report: eval_report_command.cc).
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -629,6 +630,7 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   add_common(calibrate);
   calibrate->add_option("--out", args->out, "output (default: models/calibration.json)");
   calibrate->callback([&global, args, exit_code] { *exit_code = RunEvalCalibrate(global, *args); });
+  RegisterEvalReport(eval, global, exit_code);
 }
 
 }  // namespace candor::cli

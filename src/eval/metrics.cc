@@ -111,4 +111,70 @@ std::vector<RocPoint> Roc(const std::vector<float>& genuine, const std::vector<f
   return points;
 }
 
+
+double RateAtOrAbove(const std::vector<float>& sorted_ascending, float threshold) {
+  if (sorted_ascending.empty()) return 0;
+  const auto first = std::lower_bound(sorted_ascending.begin(), sorted_ascending.end(), threshold);
+  return static_cast<double>(sorted_ascending.end() - first) / sorted_ascending.size();
+}
+
+std::vector<DetPoint> DetCurve(std::vector<float> genuine, std::vector<float> impostor,
+                               const std::vector<float>& thresholds) {
+  std::sort(genuine.begin(), genuine.end());
+  std::sort(impostor.begin(), impostor.end());
+  std::vector<DetPoint> points;
+  points.reserve(thresholds.size());
+  for (float t : thresholds) {
+    DetPoint p;
+    p.threshold = t;
+    p.fmr = RateAtOrAbove(impostor, t);
+    p.fnmr = genuine.empty() ? 0 : 1 - RateAtOrAbove(genuine, t);
+    points.push_back(p);
+  }
+  return points;
+}
+
+std::vector<long long> Histogram(const std::vector<float>& scores, float low, float high,
+                                 int bins) {
+  std::vector<long long> counts(static_cast<size_t>(std::max(1, bins)));
+  const double width = (static_cast<double>(high) - low) / counts.size();
+  for (float s : scores) {
+    long long b = width > 0 ? static_cast<long long>(std::floor((s - low) / width)) : 0;
+    b = std::clamp<long long>(b, 0, static_cast<long long>(counts.size()) - 1);
+    ++counts[static_cast<size_t>(b)];
+  }
+  return counts;
+}
+
+long long ConfusionMatrix::Total() const {
+  long long total = 0;
+  for (const auto& row : counts) {
+    for (long long c : row) total += c;
+  }
+  return total;
+}
+
+long long ConfusionMatrix::Correct() const {
+  long long correct = 0;
+  for (size_t i = 0; i < counts.size(); ++i) correct += counts[i][i];
+  return correct;
+}
+
+double ConfusionMatrix::Accuracy() const {
+  const long long total = Total();
+  return total == 0 ? 0 : static_cast<double>(Correct()) / total;
+}
+
+double ConfusionMatrix::Recall(int c) const {
+  long long row = 0;
+  for (long long v : counts[c]) row += v;
+  return row == 0 ? 0 : static_cast<double>(counts[c][c]) / row;
+}
+
+double ConfusionMatrix::Precision(int c) const {
+  long long column = 0;
+  for (const auto& row : counts) column += row[c];
+  return column == 0 ? 0 : static_cast<double>(counts[c][c]) / column;
+}
+
 }  // namespace candor::eval

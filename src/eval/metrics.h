@@ -5,6 +5,7 @@
 #ifndef CANDOR_EVAL_METRICS_H_
 #define CANDOR_EVAL_METRICS_H_
 
+#include <cstddef>
 #include <vector>
 
 namespace candor::eval {
@@ -56,6 +57,42 @@ struct RocPoint {
 // ROC sampled at the given false-accept rates.
 std::vector<RocPoint> Roc(const std::vector<float>& genuine, const std::vector<float>& impostor,
                           const std::vector<double>& fars);
+
+
+// Error rates at one threshold (score >= threshold: accepted as a match).
+struct DetPoint {
+  float threshold = 0;
+  double fmr = 0;   // impostor pairs accepted / impostor pairs
+  double fnmr = 0;  // genuine pairs rejected / genuine pairs
+};
+// The detection-error trade-off at each of `thresholds` (any order; the
+// points come back in the same order). Empty sides give rates of 0.
+std::vector<DetPoint> DetCurve(std::vector<float> genuine, std::vector<float> impostor,
+                               const std::vector<float>& thresholds);
+
+// Fraction of `scores` that are >= `threshold` (0 for no scores).
+double RateAtOrAbove(const std::vector<float>& sorted_ascending, float threshold);
+
+// Counts of `scores` in `bins` equal bins over [low, high); scores outside
+// go to the first or last bin. bins >= 1.
+std::vector<long long> Histogram(const std::vector<float>& scores, float low, float high, int bins);
+
+// A square confusion matrix: counts[truth][predicted]. A value.
+struct ConfusionMatrix {
+  explicit ConfusionMatrix(int classes = 0)
+      : counts(static_cast<std::size_t>(classes), std::vector<long long>(static_cast<std::size_t>(classes))) {}
+  void Add(int truth, int predicted) { ++counts[truth][predicted]; }
+  int classes() const { return static_cast<int>(counts.size()); }
+  long long Total() const;
+  long long Correct() const;  // the diagonal
+  double Accuracy() const;    // Correct() / Total(); 0 when empty
+  // Of the faces of class c, the share predicted c (0 when there are none).
+  double Recall(int c) const;
+  // Of the predictions of class c, the share that are c (0 when there are none).
+  double Precision(int c) const;
+
+  std::vector<std::vector<long long>> counts;
+};
 
 }  // namespace candor::eval
 
