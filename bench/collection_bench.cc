@@ -14,14 +14,27 @@
 //      rate at size N: it falls as the store grows) and database bytes per face (candor.db
 //      and its -wal/-shm after the store is closed);
 //   2. start-up: everything but the engine is destroyed, then Collections::Open
-//      plus the first SearchFaces (which loads the collection into the
-//      in-memory exact index) is timed; reports process RSS (VmRSS) after the
-//      load and the RSS it added per face. The database file is warm in the
-//      page cache (it was just written): a cold disk adds its read time;
+//      plus the first SearchFaces (which loads the collection from the store
+//      into the exact index) is timed: "first answer"; from
+//      index::kApproximateMinVectors faces on the IVF index is then built in
+//      the background (searches stay exact meanwhile) and the time until it
+//      serves is "approximate ready" (from Open). Reports process RSS (VmRSS)
+//      after the build and the RSS it added per face, and the index's own
+//      memory estimate per face. The database file is warm in the page cache
+//      (it was just written): a cold disk adds its read time;
 //   3. SearchFaces by FaceId of kProbes random stored faces, MaxFaces 10,
 //      FaceMatchThreshold 80: p50/p99 and searches/s with one client thread,
 //      then with two client threads at once (each runs all probes in its own
-//      order).
+//      order);
+//   4. SearchFacesByEmbedding of kRecallQueries vectors drawn near real faces
+//      (as the stored faces, but never stored: "another photo of an enrolled
+//      person"), MaxFaces 10, FaceMatchThreshold 0: p50/p99 on one thread and
+//      recall@1 / recall@10 against an exact float scan of every stored
+//      vector, computed while the faces were generated;
+//   5. restart: the Collections object is closed and opened again, and Open +
+//      first SearchFaces timed again: the background build of step 2 wrote the
+//      index cache (src/index/ivf_cache.h), so a large collection loads
+//      straight into its IVF index ("IVF") instead of exact + rebuild.
 //
 // Usage: collection_bench [--sizes 100k,1M] [--keep] [--cache PATH]
 //   --keep leaves the store folders in /tmp (their paths are printed).
@@ -47,6 +60,8 @@
 #include "bench_support.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
+#include "index/dot_product.h"
+#include "index/top_k.h"
 #include "store/store.h"
 
 namespace {
@@ -61,6 +76,8 @@ using candor::bench::Split;
 using candor::bench::Thousands;
 
 constexpr int kProbes = 200;
+constexpr int kRecallQueries = 200;
+constexpr int kRecallK = 10;
 constexpr int kMaxFaces = 10;
 constexpr float kThreshold = 80;
 constexpr char kCollection[] = "bench";
@@ -94,10 +111,17 @@ struct Row {
   double last_tenth_per_second = 0;  // the last 10% of the faces: the rate at size n
   double db_bytes_per_face = 0;
   double startup_seconds = 0;
+  double approximate_ready_seconds = 0;  // 0: exact (below the threshold)
+  double cached_startup_seconds = 0;     // second start, with the index cache
+  bool cached_startup_approximate = false;
   int64_t rss_bytes = 0;
   double rss_added_per_face = 0;
+  double index_bytes_per_face = 0;
   Latency one_thread;
   Latency two_threads;
+  Latency by_embedding;
+  double recall_at1 = 0;
+  double recall_at10 = 0;
 };
 
 // Runs `probes` (in the given orders, one client thread per order) through
@@ -132,6 +156,39 @@ Latency Search(candor::Collections& collections, const std::vector<std::string>&
   return {at(0.50), at(0.99), all.size() / wall, static_cast<double>(matches) / all.size()};
 }
 
+// SearchFacesByEmbedding of every query, one thread; recall against `truth`
+// (the exact top kRecallK positions of each query) through `face_at`.
+Latency SearchByEmbedding(candor::Collections& collections,
+                          const std::vector<std::vector<float>>& queries,
+                          const std::vector<std::vector<candor::index::Neighbor>>& truth,
+                          const std::vector<std::string>& face_at, double* at1, double* at10) {
+  const candor::SearchRequest request{
+      .collection_id = kCollection, .face_match_threshold = 0, .max_faces = kRecallK};
+  std::vector<double> ms;
+  double hits1 = 0, hits10 = 0;
+  const auto start = Clock::now();
+  for (size_t q = 0; q < queries.size(); ++q) {
+    const auto one = Clock::now();
+    auto result = collections.SearchFacesByEmbedding(request, queries[q]);
+    ms.push_back(Seconds(one, Clock::now()) * 1e3);
+    if (!result.ok()) Fail("SearchFacesByEmbedding", result.status());
+    if (!result->matches.empty() && result->matches[0].face.face_id == face_at[truth[q][0].label]) {
+      hits1 += 1;
+    }
+    for (const candor::index::Neighbor& t : truth[q]) {
+      for (const candor::SearchMatch& m : result->matches) {
+        if (m.face.face_id == face_at[t.label]) hits10 += 1.0 / kRecallK;
+      }
+    }
+  }
+  const double wall = Seconds(start, Clock::now());
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
+  *at1 = hits1 / queries.size();
+  *at10 = hits10 / queries.size();
+  return {at(0.50), at(0.99), ms.size() / wall, 0};
+}
+
 Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real, size_t n,
             bool keep, std::mt19937_64& rng) {
   Row row;
@@ -157,6 +214,27 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   }
   std::vector<std::string> probes;
 
+  // Recall queries near random seeds, and their exact top kRecallK among the
+  // stored faces, kept up to date as faces are generated.
+  std::vector<std::vector<float>> queries;
+  std::vector<float> query_rows;
+  {
+    std::normal_distribution<float> noise(0.0f, kNoiseSd);
+    std::uniform_int_distribution<size_t> pick(0, real.size() - 1);
+    for (int q = 0; q < kRecallQueries; ++q) {
+      std::vector<float> v = real[pick(rng)];
+      for (float& x : v) x += noise(rng);
+      candor::bench::Normalize(v);
+      query_rows.insert(query_rows.end(), v.begin(), v.end());
+      queries.push_back(std::move(v));
+    }
+  }
+  std::vector<candor::index::TopK> tops(kRecallQueries, candor::index::TopK(kRecallK));
+  std::vector<std::string> face_at;
+  face_at.reserve(n);
+  const candor::index::DotProductKernels& kernels = candor::index::BestKernels();
+  std::vector<float> query_scores(kRecallQueries);
+
   // 1. Build the store.
   {
     auto store = candor::store::Store::OpenSqlite(dir.string());
@@ -165,6 +243,12 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
     auto timing = candor::bench::BuildSyntheticCollection(
         **store, kCollection, engine->face_model_version(), real, n, rng,
         [&](size_t position, const candor::store::FaceRecord& r) {
+          face_at.push_back(r.face_id);
+          kernels.score_rows_f32(query_rows.data(), kRecallQueries, candor::bench::kDimension,
+                                 r.embedding.data(), query_scores.data());
+          for (int q = 0; q < kRecallQueries; ++q) {
+            tops[q].Push(query_scores[q], static_cast<int64_t>(position));
+          }
           if (next_probe < probe_positions.size() && probe_positions[next_probe] == position) {
             probes.push_back(r.face_id);
             ++next_probe;
@@ -176,6 +260,9 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
     row.last_tenth_per_second = timing->last_tenth_per_second;
   }  // The store closes here (checkpointing its WAL).
   row.db_bytes_per_face = static_cast<double>(FileBytes(dir)) / n;
+  std::vector<std::vector<candor::index::Neighbor>> truth;
+  for (auto& top : tops) truth.push_back(top.TakeSorted());
+  query_rows = {};
 
   // 2. Start-up: nothing but the engine survives from the build.
   malloc_trim(0);
@@ -197,6 +284,13 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
     }
   }
   row.startup_seconds = Seconds(start, Clock::now());
+  {
+    auto status = (*collections)->GetIndexStatus(kCollection, /*wait_for_build=*/true);
+    if (!status.ok()) Fail("GetIndexStatus", status.status());
+    if (status->approximate) row.approximate_ready_seconds = Seconds(start, Clock::now());
+    row.index_bytes_per_face = static_cast<double>(status->memory_bytes) / n;
+  }
+  malloc_trim(0);  // the build's copy is freed: give it back before measuring
   row.rss_bytes = RssBytes();
   row.rss_added_per_face = static_cast<double>(row.rss_bytes - rss_before) / n;
 
@@ -208,7 +302,26 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   std::vector<size_t> other = order;
   std::shuffle(other.begin(), other.end(), rng);
   row.two_threads = Search(**collections, probes, {order, other});
+  row.by_embedding = SearchByEmbedding(**collections, queries, truth, face_at, &row.recall_at1,
+                                       &row.recall_at10);
 
+  // 5. A second start: the IVF index comes from the cache the build wrote.
+  collections->reset();
+  {
+    const auto again = Clock::now();
+    collections = candor::Collections::Open(engine, {.data_dir = dir.string()});
+    if (!collections.ok()) Fail("Collections::Open", collections.status());
+    auto first = (*collections)
+                     ->SearchFaces({.collection_id = kCollection,
+                                    .face_match_threshold = kThreshold,
+                                    .max_faces = kMaxFaces},
+                                   probes[0]);
+    if (!first.ok()) Fail("first SearchFaces after restart", first.status());
+    row.cached_startup_seconds = Seconds(again, Clock::now());
+    auto status = (*collections)->GetIndexStatus(kCollection, /*wait_for_build=*/false);
+    if (!status.ok()) Fail("GetIndexStatus", status.status());
+    row.cached_startup_approximate = status->approximate && !status->building;
+  }
   collections->reset();
   if (keep) {
     std::printf("kept store: %s\n", dir.c_str());
@@ -288,35 +401,48 @@ int main(int argc, char** argv) {
     rows.push_back(RunSize(engine->get(), real, n, keep, rng));
     const Row& r = rows.back();
     std::fprintf(stderr,
-                 "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s, p50 %.2f ms, "
-                 "load average %s\n",
+                 "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s, approx ready %.1f s, "
+                 "p50 %.2f ms, recall@1 %.3f, load average %s\n",
                  n, Seconds(start, Clock::now()), r.insert_per_second, r.startup_seconds,
-                 r.one_thread.p50_ms, LoadAverage().c_str());
+                 r.approximate_ready_seconds, r.one_thread.p50_ms, r.recall_at1,
+                 LoadAverage().c_str());
   }
 
   std::printf(
       "SearchFaces by FaceId: %d random stored faces, MaxFaces %d, FaceMatchThreshold %.0f; "
       "2 threads = two client threads at once, each running all %d.\n"
       "Start-up = Collections::Open + first SearchFaces (loads the collection; store file warm "
-      "in the page cache). RSS = process VmRSS after the load (engine included); "
-      "RSS/face = what the load added.\n\n",
-      kProbes, kMaxFaces, kThreshold, kProbes);
+      "in the page cache); approx ready = from Open until the IVF index serves (- = exact); "
+      "restart = the same after closing, with the index cache the build wrote. "
+      "RSS = process VmRSS after the build (engine included); RSS/face = what the load added; "
+      "index B/face = the index's own estimate.\n"
+      "By embedding: %d vectors near real faces (not stored), MaxFaces %d, threshold 0, one "
+      "thread; recall against an exact float scan.\n\n",
+      kProbes, kMaxFaces, kThreshold, kProbes, kRecallQueries, kRecallK);
   std::printf(
-      "| faces | insert faces/s (all / last 10%%) | DB bytes/face | start-up s | RSS MiB | RSS added B/face "
+      "| faces | insert faces/s (all / last 10%%) | DB bytes/face | start-up s | approx ready s "
+      "| restart s (IVF from cache?) "
+      "| RSS MiB | RSS added B/face | index B/face "
       "| 1 thread p50 / p99 ms | 1 thread searches/s | 2 threads p50 / p99 ms "
-      "| 2 threads searches/s | mean matches |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "| 2 threads searches/s | mean matches | by embedding p50 / p99 ms | recall@1 | recall@10 |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
-    std::printf("| %s | %s / %s | %.0f | %.2f | %.0f | %.0f | %.2f / %.2f | %.1f | %.2f / %.2f | %.1f "
-                "| %.2f |\n",
+    char ready[32] = "-";
+    if (r.approximate_ready_seconds > 0) {
+      std::snprintf(ready, sizeof(ready), "%.1f", r.approximate_ready_seconds);
+    }
+    std::printf("| %s | %s / %s | %.0f | %.2f | %s | %.2f (%s) | %.0f | %.0f | %.0f | %.2f / %.2f | %.1f "
+                "| %.2f / %.2f | %.1f | %.2f | %.2f / %.2f | %.3f | %.3f |\n",
                 Thousands(static_cast<double>(r.faces)).c_str(),
                 Thousands(r.insert_per_second).c_str(), Thousands(r.last_tenth_per_second).c_str(),
-                r.db_bytes_per_face, r.startup_seconds,
-                r.rss_bytes / 1048576.0, r.rss_added_per_face, r.one_thread.p50_ms,
+                r.db_bytes_per_face, r.startup_seconds, ready, r.cached_startup_seconds,
+                r.cached_startup_approximate ? "IVF" : "exact", r.rss_bytes / 1048576.0,
+                r.rss_added_per_face, r.index_bytes_per_face, r.one_thread.p50_ms,
                 r.one_thread.p99_ms, r.one_thread.per_second, r.two_threads.p50_ms,
-                r.two_threads.p99_ms, r.two_threads.per_second, r.one_thread.mean_matches);
+                r.two_threads.p99_ms, r.two_threads.per_second, r.one_thread.mean_matches,
+                r.by_embedding.p50_ms, r.by_embedding.p99_ms, r.recall_at1, r.recall_at10);
   }
-  std::printf("\nmachine: %s\nbuild: %s\ncommand: %s\n", machine.c_str(), build.c_str(),
+  std::printf("\nload average at end: %s\nmachine: %s\nbuild: %s\ncommand: %s\n", LoadAverage().c_str(), machine.c_str(), build.c_str(),
               command_line.c_str());
   return 0;
 }

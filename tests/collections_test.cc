@@ -4,13 +4,19 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
 #include <set>
 
 #include "eval/lfw.h"
 #include "collections_fixture.h"
+#include "collections/validation.h"
+#include "index/ivf_cache.h"
+#include "store/store.h"
 #include "test_support.h"
 
 namespace candor {
@@ -238,6 +244,176 @@ TEST_F(CollectionsTest, MaxFacesAndQualityFilterReportUnindexedFaces) {
                                         .quality_filter = QualityFilter::kNone});
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->face_records.size(), 1u);
+}
+
+// A collection at or above CollectionsOptions::approximate_min_faces is
+// searched with the IVF index (built in the background at load); below it,
+// exactly. Deletion and erasure remove faces from the approximate index too.
+// The faces are written through the store (random unit vectors): enrolling
+// hundreds of images through the engine would take minutes.
+class ApproximateCollectionTest : public testing::CollectionsFixture {
+ protected:
+  // Writes `count` faces, indexed at times 1000 + i ms, into collection `id`
+  // (created unless `append`).
+  void WriteFaces(const std::string& id, int count, bool append = false) {
+    collections_.reset();
+    auto store = store::Store::OpenSqlite(dir_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    if (!append) {
+      ASSERT_TRUE((*store)->CreateCollection({.collection_id = id,
+                                              .face_model_version = engine_->face_model_version(),
+                                              .created_ms = 1})
+                      .ok());
+    }
+    std::mt19937_64 rng(21 + faces_.size());
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<store::FaceRecord> records;
+    for (int i = 0; i < count; ++i) {
+      store::FaceRecord r;
+      r.face_id = NewUuid();
+      r.image_id = NewUuid();
+      r.face_model_version = engine_->face_model_version();
+      r.indexed_ms = 1000 + static_cast<int64_t>(faces_.size()) + i;
+      r.box = {0.1f, 0.1f, 0.5f, 0.5f};
+      r.confidence = 99;
+      r.embedding.resize(512);
+      double norm2 = 0;
+      for (float& x : r.embedding) {
+        x = normal(rng);
+        norm2 += double{x} * x;
+      }
+      for (float& x : r.embedding) x = static_cast<float>(x / std::sqrt(norm2));
+      records.push_back(std::move(r));
+    }
+    ASSERT_TRUE((*store)->InsertFaces(id, &records).ok());
+    for (auto& r : records) faces_.push_back(std::move(r));
+  }
+  void OpenWithThreshold(int64_t threshold) {
+    auto c = Collections::Open(engine_, {.data_dir = dir_, .approximate_min_faces = threshold});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    collections_ = std::move(c).value();
+  }
+  // The best match of face i's own vector (MaxFaces 3, threshold 0).
+  std::string BestMatch(size_t i) {
+    auto result = collections_->SearchFacesByEmbedding(
+        {.collection_id = "big", .face_match_threshold = 0, .max_faces = 3}, faces_[i].embedding);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    if (!result.ok() || result->matches.empty()) return "";
+    if (result->matches[0].face.face_id == faces_[i].face_id) {
+      EXPECT_NEAR(result->matches[0].similarity, engine_->calibration().Similarity(1.0f), 0.01f)
+          << "approximate results are rescored exactly";
+    }
+    return result->matches[0].face.face_id;
+  }
+  std::vector<store::FaceRecord> faces_;
+};
+
+TEST_F(ApproximateCollectionTest, BelowTheThresholdSearchesExactly) {
+  WriteFaces("big", 300);
+  OpenWithThreshold(301);
+  auto status = collections_->GetIndexStatus("big", true);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_FALSE(status->approximate);
+  EXPECT_EQ(status->faces, 300);
+  EXPECT_EQ(BestMatch(7), faces_[7].face_id);
+}
+
+TEST_F(ApproximateCollectionTest, AboveTheThresholdSearchesIvfAndForgetsDeletedFaces) {
+  WriteFaces("big", 1200);
+  OpenWithThreshold(1000);
+  auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/true);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_TRUE(status->approximate);
+  EXPECT_FALSE(status->building);
+  EXPECT_EQ(status->faces, 1200);
+  EXPECT_LT(status->memory_bytes, 1200 * 1024) << "int8 codes, not floats";
+  for (size_t i = 0; i < faces_.size(); i += 37) EXPECT_EQ(BestMatch(i), faces_[i].face_id) << i;
+
+  // DeleteFaces: gone from the approximate index.
+  auto deleted = collections_->DeleteFaces("big", {faces_[0].face_id, faces_[37].face_id});
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->deleted_faces.size(), 2u);
+  EXPECT_NE(BestMatch(0), faces_[0].face_id);
+  EXPECT_NE(BestMatch(37), faces_[37].face_id);
+  // Erasure of the faces indexed before 1100 ms (the first 100).
+  auto erased = collections_->EraseFacesIndexedBefore("big", 1100);
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(erased->size(), 98u);
+  status = collections_->GetIndexStatus("big", false);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->faces, 1100);
+  EXPECT_NE(BestMatch(74), faces_[74].face_id);
+  EXPECT_EQ(BestMatch(111), faces_[111].face_id);
+
+  // SearchFaces by FaceId works on the approximate index, without itself.
+  auto by_id = collections_->SearchFaces(
+      {.collection_id = "big", .face_match_threshold = 0, .max_faces = 5}, faces_[500].face_id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status().ToString();
+  EXPECT_EQ(by_id->matches.size(), 5u);
+  for (const SearchMatch& m : by_id->matches) EXPECT_NE(m.face.face_id, faces_[500].face_id);
+  EXPECT_EQ(by_id->faces_searched, 1099);
+}
+
+TEST_F(ApproximateCollectionTest, RestartsFromTheIndexCacheAndAddsNewerRows) {
+  WriteFaces("big", 1200);
+  OpenWithThreshold(1000);
+  ASSERT_TRUE(collections_->GetIndexStatus("big", true).ok());
+  const std::string cache = dir_ + "/index-cache/big.ivf";
+  ASSERT_TRUE(fs::exists(cache)) << "the background build writes the cache";
+  // Rows added after the cache was written are assigned at load.
+  WriteFaces("big", 150, /*append=*/true);
+  OpenWithThreshold(1000);
+  auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/false);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_TRUE(status->approximate) << "loaded straight into IVF from the cache";
+  EXPECT_FALSE(status->building);
+  EXPECT_EQ(status->faces, 1350);
+  for (size_t i = 0; i < faces_.size(); i += 23) EXPECT_EQ(BestMatch(i), faces_[i].face_id) << i;
+  EXPECT_EQ(BestMatch(1349), faces_[1349].face_id);
+  ASSERT_TRUE(collections_->DeleteCollection("big").ok());
+  EXPECT_FALSE(fs::exists(cache)) << "the cache goes with the collection";
+}
+
+TEST_F(ApproximateCollectionTest, CorruptOrStaleCacheIsRebuiltFromTheStore) {
+  WriteFaces("big", 1200);
+  OpenWithThreshold(1000);
+  ASSERT_TRUE(collections_->GetIndexStatus("big", true).ok());
+  collections_.reset();
+  const std::string cache = dir_ + "/index-cache/big.ivf";
+  std::string bytes = ReadFile(cache);
+  ASSERT_GT(bytes.size(), 5000u);
+  const std::string good = bytes;
+  for (const int variant : {0, 1, 2}) {
+    SCOPED_TRACE(variant);
+    bytes = good;
+    if (variant == 0) bytes[bytes.size() / 2] ^= 0x40;           // flipped bit
+    if (variant == 1) bytes.resize(bytes.size() - 100);          // truncated
+    {
+      std::ofstream out(cache, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    if (variant == 2) {
+      // Well-formed, but for another collection made at another time.
+      auto read = index::ReadIvfCache(cache, "big\n" + engine_->face_model_version() + "\n1");
+      ASSERT_TRUE(read.ok()) << read.status().ToString();
+      ASSERT_TRUE(index::WriteIvfCache(cache, "big\nother-model\n2", *read).ok());
+      EXPECT_EQ(index::ReadIvfCache(cache, "big\n" + engine_->face_model_version() + "\n1")
+                    .status()
+                    .code(),
+                StatusCode::kConflict);
+    }
+    OpenWithThreshold(1000);
+    auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/false);
+    ASSERT_TRUE(status.ok());
+    EXPECT_TRUE(!status->approximate || status->building) << "a bad cache is not used";
+    EXPECT_EQ(BestMatch(5), faces_[5].face_id);  // exact meanwhile, or IVF once built
+    status = collections_->GetIndexStatus("big", /*wait_for_build=*/true);
+    ASSERT_TRUE(status.ok());
+    EXPECT_TRUE(status->approximate);
+    EXPECT_EQ(BestMatch(777), faces_[777].face_id);
+    collections_.reset();
+    EXPECT_EQ(ReadFile(cache).size(), good.size()) << "rebuilt and rewritten";
+  }
 }
 
 }  // namespace

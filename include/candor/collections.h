@@ -26,6 +26,10 @@ namespace candor {
 struct CollectionsOptions {
   // Directory of the embedded SQLite store (created if missing).
   std::string data_dir;
+  // A collection of at least this many faces is searched with an approximate
+  // (IVF) index, built in the background; exact below. 0: the measured
+  // default (index::kApproximateMinVectors, 50,000). Tests set it low.
+  int64_t approximate_min_faces = 0;
 };
 
 // Rekognition's QualityFilter. AUTO is the default for IndexFaces and NONE
@@ -122,6 +126,14 @@ struct SearchFacesResult {
   // of false matches of a search at this threshold (rate x faces searched).
   int64_t faces_searched = 0;
   double expected_false_matches = 0;
+};
+
+// How a loaded collection is searched (Collections::GetIndexStatus).
+struct CollectionIndexStatus {
+  bool approximate = false;  // IVF index (else exact scan)
+  bool building = false;     // an approximate index is being built in the background
+  int64_t faces = 0;
+  int64_t memory_bytes = 0;  // the index's own estimate
 };
 
 struct SearchRequest {
@@ -308,6 +320,12 @@ class Collections {
   // best face of a track itself) against the collection.
   virtual StatusOr<SearchFacesResult> SearchFacesByEmbedding(
       const SearchRequest& request, const std::vector<float>& embedding) = 0;
+
+  // Candor extension: the in-memory index of a collection, loading it if it
+  // is not loaded yet. With wait_for_build, first waits until no background
+  // build of its approximate index runs (benchmarks, tests, operators).
+  virtual StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& collection_id,
+                                                         bool wait_for_build) = 0;
 
   // Users. Unknown collection or user: ResourceNotFoundException. CreateUser
   // of a user that exists: ConflictException (Rekognition's error for it).

@@ -3,6 +3,7 @@
 #ifndef CANDOR_COLLECTIONS_COLLECTION_STATE_H_
 #define CANDOR_COLLECTIONS_COLLECTION_STATE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -10,11 +11,12 @@
 #include <string>
 #include <unordered_map>
 
-#include "index/vector_index.h"
+#include "index/adaptive_index.h"
 
 namespace candor {
 
-// One collection's index, the map from index labels (store row ids) to
+// One collection's index (exact while small, IVF from
+// index::kApproximateMinVectors faces on: adaptive_index.h), the map from index labels (store row ids) to
 // FaceIds, and the users of associated faces. Loaded from the store on first
 // use and changed only after the store has committed a change.
 //
@@ -29,13 +31,24 @@ namespace candor {
 // (its vector would stay in memory after the store erased it).
 // Lock order: user_write_mutex, then erase_mutex, then mutex.
 struct CollectionState {
-  std::unique_ptr<index::VectorIndex> index;
+  std::unique_ptr<index::AdaptiveIndex> index;
   std::shared_mutex mutex;
   std::unordered_map<int64_t, std::string> face_of_row;
   std::unordered_map<std::string, int64_t> row_of_face;
   std::unordered_map<std::string, std::string> user_of_face;  // associated faces only
   std::mutex user_write_mutex;
   std::shared_mutex erase_mutex;
+  // Set when the collection is deleted: a background index build must not
+  // write its cache file after that. Shared with the build's callback.
+  std::shared_ptr<std::atomic<bool>> deleted = std::make_shared<std::atomic<bool>>(false);
+};
+
+// A collection's slot in the map of loaded collections: loaded once, by the
+// first caller, holding only this slot's mutex, so that loading one large
+// collection never blocks calls on the others.
+struct CollectionSlot {
+  std::mutex load_mutex;
+  std::shared_ptr<CollectionState> state;  // guarded by load_mutex; null until loaded
 };
 
 }  // namespace candor

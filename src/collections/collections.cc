@@ -1,7 +1,9 @@
 #include "candor/collections.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -13,7 +15,9 @@
 #include "collections/quality_filter.h"
 #include "collections/users.h"
 #include "collections/validation.h"
-#include "index/vector_index.h"
+#include "index/adaptive_index.h"
+#include "index/ivf_cache.h"
+#include "index/ivf_index.h"
 #include "store/store.h"
 
 namespace candor {
@@ -26,6 +30,11 @@ constexpr int kMaxListResults = 4096;
 constexpr int kDefaultListResults = 1000;
 constexpr int kMaxDeleteFaces = 4096;
 constexpr int kEmbeddingDimension = 512;
+// Rescoring of approximate results (Search): extra candidates asked of the
+// index, and how far below the threshold's cosine they may score (4 sd of
+// the int8 score error of exact_index.h, rounded up).
+constexpr int kRescoreExtra = 16;
+constexpr float kRescoreMargin = 0.003f;
 // EraseFacesIndexedBefore erases this many faces per store transaction, so
 // that a collection with a million expired faces neither holds the write
 // lock nor grows the WAL for the whole of it.
@@ -57,8 +66,13 @@ BoundingBox Ratios(const BoundingBox& px, const ImageInfo& image) {
 
 class CollectionsImpl final : public Collections {
  public:
-  CollectionsImpl(Engine* engine, std::unique_ptr<store::Store> store)
+  CollectionsImpl(Engine* engine, std::unique_ptr<store::Store> store,
+                  const CollectionsOptions& options)
       : engine_(engine),
+        data_dir_(options.data_dir),
+        approximate_min_faces_(options.approximate_min_faces > 0
+                                   ? static_cast<size_t>(options.approximate_min_faces)
+                                   : index::kApproximateMinVectors),
         store_(std::move(store)),
         users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {}
 
@@ -107,7 +121,17 @@ class CollectionsImpl final : public Collections {
     if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
     CANDOR_RETURN_IF_ERROR(s);
     std::lock_guard<std::mutex> lock(states_mutex_);
-    states_.erase(id);
+    auto it = states_.find(id);
+    if (it != states_.end()) {
+      // A loaded state (its load_mutex is free once loaded) must not rewrite
+      // the cache file after this.
+      std::unique_lock<std::mutex> load_lock(it->second->load_mutex, std::try_to_lock);
+      if (load_lock.owns_lock() && it->second->state != nullptr) it->second->state->deleted->store(true);
+      states_.erase(it);
+    }
+    // The cache holds centroids (averages of faces): it goes with them.
+    std::error_code ec;
+    std::filesystem::remove(IndexCachePath(id), ec);
     return Status::Ok();
   }
 
@@ -286,6 +310,19 @@ class CollectionsImpl final : public Collections {
     return result;
   }
 
+  StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& id,
+                                                 bool wait_for_build) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(id));
+    if (wait_for_build) state->index->WaitForBuild();
+    CollectionIndexStatus status;
+    status.approximate = state->index->approximate();
+    status.building = state->index->building();
+    status.faces = static_cast<int64_t>(state->index->size());
+    status.memory_bytes = static_cast<int64_t>(state->index->memory_bytes());
+    return status;
+  }
+
   Status CreateUser(const UserRequest& request) override { return users_.CreateUser(request); }
   Status DeleteUser(const UserRequest& request) override { return users_.DeleteUser(request); }
   StatusOr<UserListPage> ListUsers(const std::string& collection_id, const std::string& next_token,
@@ -438,9 +475,32 @@ class CollectionsImpl final : public Collections {
   // Collections made with another model version are refused for search and
   // enrolment: their vectors are not comparable with this engine's.
   StatusOr<std::shared_ptr<CollectionState>> State(const std::string& id) {
-    std::lock_guard<std::mutex> lock(states_mutex_);
-    auto it = states_.find(id);
-    if (it != states_.end()) return it->second;
+    std::shared_ptr<CollectionSlot> slot;
+    {
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      std::shared_ptr<CollectionSlot>& entry = states_[id];
+      if (entry == nullptr) entry = std::make_shared<CollectionSlot>();
+      slot = entry;
+    }
+    std::lock_guard<std::mutex> load_lock(slot->load_mutex);
+    if (slot->state != nullptr) return slot->state;
+    auto loaded = Load(id);
+    if (!loaded.ok()) {
+      // Forget the slot, so that a later call tries again.
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      auto it = states_.find(id);
+      if (it != states_.end() && it->second == slot) states_.erase(it);
+      return loaded.status();
+    }
+    slot->state = *loaded;
+    return slot->state;
+  }
+
+  // Builds the collection's in-memory state from the store (no lock of ours
+  // held). A collection of index::kApproximateMinVectors faces or more is
+  // loaded into the exact index and its IVF index built in the background:
+  // searches are exact until it is ready.
+  StatusOr<std::shared_ptr<CollectionState>> Load(const std::string& id) {
     CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
     if (record.face_model_version != engine_->face_model_version()) {
       return Status::InvalidArgument("collection " + id + " was made with face model " +
@@ -448,18 +508,110 @@ class CollectionsImpl final : public Collections {
                                      engine_->face_model_version());
     }
     auto state = std::make_shared<CollectionState>();
-    state->index = index::CreateExactIndex(kEmbeddingDimension);
+    index::AdaptiveIndexOptions index_options;
+    index_options.dimension = kEmbeddingDimension;
+    index_options.approximate_min_vectors = approximate_min_faces_;
+    state->index = index::CreateAdaptiveIndex(index_options);
+    state->index->SetBuildsEnabled(false);
+    const std::string cache_path = IndexCachePath(id);
+    const std::string cache_key = IndexCacheKey(record);
+    // Written by the build thread when a background build finishes; never
+    // after the collection was deleted (the flag is set under states_mutex_).
+    state->index->SetOnBuilt([cache_path, cache_key, deleted = state->deleted](
+                                 const index::IvfIndex& ivf) {
+      if (!deleted->load()) static_cast<void>(WriteIndexCache(cache_path, cache_key, ivf));
+    });
+    // A large collection with a valid cache goes straight into the IVF index.
+    std::optional<index::IvfCache> cache;
+    if (static_cast<size_t>(record.face_count) >= approximate_min_faces_) {
+      auto read = index::ReadIvfCache(cache_path, cache_key);
+      if (read.ok() && read->dimension == kEmbeddingDimension &&
+          static_cast<double>(record.face_count) <
+              index::kRetrainGrowth * static_cast<double>(read->trained_for)) {
+        cache = std::move(*read);
+      }
+    }
+    if (cache.has_value()) {
+      CANDOR_RETURN_IF_ERROR(LoadWithCache(id, *cache, cache_path, cache_key, state.get()));
+    } else {
+      Status load_status;
+      CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
+        if (!load_status.ok()) return;
+        load_status = state->index->Add(f.row_id, f.embedding);
+        RememberFace(f, state.get());
+      }));
+      CANDOR_RETURN_IF_ERROR(load_status);
+    }
+    state->index->SetBuildsEnabled(true);
+    return state;
+  }
+
+  static void RememberFace(const store::FaceRecord& f, CollectionState* state) {
+    state->face_of_row[f.row_id] = f.face_id;
+    state->row_of_face[f.face_id] = f.row_id;
+    if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
+  }
+
+  // Fills an IVF index from the store with the centroids and list numbers of
+  // `cache`; rows the cache does not know (added since it was written) are
+  // assigned afresh, and the cache is rewritten when they are over a tenth.
+  Status LoadWithCache(const std::string& id, const index::IvfCache& cache,
+                       const std::string& cache_path, const std::string& cache_key,
+                       CollectionState* state) {
+    index::IvfIndexOptions options;
+    options.dimension = kEmbeddingDimension;
+    options.lists = cache.lists;
+    options.probes = index::IvfDefaultProbes(cache.lists);
+    CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<index::IvfIndex> ivf,
+                            index::IvfIndex::FromCentroids(options, cache.centroids));
+    std::vector<int64_t> new_labels;
+    std::vector<float> new_vectors;
+    size_t cursor = 0;  // both in row id order
     Status load_status;
     CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
       if (!load_status.ok()) return;
-      load_status = state->index->Add(f.row_id, f.embedding);
-      state->face_of_row[f.row_id] = f.face_id;
-      state->row_of_face[f.face_id] = f.row_id;
-      if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
+      while (cursor < cache.assignments.size() && cache.assignments[cursor].first < f.row_id) {
+        ++cursor;
+      }
+      if (cursor < cache.assignments.size() && cache.assignments[cursor].first == f.row_id) {
+        load_status = ivf->AddToList(f.row_id, f.embedding, cache.assignments[cursor].second);
+      } else {
+        new_labels.push_back(f.row_id);
+        new_vectors.insert(new_vectors.end(), f.embedding.begin(), f.embedding.end());
+      }
+      RememberFace(f, state);
     }));
     CANDOR_RETURN_IF_ERROR(load_status);
-    states_[id] = state;
-    return state;
+    if (!new_labels.empty()) CANDOR_RETURN_IF_ERROR(ivf->AddBatch(new_labels, new_vectors));
+    std::fill(new_vectors.begin(), new_vectors.end(), 0.f);
+    if (new_labels.size() * 10 > ivf->size()) {
+      static_cast<void>(WriteIndexCache(cache_path, cache_key, *ivf));
+    }
+    state->index->Adopt(std::move(ivf), cache.trained_for);
+    return Status::Ok();
+  }
+
+  std::string IndexCachePath(const std::string& id) const {
+    // Collection ids are [a-zA-Z0-9_.\-]+ (ValidateCollectionId): safe as a name.
+    return data_dir_ + "/index-cache/" + id + ".ivf";
+  }
+  static std::string IndexCacheKey(const store::CollectionRecord& record) {
+    return record.collection_id + "\n" + record.face_model_version + "\n" +
+           std::to_string(record.created_ms);
+  }
+  static Status WriteIndexCache(const std::string& path, const std::string& key,
+                                const index::IvfIndex& ivf) {
+    index::IvfCache cache;
+    cache.dimension = ivf.dimension();
+    cache.lists = ivf.lists();
+    cache.centroids = ivf.centroids();
+    ivf.ForEachAssignment([&](int64_t row, uint32_t list) {
+      cache.assignments.emplace_back(row, list);
+    });
+    std::sort(cache.assignments.begin(), cache.assignments.end());
+    cache.trained_for = cache.assignments.size();
+    if (!cache.assignments.empty()) cache.last_row_id = cache.assignments.back().first;
+    return index::WriteIvfCache(path, key, cache);
   }
 
   Status Search(const SearchRequest& request, const std::shared_ptr<CollectionState>& state,
@@ -468,8 +620,16 @@ class CollectionsImpl final : public Collections {
     const Calibration& calibration = engine_->calibration();
     const float min_cosine = calibration.CosineForSimilarity(request.face_match_threshold);
     // One more than asked, in case the probe itself (SearchFaces) is found.
-    const int k = request.max_faces + (exclude_face_id.empty() ? 0 : 1);
-    std::vector<index::Neighbor> neighbours = state->index->Search(probe, k, min_cosine);
+    int k = request.max_faces + (exclude_face_id.empty() ? 0 : 1);
+    // The approximate index scores int8 codes (error ~5e-4): it is asked for
+    // more candidates, a little below the threshold, and they are rescored
+    // with the float vectors from the store, so that the order and the
+    // similarities are exact (near-ties at rank 1 were the main recall@1
+    // loss in bench/collection_bench before this).
+    const bool rescore = state->index->approximate();
+    std::vector<index::Neighbor> neighbours =
+        rescore ? state->index->Search(probe, k + kRescoreExtra, min_cosine - kRescoreMargin)
+                : state->index->Search(probe, k, min_cosine);
     std::vector<std::string> ids;
     std::vector<float> scores;
     {
@@ -478,7 +638,7 @@ class CollectionsImpl final : public Collections {
       for (const index::Neighbor& n : neighbours) {
         auto it = state->face_of_row.find(n.label);
         if (it == state->face_of_row.end() || it->second == exclude_face_id) continue;
-        if (static_cast<int>(ids.size()) >= request.max_faces) break;
+        if (!rescore && static_cast<int>(ids.size()) >= request.max_faces) break;
         ids.push_back(it->second);
         scores.push_back(n.score);
       }
@@ -488,26 +648,54 @@ class CollectionsImpl final : public Collections {
     result->expected_false_matches =
         FalseMatchRateAt(request.face_match_threshold) * static_cast<double>(result->faces_searched);
     if (ids.empty()) return Status::Ok();
-    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, false));
+    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, rescore));
     std::unordered_map<std::string, const store::FaceRecord*> by_id;
     for (const auto& r : records) by_id[r.face_id] = &r;
+    struct Candidate {
+      const store::FaceRecord* record;
+      float score;
+    };
+    std::vector<Candidate> candidates;
     for (size_t i = 0; i < ids.size(); ++i) {
       auto it = by_id.find(ids[i]);
       if (it == by_id.end()) continue;  // deleted between the search and the read
-      const float similarity = calibration.Similarity(scores[i]);
+      float score = scores[i];
+      if (rescore) {
+        const std::vector<float>& v = it->second->embedding;
+        if (v.size() != probe.size()) continue;
+        double dot = 0;
+        for (size_t d = 0; d < v.size(); ++d) dot += double{v[d]} * probe[d];
+        score = static_cast<float>(dot);
+      }
+      candidates.push_back({it->second, score});
+    }
+    if (rescore) {
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [](const Candidate& a, const Candidate& b) {
+                         return a.score > b.score ||
+                                (a.score == b.score && a.record->row_id < b.record->row_id);
+                       });
+    }
+    for (const Candidate& c : candidates) {
+      if (static_cast<int>(result->matches.size()) >= request.max_faces) break;
+      const float similarity = calibration.Similarity(c.score);
       if (similarity < request.face_match_threshold) continue;
-      result->matches.push_back({ToStored(*it->second), similarity, FalseMatchRateAt(similarity)});
+      result->matches.push_back({ToStored(*c.record), similarity, FalseMatchRateAt(similarity)});
     }
     return Status::Ok();
   }
 
+
   Engine* engine_;
+  const std::string data_dir_;
+  const size_t approximate_min_faces_;
   std::unique_ptr<store::Store> store_;
   UserOperations users_;
   std::mutex states_mutex_;
   // Shared, so that a call still using a collection's state keeps it alive
-  // while DeleteCollection drops it. Guarded by states_mutex_.
-  std::map<std::string, std::shared_ptr<CollectionState>> states_;
+  // while DeleteCollection drops it. Guarded by states_mutex_ (the slots'
+  // contents by their own load_mutex).
+  std::map<std::string, std::shared_ptr<CollectionSlot>> states_;
 };
 
 }  // namespace
@@ -518,7 +706,7 @@ StatusOr<std::unique_ptr<Collections>> Collections::Open(Engine* engine,
   if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
   CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
                           store::Store::OpenSqlite(options.data_dir));
-  return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store)));
+  return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store), options));
 }
 
 }  // namespace candor

@@ -1,5 +1,8 @@
 #include "index/dot_product.h"
 
+#include <algorithm>
+#include <cmath>
+
 #if defined(__x86_64__) || defined(__i386__)
 #define CANDOR_INDEX_X86 1
 #include <immintrin.h>
@@ -8,6 +11,23 @@
 #endif
 
 namespace candor::index {
+
+float QuantizeInt8(const float* v, size_t n, int8_t* out) {
+  float max_abs = 0;
+  for (size_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
+  if (max_abs == 0) {
+    std::fill(out, out + n, int8_t{0});
+    return 0;
+  }
+  const float scale = max_abs / kInt8Max;
+  const float inverse = kInt8Max / max_abs;
+  for (size_t i = 0; i < n; ++i) {
+    const float q = std::nearbyint(v[i] * inverse);
+    out[i] = static_cast<int8_t>(std::clamp(q, -kInt8Max, kInt8Max));
+  }
+  return scale;
+}
+
 namespace {
 
 // ---------------------------------------------------------------- portable --

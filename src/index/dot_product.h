@@ -42,6 +42,13 @@ float DotProductAvx2Fma(const float* a, const float* b, size_t n);
 int32_t DotProductInt8Portable(const int8_t* a, const int8_t* b, size_t n);
 int32_t DotProductInt8Avx2(const int8_t* a, const int8_t* b, size_t n);
 
+// Largest magnitude of an int8 component (symmetric range, -128 unused).
+inline constexpr float kInt8Max = 127.0f;
+
+// Quantises `v` (n components) to int8 with one scale per vector:
+// v[i] ~= out[i] * scale. Returns the scale (0 for a zero vector).
+float QuantizeInt8(const float* v, size_t n, int8_t* out);
+
 // Scores a block of rows against one query:
 //   scores[i] = dot(rows + i * dim, query)                       (float rows)
 //   scores[i] = dot(rows + i * dim, query) * row_scales[i] * query_scale  (int8)

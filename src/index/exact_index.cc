@@ -20,9 +20,6 @@
 namespace candor::index {
 namespace {
 
-// Largest magnitude of an int8 component (symmetric range, -128 unused).
-constexpr float kInt8Max = 127.0f;
-
 // Rows one search task scores at a time: the unit that threads pull from a
 // shared counter, and the size of the on-stack score buffer (4 KiB).
 constexpr size_t kRowsPerTask = 1024;
@@ -37,23 +34,6 @@ bool AllFinite(const std::vector<float>& v) {
     if (!std::isfinite(x)) return false;
   }
   return true;
-}
-
-// Quantises `v` to int8 with one scale per vector: v[i] ~= out[i] * scale.
-float QuantizeInt8(const float* v, size_t n, int8_t* out) {
-  float max_abs = 0;
-  for (size_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(v[i]));
-  if (max_abs == 0) {
-    std::fill(out, out + n, int8_t{0});
-    return 0;
-  }
-  const float scale = max_abs / kInt8Max;
-  const float inverse = kInt8Max / max_abs;
-  for (size_t i = 0; i < n; ++i) {
-    const float q = std::nearbyint(v[i] * inverse);
-    out[i] = static_cast<int8_t>(std::clamp(q, -kInt8Max, kInt8Max));
-  }
-  return scale;
 }
 
 // Element is float (kFloat32) or int8_t (kInt8).
@@ -117,6 +97,9 @@ class ExactIndex final : public VectorIndex {
       if constexpr (kQuantized) scales_[hole] = scales_[last];
       slot_of_label_[labels_[hole]] = hole;
     }
+    // The vacated row is zeroed: a removed (erased) face's vector must not
+    // linger in memory, and when hole == last nothing else overwrote it.
+    std::memset(Row(last), 0, dimension_ * sizeof(Element));
     labels_.pop_back();
     if constexpr (kQuantized) scales_.pop_back();
     // Keep one spare block so that alternating Add/Remove at a block boundary
@@ -179,6 +162,20 @@ class ExactIndex final : public VectorIndex {
     });
     for (int w = 1; w < workers; ++w) tops[0].Merge(tops[w]);
     return tops[0].TakeSorted();
+  }
+
+  void ForEachVector(const std::function<void(int64_t, const float*)>& fn) const override {
+    std::shared_lock lock(mutex_);
+    std::vector<float> buffer(kQuantized ? dimension_ : 0);
+    for (size_t slot = 0; slot < labels_.size(); ++slot) {
+      if constexpr (kQuantized) {
+        const int8_t* row = Row(slot);
+        for (size_t i = 0; i < dimension_; ++i) buffer[i] = row[i] * scales_[slot];
+        fn(labels_[slot], buffer.data());
+      } else {
+        fn(labels_[slot], Row(slot));
+      }
+    }
   }
 
   size_t size() const override {

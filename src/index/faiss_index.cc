@@ -183,6 +183,16 @@ class HnswIndex final : public HnswVectorIndex {
     return top.TakeSorted();
   }
 
+  void ForEachVector(const std::function<void(int64_t, const float*)>& fn) const override {
+    std::shared_lock lock(mutex_);
+    for (size_t node = 0; node < label_of_node_.size(); ++node) {
+      if (!dead_[node]) fn(label_of_node_[node], NodeVector(node));
+    }
+    for (size_t row = 0; row < pending_labels_.size(); ++row) {
+      fn(pending_labels_[row], &pending_vectors_[row * dimension_]);
+    }
+  }
+
   size_t size() const override {
     std::shared_lock lock(mutex_);
     return where_.size();

@@ -1,5 +1,10 @@
-// Chooses the vector index for a collection from the number of faces it is
-// expected to hold: exact search while that is fast enough, HNSW above.
+// Chooses between exact search and HNSW from an expected size.
+//
+// Collections no longer use this: they use adaptive_index.h (exact, then an
+// IVF-int8 index built in the background), because a 1M-vector HNSW graph
+// takes over half an hour to build on two cores with Debian's FAISS. This
+// factory and the HNSW index stay for recall_bench and as an alternative.
+// What follows is the original reasoning for the HNSW crossover.
 //
 // How a collection switches: the index is derived data, built when the
 // collection is loaded from the store, so the choice is made there with the

@@ -8,6 +8,7 @@
 #define CANDOR_INDEX_VECTOR_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,6 +34,10 @@ class VectorIndex {
   // not finite (Search has no Status to report that with).
   virtual std::vector<Neighbor> Search(const std::vector<float>& query, int k,
                                        float min_score) const = 0;
+  // Calls fn(label, vector) for every vector held (int8 rows dequantised, so
+  // only approximately what was added), holding the index's shared lock: fn
+  // must not call back into the index. For building one index from another.
+  virtual void ForEachVector(const std::function<void(int64_t, const float*)>& fn) const = 0;
   virtual size_t size() const = 0;
   virtual int dimension() const = 0;
   virtual size_t memory_bytes() const = 0;
