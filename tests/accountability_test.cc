@@ -126,6 +126,12 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"Candor.DeleteAccessKey", {Role::kAdmin}},
       {"Candor.ListAuditEvents", {Role::kAuditor}},
       {"Candor.VerifyAuditLog", {Role::kAuditor}},
+      {"CreateStreamProcessor", {Role::kAdmin}},
+      {"DeleteStreamProcessor", {Role::kAdmin}},
+      {"StartStreamProcessor", {Role::kSearcher}},
+      {"StopStreamProcessor", {Role::kAdmin, Role::kSearcher}},
+      {"DescribeStreamProcessor", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
+      {"ListStreamProcessors", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
   };
   const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
                                           "Candor.GetCollectionPolicy"};

@@ -10,8 +10,11 @@
 
 #include "audit/audit_log.h"
 #include "candor/collections.h"
+#include "candor/video.h"
 #include "cli/commands.h"
 #include "server/http_server.h"
+#include "store/data_dir.h"
+#include "video/stream_processor.h"
 
 namespace candor::cli {
 namespace {
@@ -22,6 +25,7 @@ struct ServeArgs {
   std::string data_dir;
   std::string port_file;
   std::string audit_key;
+  std::string stream_output_dir;
   server::ServerOptions server;
 };
 
@@ -124,6 +128,24 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       args.audit_key.empty() ? args.data_dir + "/audit-signing.key" : args.audit_key;
   auto audit = audit::AuditLog::Open(audit_options);
   if (!audit.ok()) return Fail(audit.status());
+  // Stream processors: their definitions in <data-dir>/stream_processors.db;
+  // those left running are restarted here.
+  video::StreamProcessorManagerOptions streams;
+  streams.db_path = args.data_dir + "/stream_processors.db";
+  streams.collections = collections->get();
+  streams.audit = audit->get();
+  streams.session.file_sink_root = args.stream_output_dir.empty()
+                                       ? args.data_dir + "/stream-events"
+                                       : args.stream_output_dir;
+  Status sink_root = store::EnsureDataDirectory(streams.session.file_sink_root);
+  if (!sink_root.ok()) return Fail(sink_root);
+  streams.analyzer_factory = [engine = engine->get(),
+                              collections = collections->get()](const VideoOptions& options) {
+    return VideoAnalyzer::Create(engine, collections, options);
+  };
+  auto processors = video::StreamProcessorManager::Open(std::move(streams));
+  if (!processors.ok()) return Fail(processors.status());
+  args.server.stream_processors = processors->get();
   auto server =
       server::HttpServer::Create(engine->get(), collections->get(), audit->get(), args.server);
   if (!server.ok()) return Fail(server.status());
@@ -149,6 +171,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
 
   Status served = (*server)->Serve();
   server->reset();  // in-flight requests are answered before this returns
+  processors->reset();  // sessions end (audited) and stay RUNNING for the next start
   audit->reset();   // a last signed checkpoint
   collections->reset();
   if (!served.ok()) return Fail(served);
@@ -195,6 +218,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key signing the audit log's checkpoints (default: "
                   "<data-dir>/audit-signing.key; keep it on another disk)");
+  cmd->add_option("--stream-output-dir", args->stream_output_dir,
+                  "the only directory file:// stream-processor sinks may write in (default: "
+                  "<data-dir>/stream-events)");
   cmd->add_option("--retention-interval", args->server.retention_interval_seconds,
                   "seconds between retention sweeps (0: none)")
       ->check(CLI::Range(0, 86400))

@@ -45,6 +45,17 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"Candor.ListAuditEvents", {Role::kAuditor}},
         {"Candor.VerifyAuditLog", {Role::kAuditor}},
         {"Candor.GetTransparencyReport", {Role::kAuditor}},
+        // A stream processor is a standing search of a collection with a
+        // sink outside the service: defining or deleting one is an admin's
+        // act (like a policy), running one a searcher's (each session is a
+        // search, audited with the starter's reason). Either may stop one;
+        // its state (no biometric data) is visible to both and to auditors.
+        {"CreateStreamProcessor", {Role::kAdmin}},
+        {"DeleteStreamProcessor", {Role::kAdmin}},
+        {"StartStreamProcessor", {Role::kSearcher}},
+        {"StopStreamProcessor", {Role::kAdmin, Role::kSearcher}},
+        {"DescribeStreamProcessor", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
+        {"ListStreamProcessors", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
     };
     return t;
   }();

@@ -7,6 +7,8 @@
 //             SearchUsersByImage, CompareFaces
 //   analyst   DetectFaces
 //   auditor   the audit log and the transparency report
+// Stream processors: admin creates and deletes them, searcher starts them,
+// either stops them; admin, searcher and auditor may describe and list them.
 // Every role may DescribeCollection, ListCollections and
 // Candor.GetCollectionPolicy (names and sizes, no biometric data). Roles do
 // not include one another: an admin who must search also needs "searcher",

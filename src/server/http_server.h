@@ -30,6 +30,10 @@
 #include "candor/engine.h"
 #include "candor/status.h"
 
+namespace candor::video {
+class StreamProcessorManager;
+}
+
 namespace candor::server {
 
 struct ServerOptions {
@@ -55,6 +59,9 @@ struct ServerOptions {
   std::string s3_root;          // see protocol::RequestOptions
   // Seconds between retention sweeps (server/retention.h); 0: none.
   int retention_interval_seconds = 300;
+  // Stream processors (video/stream_processor.h); null: their operations
+  // answer UnsupportedException. Must outlive the server.
+  video::StreamProcessorManager* stream_processors = nullptr;
 };
 
 class HttpServer {

@@ -6,8 +6,10 @@
 #include <map>
 #include <optional>
 
+#include "policy/search_policy.h"
 #include "protocol/collections_json.h"
 #include "protocol/rekognition_json.h"
+#include "server/stream_operations.h"
 
 namespace candor::server {
 namespace {
@@ -34,25 +36,21 @@ struct Call {
     event.purpose = policy.purpose;
     requested = *threshold;
     event.threshold_requested = *threshold;
-    if (*threshold < policy.threshold_floor) {
-      if (policy.refuse_below_floor) {
+    auto applied_policy = policy::ApplySearchPolicy(
+        policy, collection_id, *threshold, *max_results, caller.reason,
+        "send the X-Candor-Reason header (a case reference), use a key bound to a case, or "
+        "give `candor collection --reason`");
+    if (!applied_policy.ok()) {
+      if (*threshold < policy.threshold_floor && policy.refuse_below_floor) {
         event.threshold_applied = policy.threshold_floor;
         event.results["ThresholdRefused"] = true;
-        return Status::PermissionDenied(
-            "the policy of collection " + collection_id + " refuses searches below " +
-            FormatPercent(policy.threshold_floor) + " (asked: " + FormatPercent(*threshold) + ")");
       }
-      *threshold = policy.threshold_floor;
+      return applied_policy.status();
     }
-    if (policy.reason_required && caller.reason.empty()) {
-      return Status::PermissionDenied(
-          "the policy of collection " + collection_id +
-          " requires a reason for every search: send the X-Candor-Reason header (a case "
-          "reference), use a key bound to a case, or give `candor collection --reason`");
-    }
+    *threshold = applied_policy->threshold;
     applied = *threshold;
     event.threshold_applied = *threshold;
-    *max_results = std::min(*max_results, policy.max_faces);
+    *max_results = applied_policy->max_results;
     max_applied = *max_results;
     event.max_faces = *max_results;
     return Status::Ok();
@@ -66,12 +64,6 @@ struct Call {
     if (max_applied) out["CandorMaxResultsApplied"] = *max_applied;
     if (!event.purpose.empty()) out["CandorPurpose"] = event.purpose;
     return out;
-  }
-
-  static std::string FormatPercent(float v) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.6g", v);
-    return buf;
   }
 };
 
@@ -101,7 +93,7 @@ bool Audited(std::string_view operation) {
 }
 
 const std::map<std::string, Handler, std::less<>>& Handlers() {
-  static const auto* handlers = new std::map<std::string, Handler, std::less<>>{
+  static auto* handlers = new std::map<std::string, Handler, std::less<>>{
       {"DetectFaces",
        [](const json& body, Call& c) -> StatusOr<json> {
          CANDOR_ASSIGN_OR_RETURN(auto r,
@@ -352,6 +344,15 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          return out;
        }},
   };
+  static const bool merged = [] {
+    for (const auto& [name, handler] : StreamProcessorHandlers()) {
+      handlers->emplace(name, [handler](const json& body, Call& c) {
+        return handler(body, c.service, c.caller, &c.event);
+      });
+    }
+    return true;
+  }();
+  (void)merged;
   return *handlers;
 }
 

@@ -33,6 +33,10 @@
 #include "policy/roles.h"
 #include "protocol/requests.h"
 
+namespace candor::video {
+class StreamProcessorManager;
+}
+
 namespace candor::server {
 
 struct ServiceContext {
@@ -47,6 +51,9 @@ struct ServiceContext {
     std::function<StatusOr<nlohmann::json>(const nlohmann::json&)> create, list, remove;
   };
   const KeyAdmin* keys = nullptr;
+  // CreateStreamProcessor ... DeleteStreamProcessor (server/stream_operations.h);
+  // null: those operations answer UnsupportedException.
+  video::StreamProcessorManager* stream_processors = nullptr;
 };
 
 // Who is calling and why.

@@ -1,0 +1,264 @@
+// Settings as the audit log's (src/audit/audit_db.cc): WAL, synchronous=FULL
+// (a CreateStreamProcessor that returned survives power loss), STRICT tables,
+// a busy timeout, and nothing written before the file is known to be ours.
+#include "video/stream_processor_store.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "store/data_dir.h"
+#include "store/sqlite_util.h"
+
+namespace candor::video {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kBusyTimeoutMs = 10000;
+// "CSPr": marks the file as Candor's stream-processor file.
+constexpr int32_t kApplicationId = 0x43535072;
+constexpr int kSchemaVersion = 1;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE stream_processors (
+  name TEXT PRIMARY KEY,
+  arn TEXT NOT NULL,
+  input_url TEXT NOT NULL,
+  output_url TEXT NOT NULL,
+  role_arn TEXT NOT NULL,
+  collection_id TEXT NOT NULL,
+  face_match_threshold REAL NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('STOPPED', 'RUNNING', 'FAILED')),
+  status_message TEXT NOT NULL,
+  caller_json TEXT NOT NULL,
+  session_json TEXT NOT NULL DEFAULT ''
+) STRICT;
+)sql";
+
+Status Inspect(sqlite3* db, const std::string& path, bool* empty) {
+  const std::string unchanged = "; it was left unchanged";
+  CANDOR_ASSIGN_OR_RETURN(const int64_t application_id,
+                          store::QueryInt(db, "PRAGMA application_id",
+                                          "read the stream processors file's header", path));
+  CANDOR_ASSIGN_OR_RETURN(const int64_t version,
+                          store::QueryInt(db, "PRAGMA user_version",
+                                          "read the stream processors file's version", path));
+  CANDOR_ASSIGN_OR_RETURN(
+      const std::vector<std::string> tables,
+      store::QueryColumn(db,
+                         "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                         " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                         "read the stream processors file's schema", path));
+  *empty = false;
+  if (application_id != kApplicationId) {
+    if (application_id == 0 && version == 0 && tables.empty()) {
+      *empty = true;
+      return Status::Ok();
+    }
+    return Status::Corruption(path + " is not a Candor stream processors file (application_id " +
+                              std::to_string(application_id) + ")" + unchanged);
+  }
+  if (version > kSchemaVersion) {
+    return Status::Unsupported(path + " has format version " + std::to_string(version) +
+                               ", newer than this build reads (" + std::to_string(kSchemaVersion) +
+                               ")" + unchanged);
+  }
+  if (version < 1 || tables != std::vector<std::string>{"stream_processors"}) {
+    return Status::Corruption(path +
+                              " is marked as a stream processors file but its schema is"
+                              " not one" +
+                              unchanged);
+  }
+  return Status::Ok();
+}
+
+Status Configure(sqlite3* db, const std::string& path) {
+  CANDOR_ASSIGN_OR_RETURN(const std::vector<std::string> mode,
+                          store::QueryColumn(db, "PRAGMA journal_mode = WAL", "enable WAL", path));
+  if (mode.size() != 1 || mode[0] != "wal") {
+    return Status::Unsupported(path + ": SQLite cannot use WAL mode here");
+  }
+  return store::ExecOn(db, "PRAGMA synchronous = FULL", "configure the connection", path);
+}
+
+std::string CallerJson(const SessionCaller& c) {
+  return json{{"Principal", c.principal},
+              {"Source", c.source},
+              {"RequestId", c.request_id},
+              {"Reason", c.reason}}
+      .dump();
+}
+
+StatusOr<SessionCaller> ParseCaller(const std::string& text, const std::string& path) {
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return Status::Corruption(path + ": a processor's caller is not JSON");
+  SessionCaller c;
+  for (auto [key, field] :
+       {std::pair{"Principal", &c.principal}, std::pair{"Source", &c.source},
+        std::pair{"RequestId", &c.request_id}, std::pair{"Reason", &c.reason}}) {
+    const auto it = j.find(key);
+    if (it != j.end() && it->is_string()) *field = it->get<std::string>();
+  }
+  return c;
+}
+
+}  // namespace
+
+StreamProcessorStore::StreamProcessorStore(std::unique_ptr<store::SqliteDb> db)
+    : db_(std::move(db)) {}
+
+StreamProcessorStore::~StreamProcessorStore() = default;
+
+StatusOr<std::unique_ptr<StreamProcessorStore>> StreamProcessorStore::Open(
+    const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("the stream processors file's path is empty");
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty()) CANDOR_RETURN_IF_ERROR(store::EnsureDataDirectory(dir));
+  bool is_new = false;
+  CANDOR_RETURN_IF_ERROR(store::CheckDatabaseFileHeader(path, &is_new));
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Connection connection,
+      store::OpenForInspection(path, false, kBusyTimeoutMs, "open the stream processors file"));
+  bool empty = false;
+  CANDOR_RETURN_IF_ERROR(Inspect(connection.get(), path, &empty));
+  CANDOR_RETURN_IF_ERROR(store::AllowWrites(connection.get(), path));
+  CANDOR_RETURN_IF_ERROR(Configure(connection.get(), path));
+  auto db = std::make_unique<store::SqliteDb>(std::move(connection), path,
+                                              store::ConstraintErrors::kCallerInput);
+  if (empty) {
+    CANDOR_RETURN_IF_ERROR(
+        db->InTransaction(true, "create the stream processors file", [&]() -> Status {
+          CANDOR_ASSIGN_OR_RETURN(
+              const int64_t version,
+              store::QueryInt(db->handle(), "PRAGMA user_version", "read the version", path));
+          if (version != 0) return Status::Ok();  // another process made it meanwhile
+          CANDOR_RETURN_IF_ERROR(db->Exec(kSchema, "create the stream processors table"));
+          return db->Exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
+                              "; PRAGMA user_version = " + std::to_string(kSchemaVersion),
+                          "mark the stream processors file");
+        }));
+    if (is_new && !dir.empty()) CANDOR_RETURN_IF_ERROR(store::FsyncDirectory(dir));
+  }
+  return std::unique_ptr<StreamProcessorStore>(new StreamProcessorStore(std::move(db)));
+}
+
+Status StreamProcessorStore::Insert(const StoredStreamProcessor& p) {
+  std::lock_guard lock(mutex_);
+  const StreamProcessorDefinition& d = p.definition;
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db_->Prepare("INSERT INTO stream_processors (name, arn, input_url, output_url, role_arn,"
+                   " collection_id, face_match_threshold, created_ms, updated_ms, status,"
+                   " status_message, caller_json)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  insert.Bind(1, d.name);
+  insert.Bind(2, d.arn);
+  insert.Bind(3, d.input_url);
+  insert.Bind(4, d.output_url);
+  insert.Bind(5, d.role_arn);
+  insert.Bind(6, d.collection_id);
+  insert.Bind(7, static_cast<double>(d.face_match_threshold));
+  insert.Bind(8, d.created_ms);
+  insert.Bind(9, d.updated_ms);
+  insert.Bind(10, StatusName(p.status));
+  insert.Bind(11, p.status_message);
+  insert.Bind(12, CallerJson(p.caller));
+  const int rc = insert.Step();
+  if (rc != SQLITE_DONE) {
+    Status s = db_->Error(rc, "record the stream processor");
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("a stream processor named " + d.name + " already exists");
+    }
+    return s;
+  }
+  return Status::Ok();
+}
+
+Status StreamProcessorStore::UpdateStatus(const std::string& name, StreamProcessorStatus status,
+                                          const std::string& message, const SessionCaller& caller,
+                                          int64_t updated_ms) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Statement update,
+      db_->Prepare("UPDATE stream_processors SET status = ?2, status_message = ?3,"
+                   " caller_json = ?4, updated_ms = ?5 WHERE name = ?1"));
+  update.Bind(1, name);
+  update.Bind(2, StatusName(status));
+  update.Bind(3, message);
+  update.Bind(4, CallerJson(caller));
+  update.Bind(5, updated_ms);
+  const int rc = update.Step();
+  if (rc != SQLITE_DONE) return db_->Error(rc, "record the stream processor's status");
+  if (sqlite3_changes64(db_->handle()) == 0) {
+    return Status::NotFound("no stream processor named " + name);
+  }
+  return Status::Ok();
+}
+
+Status StreamProcessorStore::SaveSession(const std::string& name, const std::string& session_json) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Statement update,
+      db_->Prepare("UPDATE stream_processors SET session_json = ?2 WHERE name = ?1"));
+  update.Bind(1, name);
+  update.Bind(2, session_json);
+  const int rc = update.Step();
+  if (rc != SQLITE_DONE) return db_->Error(rc, "record the stream processor's session");
+  if (sqlite3_changes64(db_->handle()) == 0) {
+    return Status::NotFound("no stream processor named " + name);
+  }
+  return Status::Ok();
+}
+
+Status StreamProcessorStore::Delete(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(store::Statement remove,
+                          db_->Prepare("DELETE FROM stream_processors WHERE name = ?1"));
+  remove.Bind(1, name);
+  const int rc = remove.Step();
+  if (rc != SQLITE_DONE) return db_->Error(rc, "delete the stream processor");
+  if (sqlite3_changes64(db_->handle()) == 0) {
+    return Status::NotFound("no stream processor named " + name);
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<StoredStreamProcessor>> StreamProcessorStore::LoadAll() {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Statement select,
+      db_->Prepare("SELECT name, arn, input_url, output_url, role_arn, collection_id,"
+                   " face_match_threshold, created_ms, updated_ms, status, status_message,"
+                   " caller_json, session_json FROM stream_processors ORDER BY name"));
+  std::vector<StoredStreamProcessor> out;
+  int rc;
+  while ((rc = select.Step()) == SQLITE_ROW) {
+    StoredStreamProcessor p;
+    StreamProcessorDefinition& d = p.definition;
+    d.name = select.Text(0);
+    d.arn = select.Text(1);
+    d.input_url = select.Text(2);
+    d.output_url = select.Text(3);
+    d.role_arn = select.Text(4);
+    d.collection_id = select.Text(5);
+    d.face_match_threshold = static_cast<float>(select.Double(6));
+    d.created_ms = select.Int(7);
+    d.updated_ms = select.Int(8);
+    const auto status = ParseStatusName(select.Text(9));
+    if (!status) {
+      return Status::Corruption(db_->path() + ": stream processor " + d.name +
+                                " has an unknown status");
+    }
+    p.status = *status;
+    p.status_message = select.Text(10);
+    CANDOR_ASSIGN_OR_RETURN(p.caller, ParseCaller(select.Text(11), db_->path()));
+    p.open_session = select.Text(12);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) return db_->Error(rc, "read the stream processors");
+  return out;
+}
+
+}  // namespace candor::video
