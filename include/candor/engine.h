@@ -87,6 +87,15 @@ struct CompareResult {
   std::vector<Face> unmatched;
 };
 
+// Decoded 8-bit BGR pixels, such as a video frame: `height` rows of
+// `width` pixels, `stride` bytes apart. Only read during the call.
+struct Frame {
+  const uint8_t* bgr = nullptr;
+  int width = 0;
+  int height = 0;
+  size_t stride = 0;
+};
+
 class Engine {
  public:
   // Verifies and loads the whole model pack and the calibration; fails with
@@ -109,6 +118,14 @@ class Engine {
   virtual StatusOr<CompareResult> CompareFaces(const std::string& source_bytes,
                                                const std::string& target_bytes,
                                                float similarity_threshold) = 0;
+
+  // DetectFaces on decoded pixels (video): faces largest first, boxes and
+  // landmarks in pixels of the frame. No embedding is computed, so that a
+  // tracker can decide which faces are worth one (EmbedFaceInFrame).
+  virtual StatusOr<std::vector<Face>> DetectFacesInFrame(const Frame& frame,
+                                                         AttributeSet attributes) = 0;
+  // The embedding of a face that DetectFacesInFrame found in this frame.
+  virtual StatusOr<std::vector<float>> EmbedFaceInFrame(const Frame& frame, const Face& face) = 0;
 
   virtual const Calibration& calibration() const = 0;
   virtual const std::string& face_model_version() const = 0;

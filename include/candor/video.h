@@ -39,9 +39,10 @@ struct VideoOptions {
   std::string collection_id;
   float face_match_threshold = 80;  // percent, after the policy floor was applied
   int max_matches = 10;             // FaceMatches per search
-  // Frames analysed per second of video (the rest are skipped and their
-  // faces come from tracking only); 0: every frame.
-  double analysis_fps = 0;
+  // Frames analysed per second of video (the others are decoded and
+  // skipped: faces move little in 200 ms, and tracks bridge the gap);
+  // 0: every frame.
+  double analysis_fps = 5;
   // A live source: when analysis falls behind, frames are dropped (counted
   // in VideoProgress) instead of queued.
   bool live = false;
@@ -73,6 +74,7 @@ struct VideoProgress {
   int64_t frames_analysed = 0;
   int64_t frames_dropped = 0;  // live only: skipped because analysis fell behind
   int64_t position_ms = 0;
+  int64_t duration_ms = 0;     // of a stored video; 0 for a live source
   double analysis_fps = 0;     // frames analysed per second of wall time
   int64_t tracks = 0;
   int64_t searches = 0;
@@ -102,8 +104,10 @@ class VideoAnalyzer {
   // analyses it to its end, or until `*cancel` becomes true. A source that
   // cannot be opened or decoded: InvalidArgument (Rekognition's
   // InvalidParameterException / VideoTooLargeException are mapped by the
-  // caller). A live stream that stalls or drops returns IOError (the caller
-  // reconnects with backoff); one that ends returns its summary.
+  // caller). A live source whose reading stops (it stalled, dropped or ended:
+  // FFmpeg cannot tell these apart on UDP) returns IOError, and the caller
+  // reconnects with backoff; a stored video returns its summary at its end.
+  // Boxes and landmarks of the faces reported are ratios of the frame.
   virtual StatusOr<VideoSummary> Run(const std::string& source, const VideoObserver& observer,
                                      const std::atomic<bool>* cancel = nullptr) = 0;
 };

@@ -34,6 +34,7 @@
 #include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "cli/commands.h"
+#include "cli/local_service.h"
 #include "core/parallel.h"
 #include "core/progress.h"
 #include "policy/roles.h"
@@ -81,76 +82,14 @@ struct CollectionArgs {
   std::string now;
 };
 
-std::string DataDirOf(const CollectionArgs& args) {
-  if (!args.data_dir.empty()) return args.data_dir;
-  if (const char* v = std::getenv("CANDOR_DATA_DIR"); v != nullptr && *v != '\0') return v;
-  return "candor-data";
+std::string DataDirOf(const CollectionArgs& args) { return LocalDataDir(args.data_dir); }
+
+StatusOr<std::unique_ptr<LocalService>> OpenLocal(const GlobalOptions& global,
+                                                  const CollectionArgs& args,
+                                                  bool needs_engine_workers) {
+  return LocalService::Open(global, {DataDirOf(args), args.audit_key, args.reason},
+                            needs_engine_workers);
 }
-
-// "local:" and the login name of the effective user ("local:local" when it
-// has none, as in a container without a passwd entry).
-std::string LocalPrincipal() {
-  const passwd* pw = getpwuid(geteuid());
-  const bool named = pw != nullptr && pw->pw_name != nullptr && pw->pw_name[0] != '\0';
-  return std::string("local:") + (named ? pw->pw_name : "local");
-}
-
-// The service, as `candor serve` runs it, for one command on the local data
-// directory: the engine, the collections and the audit log, and the caller.
-//
-// Thread safety: Run may be called from many threads at once (import).
-class LocalService {
- public:
-  static StatusOr<std::unique_ptr<LocalService>> Open(const GlobalOptions& global,
-                                                      const CollectionArgs& args,
-                                                      bool needs_engine_workers) {
-    Status reason = server::ValidateReason(args.reason);
-    if (!reason.ok()) return Status::InvalidArgument("--reason: " + reason.message());
-    std::unique_ptr<LocalService> s(new LocalService);
-    GlobalOptions g = global;
-    if (!needs_engine_workers && g.workers == 0) g.workers = 1;
-    const std::filesystem::path dir = DataDirOf(args);
-    CANDOR_ASSIGN_OR_RETURN(s->engine_, MakeEngine(g));
-    CANDOR_ASSIGN_OR_RETURN(s->collections_,
-                            Collections::Open(s->engine_.get(), {.data_dir = dir.string()}));
-    audit::AuditOptions audit_options;
-    audit_options.path = (dir / "audit.db").string();
-    audit_options.key_path =
-        args.audit_key.empty() ? (dir / "audit-signing.key").string() : args.audit_key;
-    CANDOR_ASSIGN_OR_RETURN(s->audit_, audit::AuditLog::Open(audit_options));
-    s->service_.engine = s->engine_.get();
-    s->service_.collections = s->collections_.get();
-    s->service_.audit = s->audit_.get();
-    s->call_.principal = LocalPrincipal();
-    s->call_.roles = policy::AllRoles();
-    s->call_.source = "cli";
-    s->call_.reason = args.reason;
-    return s;
-  }
-
-  // The service's answer to `operation` with `body`, as this command's
-  // caller, under a request id of its own.
-  StatusOr<json> Run(std::string_view operation, const json& body) const {
-    server::CallContext call = call_;
-    call.request_id = server::NewRequestId();
-    return server::RunOperation(operation, body, service_, call);
-  }
-
-  Collections& collections() { return *collections_; }
-  audit::AuditLog* audit() { return audit_.get(); }
-  const std::string& principal() const { return call_.principal; }
-
- private:
-  LocalService() = default;
-
-  // Destroyed in reverse order: the audit log signs a last checkpoint, then
-  // the store closes, then the engine it uses.
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Collections> collections_;
-  std::unique_ptr<audit::AuditLog> audit_;
-  server::ServiceContext service_;
-  server::CallContext call_;
-};
 
 int Print(const StatusOr<json>& j) {
   if (!j.ok()) return Fail(j.status());
@@ -187,7 +126,7 @@ struct Registrar {
   // `sub` runs fn(service, arguments), which returns the exit code.
   void Command(CLI::App* sub, std::function<int(LocalService&, const CollectionArgs&)> fn) const {
     sub->callback([global = global, args = args, exit_code = exit_code, fn] {
-      auto service = LocalService::Open(*global, *args, /*needs_engine_workers=*/false);
+      auto service = OpenLocal(*global, *args, /*needs_engine_workers=*/false);
       *exit_code = service.ok() ? fn(**service, *args) : Fail(service.status());
     });
   }
@@ -265,7 +204,7 @@ int RunImport(const GlobalOptions& global, const CollectionArgs& args) {
     auto filter = protocol::ParseQualityFilter(*args.quality_filter);
     if (!filter.ok()) return Fail(filter.status());
   }
-  auto opened = LocalService::Open(global, args, true);
+  auto opened = OpenLocal(global, args, true);
   if (!opened.ok()) return Fail(opened.status());
   const LocalService& service = **opened;
   // Resume: an image whose ExternalImageId is already in the collection was

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   candor::cli::RegisterCompare(app, global, &exit_code);
   candor::cli::RegisterEval(app, global, &exit_code);
   candor::cli::RegisterCollection(app, global, &exit_code);
+  candor::cli::RegisterVideo(app, global, &exit_code);
   candor::cli::RegisterKeys(app, global, &exit_code);
   candor::cli::RegisterAudit(app, global, &exit_code);
   candor::cli::RegisterServe(app, global, &exit_code);

@@ -95,6 +95,26 @@ class EngineImpl final : public Engine {
     return result;
   }
 
+  StatusOr<std::vector<Face>> DetectFacesInFrame(const Frame& frame,
+                                                 AttributeSet attributes) override {
+    CANDOR_ASSIGN_OR_RETURN(engine::PreparedImage image, Prepare(frame));
+    auto pipeline = pool_.Acquire();
+    CANDOR_ASSIGN_OR_RETURN(std::vector<Face> faces,
+                            pipeline->Locate(image, detector_options_, landmark_options_));
+    for (Face& face : faces) {
+      CANDOR_RETURN_IF_ERROR(attributes == AttributeSet::kAll
+                                 ? pipeline->DescribeAll(image, &face)
+                                 : pipeline->DescribeDefault(image, &face));
+    }
+    return faces;
+  }
+
+  StatusOr<std::vector<float>> EmbedFaceInFrame(const Frame& frame, const Face& face) override {
+    CANDOR_ASSIGN_OR_RETURN(engine::PreparedImage image, Prepare(frame));
+    auto pipeline = pool_.Acquire();
+    return pipeline->Embed(image, face, embedder_options_);
+  }
+
   const Calibration& calibration() const override { return calibration_; }
   const std::string& face_model_version() const override { return pack_.face_model_version(); }
   std::string embedding_fingerprint() const override {
@@ -114,6 +134,21 @@ class EngineImpl final : public Engine {
     image.info.width = image.decoded.bgr.cols;
     image.info.height = image.decoded.bgr.rows;
     image.info.orientation_correction = image.decoded.orientation_correction;
+    return image;
+  }
+
+  // Wraps the caller's pixels (no copy): they outlive the call.
+  static StatusOr<engine::PreparedImage> Prepare(const Frame& frame) {
+    if (frame.bgr == nullptr || frame.width < 1 || frame.height < 1 ||
+        frame.stride < static_cast<size_t>(frame.width) * 3) {
+      return Status::InvalidArgument("the frame has no pixels or a stride below 3 x width");
+    }
+    engine::PreparedImage image;
+    image.decoded.bgr = cv::Mat(frame.height, frame.width, CV_8UC3,
+                                const_cast<uint8_t*>(frame.bgr), frame.stride);
+    cv::cvtColor(image.decoded.bgr, image.grey, cv::COLOR_BGR2GRAY);
+    image.info.width = frame.width;
+    image.info.height = frame.height;
     return image;
   }
 

@@ -1,0 +1,60 @@
+#include "cli/local_service.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "policy/roles.h"
+#include "server/wire.h"
+
+namespace candor::cli {
+
+std::string LocalDataDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* v = std::getenv("CANDOR_DATA_DIR"); v != nullptr && *v != '\0') return v;
+  return "candor-data";
+}
+
+std::string LocalPrincipal() {
+  const passwd* pw = getpwuid(geteuid());
+  const bool named = pw != nullptr && pw->pw_name != nullptr && pw->pw_name[0] != '\0';
+  return std::string("local:") + (named ? pw->pw_name : "local");
+}
+
+StatusOr<std::unique_ptr<LocalService>> LocalService::Open(const GlobalOptions& global,
+                                                           const LocalServiceArgs& args,
+                                                           bool needs_engine_workers) {
+  Status reason = server::ValidateReason(args.reason);
+  if (!reason.ok()) return Status::InvalidArgument("--reason: " + reason.message());
+  std::unique_ptr<LocalService> s(new LocalService);
+  GlobalOptions g = global;
+  if (!needs_engine_workers && g.workers == 0) g.workers = 1;
+  const std::filesystem::path dir = args.data_dir;
+  CANDOR_ASSIGN_OR_RETURN(s->engine_, MakeEngine(g));
+  CANDOR_ASSIGN_OR_RETURN(s->collections_,
+                          Collections::Open(s->engine_.get(), {.data_dir = dir.string()}));
+  audit::AuditOptions audit_options;
+  audit_options.path = (dir / "audit.db").string();
+  audit_options.key_path =
+      args.audit_key.empty() ? (dir / "audit-signing.key").string() : args.audit_key;
+  CANDOR_ASSIGN_OR_RETURN(s->audit_, audit::AuditLog::Open(audit_options));
+  s->service_.engine = s->engine_.get();
+  s->service_.collections = s->collections_.get();
+  s->service_.audit = s->audit_.get();
+  s->call_.principal = LocalPrincipal();
+  s->call_.roles = policy::AllRoles();
+  s->call_.source = "cli";
+  s->call_.reason = args.reason;
+  return s;
+}
+
+StatusOr<nlohmann::json> LocalService::Run(std::string_view operation,
+                                           const nlohmann::json& body) const {
+  server::CallContext call = call_;
+  call.request_id = server::NewRequestId();
+  return server::RunOperation(operation, body, service_, call);
+}
+
+}  // namespace candor::cli
