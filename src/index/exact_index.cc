@@ -15,6 +15,7 @@
 
 #include "core/parallel.h"
 #include "index/dot_product.h"
+#include "index/malloc_footprint.h"
 #include "index/top_k.h"
 
 namespace candor::index {
@@ -24,10 +25,6 @@ namespace {
 // shared counter, and the size of the on-stack score buffer (4 KiB).
 constexpr size_t kRowsPerTask = 1024;
 static_assert(kRowsPerBlock % kRowsPerTask == 0, "a task must not straddle blocks");
-
-// Bytes glibc malloc takes for one allocation of `n` bytes: an 8-byte header,
-// rounded up to 16 bytes, 32 at least.
-constexpr size_t MallocFootprint(size_t n) { return std::max<size_t>(32, (n + 8 + 15) / 16 * 16); }
 
 bool AllFinite(const std::vector<float>& v) {
   for (float x : v) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "index/dot_product.h"
+#include "index/malloc_footprint.h"
 #include "index/top_k.h"
 
 namespace candor::index {
@@ -33,11 +34,6 @@ constexpr size_t kPendingRowsPerTask = 1024;
 // Candidates asked of the graph beyond k when no node is dead; a few spare
 // places cost nothing (ef >= k anyway) and absorb ties at the cut.
 constexpr int kCandidateSlack = 8;
-
-// Bytes glibc malloc takes for one allocation of `n` bytes (as exact_index.cc).
-constexpr size_t MallocFootprint(size_t n) {
-  return n == 0 ? 0 : std::max<size_t>(32, (n + 8 + 15) / 16 * 16);
-}
 
 template <typename T>
 size_t VectorBytes(const std::vector<T>& v) {

@@ -15,6 +15,7 @@
 #include "core/parallel.h"
 #include "index/dot_product.h"
 #include "index/exact_index.h"
+#include "index/malloc_footprint.h"
 #include "index/top_k.h"
 
 namespace candor::index {
@@ -26,11 +27,6 @@ constexpr size_t kRowsPerChunk = 1024;
 // The k-means sample is drawn with a fixed seed, so that one data set always
 // trains the same centroids.
 constexpr uint64_t kTrainingSeed = 20240611;
-
-// Bytes glibc malloc takes for one allocation of `n` bytes (as exact_index.cc).
-constexpr size_t MallocFootprint(size_t n) {
-  return n == 0 ? 0 : std::max<size_t>(32, (n + 8 + 15) / 16 * 16);
-}
 
 int ThreadsFor(int threads) {
   return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
