@@ -132,6 +132,10 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"StopStreamProcessor", {Role::kAdmin, Role::kSearcher}},
       {"DescribeStreamProcessor", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
       {"ListStreamProcessors", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
+      {"StartFaceSearch", {Role::kSearcher}},
+      {"GetFaceSearch", {Role::kSearcher}},
+      {"StartFaceDetection", {Role::kAnalyst}},
+      {"GetFaceDetection", {Role::kAnalyst}},
   };
   const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
                                           "Candor.GetCollectionPolicy"};

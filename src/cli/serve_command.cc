@@ -15,6 +15,7 @@
 #include "server/http_server.h"
 #include "store/data_dir.h"
 #include "video/stream_processor.h"
+#include "video/video_jobs.h"
 
 namespace candor::cli {
 namespace {
@@ -146,6 +147,19 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   auto processors = video::StreamProcessorManager::Open(std::move(streams));
   if (!processors.ok()) return Fail(processors.status());
   args.server.stream_processors = processors->get();
+  // Stored-video jobs: <data-dir>/video_jobs.db; those left IN_PROGRESS run
+  // again from the start.
+  video::VideoJobManagerOptions jobs;
+  jobs.db_path = args.data_dir + "/video_jobs.db";
+  jobs.collections = collections->get();
+  jobs.audit = audit->get();
+  jobs.analyzer_factory = [engine = engine->get(),
+                           collections = collections->get()](const VideoOptions& options) {
+    return VideoAnalyzer::Create(engine, collections, options);
+  };
+  auto video_jobs = video::VideoJobManager::Open(std::move(jobs));
+  if (!video_jobs.ok()) return Fail(video_jobs.status());
+  args.server.video_jobs = video_jobs->get();
   auto server =
       server::HttpServer::Create(engine->get(), collections->get(), audit->get(), args.server);
   if (!server.ok()) return Fail(server.status());
@@ -172,6 +186,7 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   Status served = (*server)->Serve();
   server->reset();  // in-flight requests are answered before this returns
   processors->reset();  // sessions end (audited) and stay RUNNING for the next start
+  video_jobs->reset();  // the running job is cancelled and stays IN_PROGRESS for the next start
   audit->reset();   // a last signed checkpoint
   collections->reset();
   if (!served.ok()) return Fail(served);

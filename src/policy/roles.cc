@@ -56,6 +56,12 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"StopStreamProcessor", {Role::kAdmin, Role::kSearcher}},
         {"DescribeStreamProcessor", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
         {"ListStreamProcessors", {Role::kAdmin, Role::kSearcher, Role::kAuditor}},
+        // A stored-video job is a search (StartFaceSearch, audited again when
+        // it ends) or a detection, as SearchFacesByImage and DetectFaces.
+        {"StartFaceSearch", {Role::kSearcher}},
+        {"GetFaceSearch", {Role::kSearcher}},
+        {"StartFaceDetection", {Role::kAnalyst}},
+        {"GetFaceDetection", {Role::kAnalyst}},
     };
     return t;
   }();

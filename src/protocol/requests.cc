@@ -278,9 +278,10 @@ bool IsInside(const fs::path& path, const fs::path& dir) {
   return p != path.end() && !p->empty();
 }
 
-StatusOr<std::string> ReadS3Object(const json& s3, const std::string& member,
-                                   const RequestOptions& options) {
-  const std::string prefix = member + ".S3Object";
+}  // namespace
+
+StatusOr<std::string> ResolveS3Object(const json& s3, const std::string& prefix,
+                                      const RequestOptions& options) {
   if (!s3.is_object()) return Status::Serialization(prefix + " must be an object");
   std::string bucket, name, version;
   bool has_bucket = false, has_name = false;
@@ -304,7 +305,7 @@ StatusOr<std::string> ReadS3Object(const json& s3, const std::string& member,
   };
   if (options.s3_root.empty()) {
     return Status::InvalidS3Object(
-        "S3Object images are not enabled on this server (no object root)");
+        "S3Object images and videos are not enabled on this server (no object root)");
   }
   if (name.front() == '/') return unreadable("its Name is an absolute path");
 
@@ -319,6 +320,20 @@ StatusOr<std::string> ReadS3Object(const json& s3, const std::string& member,
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) return unreadable("it does not exist");
   if (!fs::is_regular_file(status)) return unreadable("it is not a file");
+  return path.string();
+}
+
+namespace {
+
+StatusOr<std::string> ReadS3Object(const json& s3, const std::string& member,
+                                   const RequestOptions& options) {
+  const std::string prefix = member + ".S3Object";
+  CANDOR_ASSIGN_OR_RETURN(const std::string resolved, ResolveS3Object(s3, prefix, options));
+  const fs::path path(resolved);
+  const auto unreadable = [&prefix](const std::string& why) {
+    return Status::InvalidS3Object(prefix + " cannot be read: " + why);
+  };
+  std::error_code ec;
   const uintmax_t size = fs::file_size(path, ec);
   if (ec) return unreadable("its size cannot be read");
   const auto too_large = [&](uintmax_t bytes) {

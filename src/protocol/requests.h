@@ -63,6 +63,13 @@ StatusOr<QualityFilter> ParseQualityFilter(std::string_view name);
 StatusOr<std::string> ParseImage(const nlohmann::json& body, std::string_view member,
                                  const RequestOptions& options);
 
+// The local file an S3Object ({Bucket, Name, Version?}) names, checked as
+// ParseImage checks it (the same errors; `prefix` names the member in them,
+// e.g. "Video.S3Object") and that it is a regular file; its size is not
+// limited here. Used for stored videos (protocol/video_requests.h).
+StatusOr<std::string> ResolveS3Object(const nlohmann::json& s3, const std::string& prefix,
+                                      const RequestOptions& options);
+
 struct DetectFacesRequest {
   std::string image_bytes;
   AttributeSet attributes = AttributeSet::kDefault;  // Attributes: ["DEFAULT"] or ["ALL"]

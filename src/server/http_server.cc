@@ -179,6 +179,7 @@ class HttpServerImpl : public HttpServer {
     service_.audit = audit;
     service_.request_options.s3_root = options.s3_root;
     service_.stream_processors = options.stream_processors;
+    service_.video_jobs = options.video_jobs;
     if (!options.credentials_path.empty()) {
       key_admin_.create = [this](const nlohmann::json& b) { return CreateKey(b); };
       key_admin_.list = [this](const nlohmann::json& b) { return ListKeys(b); };

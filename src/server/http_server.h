@@ -32,6 +32,7 @@
 
 namespace candor::video {
 class StreamProcessorManager;
+class VideoJobManager;
 }
 
 namespace candor::server {
@@ -62,6 +63,9 @@ struct ServerOptions {
   // Stream processors (video/stream_processor.h); null: their operations
   // answer UnsupportedException. Must outlive the server.
   video::StreamProcessorManager* stream_processors = nullptr;
+  // Stored-video jobs (video/video_jobs.h); null: their operations answer
+  // UnsupportedException. Must outlive the server.
+  video::VideoJobManager* video_jobs = nullptr;
 };
 
 class HttpServer {

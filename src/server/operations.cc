@@ -10,6 +10,7 @@
 #include "protocol/collections_json.h"
 #include "protocol/rekognition_json.h"
 #include "server/stream_operations.h"
+#include "server/video_operations.h"
 
 namespace candor::server {
 namespace {
@@ -345,10 +346,12 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
        }},
   };
   static const bool merged = [] {
-    for (const auto& [name, handler] : StreamProcessorHandlers()) {
-      handlers->emplace(name, [handler](const json& body, Call& c) {
-        return handler(body, c.service, c.caller, &c.event);
-      });
+    for (const auto* extra : {&StreamProcessorHandlers(), &VideoJobHandlers()}) {
+      for (const auto& [name, handler] : *extra) {
+        handlers->emplace(name, [handler](const json& body, Call& c) {
+          return handler(body, c.service, c.caller, &c.event);
+        });
+      }
     }
     return true;
   }();

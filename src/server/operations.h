@@ -35,6 +35,7 @@
 
 namespace candor::video {
 class StreamProcessorManager;
+class VideoJobManager;
 }
 
 namespace candor::server {
@@ -54,6 +55,9 @@ struct ServiceContext {
   // CreateStreamProcessor ... DeleteStreamProcessor (server/stream_operations.h);
   // null: those operations answer UnsupportedException.
   video::StreamProcessorManager* stream_processors = nullptr;
+  // StartFaceDetection ... GetFaceSearch (server/video_operations.h); null:
+  // those operations answer UnsupportedException.
+  video::VideoJobManager* video_jobs = nullptr;
 };
 
 // Who is calling and why.

@@ -1,0 +1,92 @@
+#include "server/video_operations.h"
+
+#include "protocol/video_requests.h"
+#include "video/video_jobs.h"
+
+namespace candor::server {
+namespace {
+
+using nlohmann::json;
+
+StatusOr<video::VideoJobManager*> Manager(const ServiceContext& service) {
+  if (service.video_jobs == nullptr) {
+    return Status::Unsupported("stored-video jobs are not enabled on this service");
+  }
+  return service.video_jobs;
+}
+
+StatusOr<json> Start(bool search, const json& body, const ServiceContext& s, const CallContext& c,
+                     audit::AuditEvent* e) {
+  CANDOR_ASSIGN_OR_RETURN(video::VideoJobManager * m, Manager(s));
+  CANDOR_ASSIGN_OR_RETURN(video::VideoJobRequest r,
+                          search ? protocol::ParseStartFaceSearch(body, s.request_options)
+                                 : protocol::ParseStartFaceDetection(body, s.request_options));
+  e->results = {{"Video", r.bucket + "/" + r.name}};
+  if (search) {
+    e->collection_id = r.collection_id;
+    e->threshold_requested = r.face_match_threshold;
+  }
+  StatusOr<video::StartedVideoJob> result =
+      m->Start(r, {c.principal, c.source, c.request_id, c.reason});
+  if (!result.ok() && search) {
+    // A refusal records the policy that refused, as SearchFacesByImage's.
+    auto policy = s.collections->GetCollectionPolicy(r.collection_id);
+    if (policy.ok()) {
+      e->purpose = policy->purpose;
+      if (r.face_match_threshold < policy->threshold_floor && policy->refuse_below_floor) {
+        e->threshold_applied = policy->threshold_floor;
+        e->results["ThresholdRefused"] = true;
+      }
+    }
+  }
+  CANDOR_ASSIGN_OR_RETURN(video::StartedVideoJob started, std::move(result));
+  e->results["JobId"] = started.job_id;
+  if (started.reused) e->results["ClientRequestTokenReused"] = true;
+  json out = {{"JobId", started.job_id}};
+  if (search) {
+    e->purpose = started.policy.purpose;
+    e->threshold_applied = started.policy.threshold_applied;
+    e->max_faces = started.policy.max_matches;
+    if (started.policy.threshold_applied > started.policy.threshold_requested) {
+      e->results["ThresholdRaised"] = true;
+    }
+    out["CandorThresholdRequested"] = started.policy.threshold_requested;
+    out["CandorThresholdApplied"] = started.policy.threshold_applied;
+  }
+  return out;
+}
+
+StatusOr<json> Get(bool search, const json& body, const ServiceContext& s, audit::AuditEvent* e) {
+  CANDOR_ASSIGN_OR_RETURN(video::VideoJobManager * m, Manager(s));
+  CANDOR_ASSIGN_OR_RETURN(
+      protocol::GetVideoJobRequest r,
+      search ? protocol::ParseGetFaceSearch(body) : protocol::ParseGetFaceDetection(body));
+  e->results = {{"JobId", r.job_id}};
+  CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const video::StoredVideoJob> job,
+                          m->Get(r.job_id, search ? video::VideoJobKind::kFaceSearch
+                                                  : video::VideoJobKind::kFaceDetection));
+  if (search) e->collection_id = job->request.collection_id;
+  CANDOR_ASSIGN_OR_RETURN(json out, protocol::GetVideoJobResponse(*job, r));
+  const char* list = search ? "Persons" : "Faces";
+  e->results["JobStatus"] = out["JobStatus"];
+  e->results["Count"] = out.contains(list) ? out[list].size() : 0;
+  return out;
+}
+
+}  // namespace
+
+const std::map<std::string, StreamHandler, std::less<>>& VideoJobHandlers() {
+  static const auto* handlers = new std::map<std::string, StreamHandler, std::less<>>{
+      {"StartFaceDetection", [](const json& body, const ServiceContext& s, const CallContext& c,
+                                audit::AuditEvent* e) { return Start(false, body, s, c, e); }},
+      {"StartFaceSearch", [](const json& body, const ServiceContext& s, const CallContext& c,
+                             audit::AuditEvent* e) { return Start(true, body, s, c, e); }},
+      {"GetFaceDetection", [](const json& body, const ServiceContext& s, const CallContext&,
+                              audit::AuditEvent* e) { return Get(false, body, s, e); }},
+      {"GetFaceSearch", [](const json& body, const ServiceContext& s, const CallContext&,
+                           audit::AuditEvent* e) { return Get(true, body, s, e); }},
+  };
+  return *handlers;
+}
+
+}  // namespace candor::server
