@@ -4,8 +4,8 @@
 //   enroller  IndexFaces, DeleteFaces, ListFaces, users (create, delete,
 //             associate, disassociate, list)
 //   searcher  SearchFaces, SearchFacesByImage, SearchUsers,
-//             SearchUsersByImage, CompareFaces
-//   analyst   DetectFaces
+//             SearchUsersByImage, CompareFaces, Start/GetFaceSearch
+//   analyst   DetectFaces, Start/GetFaceDetection
 //   auditor   the audit log and the transparency report
 // Stream processors: admin creates and deletes them, searcher starts them,
 // either stops them; admin, searcher and auditor may describe and list them.
