@@ -68,6 +68,43 @@ Status AllowWrites(sqlite3* db, const std::string& path) {
   return Status::Ok();
 }
 
+Status InspectOwnedFile(sqlite3* db, const std::string& path, int64_t application_id,
+                        int64_t schema_version, const std::string& table,
+                        const std::string& kind, bool* empty) {
+  const std::string unchanged = "; it was left unchanged";
+  CANDOR_ASSIGN_OR_RETURN(
+      const int64_t found_id,
+      QueryInt(db, "PRAGMA application_id", "read the " + kind + " file's header", path));
+  CANDOR_ASSIGN_OR_RETURN(
+      const int64_t version,
+      QueryInt(db, "PRAGMA user_version", "read the " + kind + " file's version", path));
+  CANDOR_ASSIGN_OR_RETURN(
+      const std::vector<std::string> tables,
+      QueryColumn(db,
+                  "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                  " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                  "read the " + kind + " file's schema", path));
+  *empty = false;
+  if (found_id != application_id) {
+    if (found_id == 0 && version == 0 && tables.empty()) {
+      *empty = true;
+      return Status::Ok();
+    }
+    return Status::Corruption(path + " is not a Candor " + kind + " file (application_id " +
+                              std::to_string(found_id) + ")" + unchanged);
+  }
+  if (version > schema_version) {
+    return Status::Unsupported(path + " has format version " + std::to_string(version) +
+                               ", newer than this build reads (" + std::to_string(schema_version) +
+                               ")" + unchanged);
+  }
+  if (version < 1 || tables != std::vector<std::string>{table}) {
+    return Status::Corruption(path + " is marked as a " + kind +
+                              " file but its schema is not one" + unchanged);
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::vector<std::string>> QueryColumn(sqlite3* db, const std::string& sql,
                                                std::string_view what, const std::string& path) {
   sqlite3_stmt* raw = nullptr;

@@ -136,6 +136,16 @@ StatusOr<int64_t> QueryInt(sqlite3* db, const std::string& sql, std::string_view
 // Runs `sql` (any number of statements, no results):
 Status ExecOn(sqlite3* db, const std::string& sql, std::string_view what, const std::string& path);
 
+// Checks that a file opened with OpenForInspection is one of the owner's
+// single-table files: `application_id`, a schema version from 1 to
+// `schema_version`, and exactly `table` (besides SQLite's own). A new, empty
+// file sets *empty and is Ok. Otherwise Corruption (another file, or a broken
+// schema) or Unsupported (a newer version), saying the file was left
+// unchanged. `kind` names the file in errors ("video jobs").
+Status InspectOwnedFile(sqlite3* db, const std::string& path, int64_t application_id,
+                        int64_t schema_version, const std::string& table,
+                        const std::string& kind, bool* empty);
+
 // One SQLite connection with its cache of prepared statements, as the store
 // and the audit log use theirs.
 //

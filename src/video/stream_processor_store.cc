@@ -37,42 +37,6 @@ CREATE TABLE stream_processors (
 ) STRICT;
 )sql";
 
-Status Inspect(sqlite3* db, const std::string& path, bool* empty) {
-  const std::string unchanged = "; it was left unchanged";
-  CANDOR_ASSIGN_OR_RETURN(const int64_t application_id,
-                          store::QueryInt(db, "PRAGMA application_id",
-                                          "read the stream processors file's header", path));
-  CANDOR_ASSIGN_OR_RETURN(const int64_t version,
-                          store::QueryInt(db, "PRAGMA user_version",
-                                          "read the stream processors file's version", path));
-  CANDOR_ASSIGN_OR_RETURN(
-      const std::vector<std::string> tables,
-      store::QueryColumn(db,
-                         "SELECT name FROM sqlite_schema WHERE type = 'table'"
-                         " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-                         "read the stream processors file's schema", path));
-  *empty = false;
-  if (application_id != kApplicationId) {
-    if (application_id == 0 && version == 0 && tables.empty()) {
-      *empty = true;
-      return Status::Ok();
-    }
-    return Status::Corruption(path + " is not a Candor stream processors file (application_id " +
-                              std::to_string(application_id) + ")" + unchanged);
-  }
-  if (version > kSchemaVersion) {
-    return Status::Unsupported(path + " has format version " + std::to_string(version) +
-                               ", newer than this build reads (" + std::to_string(kSchemaVersion) +
-                               ")" + unchanged);
-  }
-  if (version < 1 || tables != std::vector<std::string>{"stream_processors"}) {
-    return Status::Corruption(path +
-                              " is marked as a stream processors file but its schema is"
-                              " not one" +
-                              unchanged);
-  }
-  return Status::Ok();
-}
 
 Status Configure(sqlite3* db, const std::string& path) {
   CANDOR_ASSIGN_OR_RETURN(const std::vector<std::string> mode,
@@ -122,7 +86,9 @@ StatusOr<std::unique_ptr<StreamProcessorStore>> StreamProcessorStore::Open(
       store::Connection connection,
       store::OpenForInspection(path, false, kBusyTimeoutMs, "open the stream processors file"));
   bool empty = false;
-  CANDOR_RETURN_IF_ERROR(Inspect(connection.get(), path, &empty));
+  CANDOR_RETURN_IF_ERROR(store::InspectOwnedFile(connection.get(), path, kApplicationId,
+                                                 kSchemaVersion, "stream_processors",
+                                                 "stream processors", &empty));
   CANDOR_RETURN_IF_ERROR(store::AllowWrites(connection.get(), path));
   CANDOR_RETURN_IF_ERROR(Configure(connection.get(), path));
   auto db = std::make_unique<store::SqliteDb>(std::move(connection), path,

@@ -35,40 +35,6 @@ CREATE TABLE video_jobs (
 ) STRICT;
 )sql";
 
-Status Inspect(sqlite3* db, const std::string& path, bool* empty) {
-  const std::string unchanged = "; it was left unchanged";
-  CANDOR_ASSIGN_OR_RETURN(
-      const int64_t application_id,
-      store::QueryInt(db, "PRAGMA application_id", "read the video jobs file's header", path));
-  CANDOR_ASSIGN_OR_RETURN(
-      const int64_t version,
-      store::QueryInt(db, "PRAGMA user_version", "read the video jobs file's version", path));
-  CANDOR_ASSIGN_OR_RETURN(
-      const std::vector<std::string> tables,
-      store::QueryColumn(db,
-                         "SELECT name FROM sqlite_schema WHERE type = 'table'"
-                         " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-                         "read the video jobs file's schema", path));
-  *empty = false;
-  if (application_id != kApplicationId) {
-    if (application_id == 0 && version == 0 && tables.empty()) {
-      *empty = true;
-      return Status::Ok();
-    }
-    return Status::Corruption(path + " is not a Candor video jobs file (application_id " +
-                              std::to_string(application_id) + ")" + unchanged);
-  }
-  if (version > kSchemaVersion) {
-    return Status::Unsupported(path + " has format version " + std::to_string(version) +
-                               ", newer than this build reads (" + std::to_string(kSchemaVersion) +
-                               ")" + unchanged);
-  }
-  if (version < 1 || tables != std::vector<std::string>{"video_jobs"}) {
-    return Status::Corruption(path + " is marked as a video jobs file but its schema is not one" +
-                              unchanged);
-  }
-  return Status::Ok();
-}
 
 Status Configure(sqlite3* db, const std::string& path) {
   CANDOR_ASSIGN_OR_RETURN(const std::vector<std::string> mode,
@@ -239,7 +205,8 @@ StatusOr<std::unique_ptr<VideoJobStore>> VideoJobStore::Open(const std::string& 
       store::Connection connection,
       store::OpenForInspection(path, false, kBusyTimeoutMs, "open the video jobs file"));
   bool empty = false;
-  CANDOR_RETURN_IF_ERROR(Inspect(connection.get(), path, &empty));
+  CANDOR_RETURN_IF_ERROR(store::InspectOwnedFile(connection.get(), path, kApplicationId,
+                                                 kSchemaVersion, "video_jobs", "video jobs", &empty));
   CANDOR_RETURN_IF_ERROR(store::AllowWrites(connection.get(), path));
   CANDOR_RETURN_IF_ERROR(Configure(connection.get(), path));
   auto db = std::make_unique<store::SqliteDb>(std::move(connection), path,
