@@ -10,7 +10,7 @@ if [[ -z "${CANDOR_SKIP_ASAN:-}" ]]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCANDOR_SANITIZE=ON \
     -DCANDOR_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$(nproc)" --target image_decoder_test hostile_input_test \
-    sigv4_test credentials_test requests_test image_request_test server_test stream_requests_test video_test video_requests_test
+    sigv4_test sigv4_hostile_test credentials_test requests_test image_request_test server_test stream_requests_test video_test video_requests_test
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -L hostile
 fi
