@@ -37,7 +37,13 @@
 //      straight into its IVF index ("IVF") instead of exact + rebuild.
 //
 // Usage: collection_bench [--sizes 100k,1M] [--keep] [--cache PATH]
+//                         [--store DIR [--build-only]]
 //   --keep leaves the store folders in /tmp (their paths are printed).
+//   --store (one size) builds the store in DIR and keeps it, with the probes,
+//   queries and exact answers in DIR/collection-bench.meta; a later run with
+//   the same DIR measures that store again instead of building one (the
+//   insert figures are then those of the build). --build-only stops after
+//   the build (a 10M store takes most of an hour to write).
 #include <malloc.h>
 #include <unistd.h>
 
@@ -157,11 +163,11 @@ Latency Search(candor::Collections& collections, const std::vector<std::string>&
 }
 
 // SearchFacesByEmbedding of every query, one thread; recall against `truth`
-// (the exact top kRecallK positions of each query) through `face_at`.
+// (the FaceIds of the exact top kRecallK of each query).
 Latency SearchByEmbedding(candor::Collections& collections,
                           const std::vector<std::vector<float>>& queries,
-                          const std::vector<std::vector<candor::index::Neighbor>>& truth,
-                          const std::vector<std::string>& face_at, double* at1, double* at10) {
+                          const std::vector<std::vector<std::string>>& truth, double* at1,
+                          double* at10) {
   const candor::SearchRequest request{
       .collection_id = kCollection, .face_match_threshold = 0, .max_faces = kRecallK};
   std::vector<double> ms;
@@ -172,12 +178,10 @@ Latency SearchByEmbedding(candor::Collections& collections,
     auto result = collections.SearchFacesByEmbedding(request, queries[q]);
     ms.push_back(Seconds(one, Clock::now()) * 1e3);
     if (!result.ok()) Fail("SearchFacesByEmbedding", result.status());
-    if (!result->matches.empty() && result->matches[0].face.face_id == face_at[truth[q][0].label]) {
-      hits1 += 1;
-    }
-    for (const candor::index::Neighbor& t : truth[q]) {
+    if (!result->matches.empty() && result->matches[0].face.face_id == truth[q][0]) hits1 += 1;
+    for (const std::string& t : truth[q]) {
       for (const candor::SearchMatch& m : result->matches) {
-        if (m.face.face_id == face_at[t.label]) hits10 += 1.0 / kRecallK;
+        if (m.face.face_id == t) hits10 += 1.0 / kRecallK;
       }
     }
   }
@@ -189,17 +193,97 @@ Latency SearchByEmbedding(candor::Collections& collections,
   return {at(0.50), at(0.99), ms.size() / wall, 0};
 }
 
-Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real, size_t n,
-            bool keep, std::mt19937_64& rng) {
-  Row row;
-  row.faces = n;
-  char pattern[] = "/tmp/candor-collection-bench-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) {
-    std::perror("mkdtemp");
+// A built store and what the measurements need from its build: the probes,
+// the recall queries and their exact answers. Saved next to the store
+// (kMetaFile) by --store, so that a large store is built once and measured
+// again by later runs.
+struct BuiltStore {
+  std::filesystem::path dir;
+  size_t faces = 0;
+  double insert_per_second = 0;
+  double insert_seconds = 0;
+  double last_tenth_per_second = 0;
+  double db_bytes_per_face = 0;
+  std::vector<std::string> probes;               // FaceIds
+  std::vector<std::vector<float>> queries;       // near real faces, not stored
+  std::vector<std::vector<std::string>> truth;   // exact top kRecallK FaceIds per query
+};
+
+constexpr char kMetaFile[] = "collection-bench.meta";
+constexpr uint64_t kMetaMagic = 0x31544d4243444e43ull;  // "CNDCBMT1"
+
+void SaveMeta(const BuiltStore& b) {
+  std::ofstream out(b.dir / kMetaFile, std::ios::binary | std::ios::trunc);
+  auto put = [&](const auto& x) { out.write(reinterpret_cast<const char*>(&x), sizeof(x)); };
+  auto put_id = [&](const std::string& id) {
+    put(static_cast<uint32_t>(id.size()));
+    out.write(id.data(), static_cast<std::streamsize>(id.size()));
+  };
+  put(kMetaMagic);
+  put(static_cast<uint64_t>(b.faces));
+  put(b.insert_per_second);
+  put(b.insert_seconds);
+  put(b.last_tenth_per_second);
+  put(b.db_bytes_per_face);
+  put(static_cast<uint32_t>(b.probes.size()));
+  for (const std::string& id : b.probes) put_id(id);
+  put(static_cast<uint32_t>(b.queries.size()));
+  for (size_t q = 0; q < b.queries.size(); ++q) {
+    out.write(reinterpret_cast<const char*>(b.queries[q].data()),
+              static_cast<std::streamsize>(b.queries[q].size() * sizeof(float)));
+    put(static_cast<uint32_t>(b.truth[q].size()));
+    for (const std::string& id : b.truth[q]) put_id(id);
+  }
+  if (!out.good()) {
+    std::fprintf(stderr, "cannot write %s\n", (b.dir / kMetaFile).c_str());
     std::exit(1);
   }
-  const std::filesystem::path dir = pattern;
+}
 
+// False if `dir` holds no complete meta file.
+bool LoadMeta(const std::filesystem::path& dir, BuiltStore* b) {
+  std::ifstream in(dir / kMetaFile, std::ios::binary);
+  auto get = [&](auto& x) { in.read(reinterpret_cast<char*>(&x), sizeof(x)); };
+  auto get_id = [&] {
+    uint32_t size = 0;
+    get(size);
+    std::string id(std::min<uint32_t>(size, 64), '\0');
+    in.read(id.data(), static_cast<std::streamsize>(id.size()));
+    return id;
+  };
+  uint64_t magic = 0, faces = 0;
+  get(magic);
+  if (!in.good() || magic != kMetaMagic) return false;
+  get(faces);
+  b->dir = dir;
+  b->faces = faces;
+  get(b->insert_per_second);
+  get(b->insert_seconds);
+  get(b->last_tenth_per_second);
+  get(b->db_bytes_per_face);
+  uint32_t count = 0;
+  get(count);
+  for (uint32_t i = 0; i < count && in.good(); ++i) b->probes.push_back(get_id());
+  get(count);
+  for (uint32_t q = 0; q < count && in.good(); ++q) {
+    std::vector<float> v(candor::bench::kDimension);
+    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+    b->queries.push_back(std::move(v));
+    uint32_t k = 0;
+    get(k);
+    std::vector<std::string> ids;
+    for (uint32_t i = 0; i < k && in.good(); ++i) ids.push_back(get_id());
+    b->truth.push_back(std::move(ids));
+  }
+  return in.good() && !b->probes.empty() && b->queries.size() == kRecallQueries;
+}
+
+// Builds a store of `n` synthetic faces in `dir` (step 1).
+BuiltStore BuildStore(candor::Engine* engine, const std::vector<std::vector<float>>& real,
+                      size_t n, const std::filesystem::path& dir, std::mt19937_64& rng) {
+  BuiltStore built;
+  built.dir = dir;
+  built.faces = n;
   // The probes: kProbes distinct random positions among the n faces.
   std::vector<size_t> probe_positions;
   {
@@ -212,11 +296,9 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
     }
     std::sort(probe_positions.begin(), probe_positions.end());
   }
-  std::vector<std::string> probes;
 
   // Recall queries near random seeds, and their exact top kRecallK among the
   // stored faces, kept up to date as faces are generated.
-  std::vector<std::vector<float>> queries;
   std::vector<float> query_rows;
   {
     std::normal_distribution<float> noise(0.0f, kNoiseSd);
@@ -226,7 +308,7 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
       for (float& x : v) x += noise(rng);
       candor::bench::Normalize(v);
       query_rows.insert(query_rows.end(), v.begin(), v.end());
-      queries.push_back(std::move(v));
+      built.queries.push_back(std::move(v));
     }
   }
   std::vector<candor::index::TopK> tops(kRecallQueries, candor::index::TopK(kRecallK));
@@ -234,8 +316,6 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   face_at.reserve(n);
   const candor::index::DotProductKernels& kernels = candor::index::BestKernels();
   std::vector<float> query_scores(kRecallQueries);
-
-  // 1. Build the store.
   {
     auto store = candor::store::Store::OpenSqlite(dir.string());
     if (!store.ok()) Fail("OpenSqlite", store.status());
@@ -250,19 +330,35 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
             tops[q].Push(query_scores[q], static_cast<int64_t>(position));
           }
           if (next_probe < probe_positions.size() && probe_positions[next_probe] == position) {
-            probes.push_back(r.face_id);
+            built.probes.push_back(r.face_id);
             ++next_probe;
           }
         });
     if (!timing.ok()) Fail("building the collection", timing.status());
-    row.insert_seconds = timing->seconds;
-    row.insert_per_second = timing->per_second;
-    row.last_tenth_per_second = timing->last_tenth_per_second;
+    built.insert_seconds = timing->seconds;
+    built.insert_per_second = timing->per_second;
+    built.last_tenth_per_second = timing->last_tenth_per_second;
   }  // The store closes here (checkpointing its WAL).
-  row.db_bytes_per_face = static_cast<double>(FileBytes(dir)) / n;
-  std::vector<std::vector<candor::index::Neighbor>> truth;
-  for (auto& top : tops) truth.push_back(top.TakeSorted());
-  query_rows = {};
+  built.db_bytes_per_face = static_cast<double>(FileBytes(dir)) / n;
+  for (auto& top : tops) {
+    std::vector<std::string> ids;
+    for (const candor::index::Neighbor& nb : top.TakeSorted()) ids.push_back(face_at[nb.label]);
+    built.truth.push_back(std::move(ids));
+  }
+  return built;
+}
+
+// Steps 2-5 on a built store.
+Row Measure(candor::Engine* engine, const BuiltStore& built, std::mt19937_64& rng) {
+  Row row;
+  const size_t n = built.faces;
+  const std::filesystem::path& dir = built.dir;
+  const std::vector<std::string>& probes = built.probes;
+  row.faces = n;
+  row.insert_seconds = built.insert_seconds;
+  row.insert_per_second = built.insert_per_second;
+  row.last_tenth_per_second = built.last_tenth_per_second;
+  row.db_bytes_per_face = built.db_bytes_per_face;
 
   // 2. Start-up: nothing but the engine survives from the build.
   malloc_trim(0);
@@ -304,8 +400,8 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
   std::vector<size_t> other = order;
   std::shuffle(other.begin(), other.end(), rng);
   row.two_threads = Search(**collections, probes, {order, other});
-  row.by_embedding = SearchByEmbedding(**collections, queries, truth, face_at, &row.recall_at1,
-                                       &row.recall_at10);
+  row.by_embedding = SearchByEmbedding(**collections, built.queries, built.truth,
+                                       &row.recall_at1, &row.recall_at10);
 
   // 5. A second start: the IVF index comes from the cache the build wrote.
   collections->reset();
@@ -321,11 +417,44 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
     row.cached_startup_approximate = status->approximate && !status->building;
   }
   collections->reset();
-  if (keep) {
-    std::printf("kept store: %s\n", dir.c_str());
+  return row;
+}
+
+// Steps 1-5 for one size. With `store_dir`, a store already built there (by
+// an earlier run with the same --store) is measured again, and a new one is
+// kept there.
+Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real, size_t n,
+            bool keep, const std::string& store_dir, bool build_only, std::mt19937_64& rng) {
+  BuiltStore built;
+  if (!store_dir.empty() && LoadMeta(store_dir, &built)) {
+    if (built.faces != n) {
+      std::fprintf(stderr, "%s holds %zu faces, not %zu\n", store_dir.c_str(), built.faces, n);
+      std::exit(2);
+    }
+    std::fprintf(stderr, "reusing the store in %s\n", store_dir.c_str());
+  } else {
+    std::filesystem::path dir = store_dir;
+    if (dir.empty()) {
+      char pattern[] = "/tmp/candor-collection-bench-XXXXXX";
+      if (mkdtemp(pattern) == nullptr) {
+        std::perror("mkdtemp");
+        std::exit(1);
+      }
+      dir = pattern;
+    } else {
+      std::filesystem::create_directories(dir);
+    }
+    built = BuildStore(engine, real, n, dir, rng);
+    if (!store_dir.empty()) SaveMeta(built);
+  }
+  Row row;
+  row.faces = n;
+  if (!build_only) row = Measure(engine, built, rng);
+  if (keep || !store_dir.empty()) {
+    std::printf("kept store: %s\n", built.dir.c_str());
   } else {
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    std::filesystem::remove_all(built.dir, ec);
   }
   return row;
 }
@@ -335,6 +464,8 @@ Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real,
 int main(int argc, char** argv) {
   std::vector<std::string> sizes = {"100k"};
   bool keep = false;
+  bool build_only = false;
+  std::string store_dir;
   std::string cache_path = candor::bench::DefaultEmbeddingCache();
   std::string command_line;
   for (int i = 0; i < argc; ++i) {
@@ -350,6 +481,10 @@ int main(int argc, char** argv) {
     };
     if (arg == "--keep") {
       keep = true;
+    } else if (arg == "--build-only") {
+      build_only = true;
+    } else if (const char* v = value("--store")) {
+      store_dir = v;
     } else if (const char* v = value("--sizes")) {
       sizes = Split(v);
     } else if (const char* v = value("--cache")) {
@@ -357,7 +492,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "unknown argument %s\nusage: collection_bench [--sizes 100k,1M] [--keep] "
-                   "[--cache PATH]\n",
+                   "[--cache PATH] [--store DIR [--build-only]]\n",
                    argv[i]);
       return 2;
     }
@@ -386,6 +521,10 @@ int main(int argc, char** argv) {
               real.size(), cache_path.c_str(), kNoiseSd);
   std::fflush(stdout);
 
+  if (!store_dir.empty() && sizes.size() != 1) {
+    std::fprintf(stderr, "--store takes one size\n");
+    return 2;
+  }
   std::mt19937_64 rng(20240611);
   std::vector<Row> rows;
   for (const std::string& size : sizes) {
@@ -396,7 +535,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "%zu faces...\n", n);
     const auto start = Clock::now();
-    rows.push_back(RunSize(engine->get(), real, n, keep, rng));
+    rows.push_back(RunSize(engine->get(), real, n, keep, store_dir, build_only, rng));
+    if (build_only) continue;
     const Row& r = rows.back();
     std::fprintf(stderr,
                  "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s, approx ready %.1f s, "
