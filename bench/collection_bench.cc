@@ -15,13 +15,12 @@
 //      and its -wal/-shm after the store is closed);
 //   2. start-up: everything but the engine is destroyed, then Collections::Open
 //      plus the first SearchFaces (which loads the collection from the store
-//      into the exact index) is timed: "first answer"; from
-//      index::kApproximateMinVectors faces on the IVF index is then built in
-//      the background (searches stay exact meanwhile) and the time until it
-//      serves is "approximate ready" (from Open). Reports process RSS (VmRSS)
-//      after the build and the RSS it added per face, and the index's own
-//      memory estimate per face. The database file is warm in the page cache
-//      (it was just written): a cold disk adds its read time;
+//      into its index: exact below index::kApproximateMinVectors faces, the
+//      sketch index from there on) is timed. Reports process RSS (VmRSS)
+//      after the load and the RSS it added per face, and the index's own
+//      memory estimate per face. The database file may be warm in the page
+//      cache (it was just written, or read by an earlier run): a cold disk
+//      adds its read time;
 //   3. SearchFaces by FaceId of kProbes random stored faces, MaxFaces 10,
 //      FaceMatchThreshold 80: p50/p99 and searches/s with one client thread,
 //      then with two client threads at once (each runs all probes in its own
@@ -30,11 +29,7 @@
 //      (as the stored faces, but never stored: "another photo of an enrolled
 //      person"), MaxFaces 10, FaceMatchThreshold 0: p50/p99 on one thread and
 //      recall@1 / recall@10 against an exact float scan of every stored
-//      vector, computed while the faces were generated;
-//   5. restart: the Collections object is closed and opened again, and Open +
-//      first SearchFaces timed again: the background build of step 2 wrote the
-//      index cache (src/index/ivf_cache.h), so a large collection loads
-//      straight into its IVF index ("IVF") instead of exact + rebuild.
+//      vector, computed while the faces were generated.
 //
 // Usage: collection_bench [--sizes 100k,1M] [--keep] [--cache PATH]
 //                         [--store DIR [--build-only]]
@@ -117,9 +112,7 @@ struct Row {
   double last_tenth_per_second = 0;  // the last 10% of the faces: the rate at size n
   double db_bytes_per_face = 0;
   double startup_seconds = 0;
-  double approximate_ready_seconds = 0;  // 0: exact (below the threshold)
-  double cached_startup_seconds = 0;     // second start, with the index cache
-  bool cached_startup_approximate = false;
+  bool approximate = false;  // the sketch index (else exact)
   int64_t rss_bytes = 0;
   double rss_added_per_face = 0;
   double index_bytes_per_face = 0;
@@ -383,12 +376,12 @@ Row Measure(candor::Engine* engine, const BuiltStore& built, std::mt19937_64& rn
   }
   row.startup_seconds = Seconds(start, Clock::now());
   {
-    auto status = (*collections)->GetIndexStatus(kCollection, /*wait_for_build=*/true);
+    auto status = (*collections)->GetIndexStatus(kCollection);
     if (!status.ok()) Fail("GetIndexStatus", status.status());
-    if (status->approximate) row.approximate_ready_seconds = Seconds(start, Clock::now());
+    row.approximate = status->approximate;
     row.index_bytes_per_face = static_cast<double>(status->memory_bytes) / n;
   }
-  malloc_trim(0);  // the build's copy is freed: give it back before measuring
+  malloc_trim(0);
   row.rss_bytes = RssBytes();
   row.rss_added_per_face = static_cast<double>(row.rss_bytes - rss_before) / n;
 
@@ -403,24 +396,11 @@ Row Measure(candor::Engine* engine, const BuiltStore& built, std::mt19937_64& rn
   row.by_embedding = SearchByEmbedding(**collections, built.queries, built.truth,
                                        &row.recall_at1, &row.recall_at10);
 
-  // 5. A second start: the IVF index comes from the cache the build wrote.
-  collections->reset();
-  {
-    const auto again = Clock::now();
-    collections = candor::Collections::Open(engine, {.data_dir = dir.string()});
-    if (!collections.ok()) Fail("Collections::Open", collections.status());
-    auto first = first_search(**collections);
-    if (!first.ok()) Fail("first SearchFaces after restart", first.status());
-    row.cached_startup_seconds = Seconds(again, Clock::now());
-    auto status = (*collections)->GetIndexStatus(kCollection, /*wait_for_build=*/false);
-    if (!status.ok()) Fail("GetIndexStatus", status.status());
-    row.cached_startup_approximate = status->approximate && !status->building;
-  }
   collections->reset();
   return row;
 }
 
-// Steps 1-5 for one size. With `store_dir`, a store already built there (by
+// Steps 1-4 for one size. With `store_dir`, a store already built there (by
 // an earlier run with the same --store) is measured again, and a new one is
 // kept there.
 Row RunSize(candor::Engine* engine, const std::vector<std::vector<float>>& real, size_t n,
@@ -539,42 +519,35 @@ int main(int argc, char** argv) {
     if (build_only) continue;
     const Row& r = rows.back();
     std::fprintf(stderr,
-                 "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s, approx ready %.1f s, "
+                 "%zu faces done in %.0f s: insert %.0f/s, start-up %.2f s (%s), "
                  "p50 %.2f ms, recall@1 %.3f, load average %s\n",
                  n, Seconds(start, Clock::now()), r.insert_per_second, r.startup_seconds,
-                 r.approximate_ready_seconds, r.one_thread.p50_ms, r.recall_at1,
+                 r.approximate ? "sketch" : "exact", r.one_thread.p50_ms, r.recall_at1,
                  LoadAverage().c_str());
   }
 
   std::printf(
       "SearchFaces by FaceId: %d random stored faces, MaxFaces %d, FaceMatchThreshold %.0f; "
       "2 threads = two client threads at once, each running all %d.\n"
-      "Start-up = Collections::Open + first SearchFaces (loads the collection; store file warm "
-      "in the page cache); approx ready = from Open until the IVF index serves (- = exact); "
-      "restart = the same after closing, with the index cache the build wrote. "
-      "RSS = process VmRSS after the build (engine included); RSS/face = what the load added; "
+      "Start-up = Collections::Open + first SearchFaces (loads the collection into its index); "
+      "RSS = process VmRSS after the load (engine included); RSS/face = what the load added; "
       "index B/face = the index's own estimate.\n"
       "By embedding: %d vectors near real faces (not stored), MaxFaces %d, threshold 0, one "
       "thread; recall against an exact float scan.\n\n",
       kProbes, kMaxFaces, kThreshold, kProbes, kRecallQueries, kRecallK);
   std::printf(
-      "| faces | insert faces/s (all / last 10%%) | DB bytes/face | start-up s | approx ready s "
-      "| restart s (IVF from cache?) "
+      "| faces | insert faces/s (all / last 10%%) | DB bytes/face | start-up s | index "
       "| RSS MiB | RSS added B/face | index B/face "
       "| 1 thread p50 / p99 ms | 1 thread searches/s | 2 threads p50 / p99 ms "
       "| 2 threads searches/s | mean matches | by embedding p50 / p99 ms | recall@1 | recall@10 |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
-    char ready[32] = "-";
-    if (r.approximate_ready_seconds > 0) {
-      std::snprintf(ready, sizeof(ready), "%.1f", r.approximate_ready_seconds);
-    }
-    std::printf("| %s | %s / %s | %.0f | %.2f | %s | %.2f (%s) | %.0f | %.0f | %.0f | %.2f / %.2f | %.1f "
+    std::printf("| %s | %s / %s | %.0f | %.2f | %s | %.0f | %.0f | %.0f | %.2f / %.2f | %.1f "
                 "| %.2f / %.2f | %.1f | %.2f | %.2f / %.2f | %.3f | %.3f |\n",
                 Thousands(static_cast<double>(r.faces)).c_str(),
                 Thousands(r.insert_per_second).c_str(), Thousands(r.last_tenth_per_second).c_str(),
-                r.db_bytes_per_face, r.startup_seconds, ready, r.cached_startup_seconds,
-                r.cached_startup_approximate ? "IVF" : "exact", r.rss_bytes / 1048576.0,
+                r.db_bytes_per_face, r.startup_seconds, r.approximate ? "sketch" : "exact",
+                r.rss_bytes / 1048576.0,
                 r.rss_added_per_face, r.index_bytes_per_face, r.one_thread.p50_ms,
                 r.one_thread.p99_ms, r.one_thread.per_second, r.two_threads.p50_ms,
                 r.two_threads.p99_ms, r.two_threads.per_second, r.one_thread.mean_matches,

@@ -1,4 +1,6 @@
-// The HNSW index (src/index/faiss_index.h) against the exact one: the
+// The approximate indexes against the exact one: the sketch index that
+// collections use (src/index/sketch_index.h, behind adaptive_index.h) and the
+// HNSW index (src/index/faiss_index.h, kept for recall_bench): the
 // VectorIndex contract on synthetic vectors, and recall on real face
 // embeddings.
 //
@@ -29,7 +31,7 @@
 #include "index/exact_index.h"
 #include "index/faiss_index.h"
 #include "index/index_factory.h"
-#include "index/ivf_index.h"
+#include "index/sketch_index.h"
 #include "test_support.h"
 
 namespace candor::index {
@@ -214,110 +216,164 @@ TEST(IndexFactoryTest, ChoosesExactBelowTheCrossoverAndHnswAbove) {
   EXPECT_EQ(CreateIndexForSize(0, 10), nullptr);
 }
 
-// --- IVF (ivf_index.h) and the adaptive index (adaptive_index.h) ---
+// --- The sketch index (sketch_index.h) and the adaptive index (adaptive_index.h) ---
 
-std::vector<float> Flatten(const std::vector<std::vector<float>>& rows) {
-  std::vector<float> flat;
-  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
-  return flat;
-}
-
-std::unique_ptr<IvfIndex> SmallIvf(const std::vector<std::vector<float>>& training, size_t lists) {
-  IvfIndexOptions options;
-  options.dimension = kDim;
-  options.lists = lists;
-  options.probes = static_cast<int>(lists);  // every list: exact up to int8 rounding
-  auto ivf = IvfIndex::Train(options, Flatten(training).data(), training.size());
-  EXPECT_TRUE(ivf.ok()) << ivf.status().ToString();
-  return ivf.ok() ? std::move(*ivf) : nullptr;
-}
-
-TEST(IvfIndexTest, RejectsBadOptionsAndCentroids) {
-  IvfIndexOptions options;
-  options.dimension = 0;
-  std::vector<float> one(kDim, 0.1f);
-  EXPECT_EQ(IvfIndex::Train(options, one.data(), 1).status().code(), StatusCode::kInvalidArgument);
-  options = {};
-  EXPECT_EQ(IvfIndex::Train(options, one.data(), 0).status().code(), StatusCode::kInvalidArgument);
-  options.lists = 2;
-  EXPECT_EQ(IvfIndex::FromCentroids(options, std::vector<float>(kDim)).status().code(),
-            StatusCode::kInvalidArgument);
-  one[0] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_EQ(IvfIndex::Train(options, one.data(), 1).status().code(), StatusCode::kInvalidArgument);
-}
-
-TEST(IvfIndexTest, FollowsTheVectorIndexContract) {
-  std::mt19937_64 rng(11);
-  std::vector<std::vector<float>> vectors;
-  for (int i = 0; i < 400; ++i) vectors.push_back(RandomUnit(rng));
-  auto index = SmallIvf(vectors, 8);
-  ASSERT_NE(index, nullptr);
-  EXPECT_EQ(index->lists(), 8u);
-  EXPECT_TRUE(index->Search(vectors[0], 5, kNoMinScore).empty());
-  for (int i = 0; i < 400; ++i) ASSERT_TRUE(index->Add(1000 + i, vectors[i]).ok());
-  EXPECT_EQ(index->size(), 400u);
-  EXPECT_EQ(index->Add(1000, vectors[0]).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(index->Add(1, std::vector<float>(kDim - 1, 0.0f)).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(index->AddToList(1, vectors[0], 8).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(index->Remove(7).code(), StatusCode::kNotFound);
-  for (int i = 0; i < 400; i += 3) {
-    auto found = index->Search(vectors[i], 3, kNoMinScore);
-    ASSERT_EQ(found.size(), 3u);
-    EXPECT_EQ(found[0].label, 1000 + i);
-    EXPECT_NEAR(found[0].score, 1.0f, 5e-3f);  // int8 estimate
-    EXPECT_GE(found[0].score, found[1].score);
+std::vector<SketchKernel> KernelsOfThisCpu() {
+  std::vector<SketchKernel> kernels;
+  for (SketchKernel k : {SketchKernel::kPortable, SketchKernel::kPopcnt,
+                         SketchKernel::kAvx512Vpopcntdq}) {
+    if (SketchIndex::CreateWithKernel({}, k) != nullptr) kernels.push_back(k);
   }
-  EXPECT_TRUE(index->Search(vectors[0], 0, kNoMinScore).empty());
-  EXPECT_EQ(index->Search(vectors[5], 1000, kNoMinScore).size(), 400u);
-  auto strict = index->Search(vectors[5], 10, 0.5f);
-  ASSERT_EQ(strict.size(), 1u);
-  EXPECT_EQ(strict[0].label, 1005);
-  ASSERT_TRUE(index->Remove(1005).ok());
-  EXPECT_EQ(index->size(), 399u);
-  EXPECT_NE(index->Search(vectors[5], 1, kNoMinScore)[0].label, 1005);
-  ASSERT_TRUE(index->Add(1005, vectors[5]).ok());
-  EXPECT_EQ(index->Search(vectors[5], 1, kNoMinScore)[0].label, 1005);
-  // Assignments cover every vector; the same centroids rebuild the same index.
-  size_t assigned = 0;
-  auto copy = IvfIndex::FromCentroids(
-      [&] {
-        IvfIndexOptions o;
-        o.lists = index->lists();
-        o.probes = 8;
-        return o;
-      }(),
-      index->centroids());
-  ASSERT_TRUE(copy.ok());
-  index->ForEachAssignment([&](int64_t label, uint32_t list) {
-    ++assigned;
-    ASSERT_TRUE((*copy)->AddToList(label, vectors[label - 1000], list).ok());
-  });
-  EXPECT_EQ(assigned, 400u);
-  EXPECT_EQ((*copy)->Search(vectors[17], 1, kNoMinScore)[0].label, 1017);
+  return kernels;
 }
 
-TEST(IvfIndexTest, RemovedVectorsLeaveNoCodeInMemory) {
+TEST(SketchIndexTest, RejectsBadOptions) {
+  EXPECT_EQ(SketchIndex::Create({.dimension = 0}), nullptr);
+  EXPECT_EQ(SketchIndex::Create({.dimension = 70000}), nullptr);
+  EXPECT_EQ(SketchIndex::Create({.candidates = 0}), nullptr);
+  EXPECT_NE(SketchIndex::Create({}), nullptr);
+  EXPECT_EQ(CreateAdaptiveIndex({.dimension = 0}), nullptr);
+  EXPECT_EQ(CreateAdaptiveIndex({.candidates = 0}), nullptr);
+}
+
+// Every kernel gives the same distances, for 512 dimensions and for a
+// dimension that leaves a partial word; the distance of two sketches
+// estimates the angle (the share of sign hyperplanes between two vectors).
+TEST(SketchIndexTest, KernelsAgreeAndDistanceEstimatesTheAngle) {
+  std::mt19937_64 rng(21);
+  for (int dim : {512, 100}) {
+    const size_t words = (static_cast<size_t>(dim) + 63) / 64;
+    std::vector<uint64_t> rows(300 * words);
+    std::vector<std::vector<float>> vectors;
+    for (int i = 0; i < 300; ++i) {
+      vectors.push_back(RandomUnit(rng, dim));
+      Sketch(vectors.back().data(), static_cast<size_t>(dim), &rows[i * words]);
+    }
+    std::vector<uint16_t> want(300), got(300);
+    SketchDistances(SketchKernel::kPortable, rows.data(), 300, words, &rows[0], want.data());
+    EXPECT_EQ(want[0], 0);
+    for (SketchKernel k : KernelsOfThisCpu()) {
+      SketchDistances(k, rows.data(), 300, words, &rows[0], got.data());
+      EXPECT_EQ(got, want) << SketchKernelName(k) << " at dimension " << dim;
+    }
+    if (dim != 512) continue;
+    // Random unit vectors are ~90 degrees apart: ~256 bits of 512 differ.
+    double mean = 0;
+    for (int i = 1; i < 300; ++i) mean += want[i] / 299.0;
+    EXPECT_NEAR(mean, 256, 6);
+  }
+  // A vector at 60 degrees from another differs in about a third of the bits.
+  std::vector<float> a = RandomUnit(rng), b = RandomUnit(rng);
+  const float ab = std::inner_product(a.begin(), a.end(), b.begin(), 0.0f);
+  for (int d = 0; d < kDim; ++d) b[d] -= ab * a[d];  // orthogonal to a
+  Normalize(b);
+  std::vector<float> c(kDim);
+  for (int d = 0; d < kDim; ++d) c[d] = 0.5f * a[d] + std::sqrt(0.75f) * b[d];
+  uint64_t sa[8], sc[8];
+  Sketch(a.data(), kDim, sa);
+  Sketch(c.data(), kDim, sc);
+  uint16_t distance = 0;
+  SketchDistances(SketchKernel::kPortable, sc, 1, 8, sa, &distance);
+  EXPECT_NEAR(distance, 512.0 / 3, 25);
+}
+
+TEST(SketchIndexTest, FollowsTheVectorIndexContract) {
+  for (SketchKernel kernel : KernelsOfThisCpu()) {
+    SCOPED_TRACE(SketchKernelName(kernel));
+    std::mt19937_64 rng(11);
+    std::vector<std::vector<float>> vectors;
+    for (int i = 0; i < 400; ++i) vectors.push_back(RandomUnit(rng));
+    auto index = SketchIndex::CreateWithKernel({.candidates = 32}, kernel);
+    ASSERT_NE(index, nullptr);
+    EXPECT_EQ(index->kernel(), kernel);
+    EXPECT_TRUE(index->Search(vectors[0], 5, kNoMinScore).empty());
+    for (int i = 0; i < 400; ++i) ASSERT_TRUE(index->Add(1000 + i, vectors[i]).ok());
+    EXPECT_EQ(index->size(), 400u);
+    EXPECT_EQ(index->Add(1000, vectors[0]).code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(index->Add(1, std::vector<float>(kDim - 1, 0.0f)).code(),
+              StatusCode::kInvalidArgument);
+    std::vector<float> nan = vectors[0];
+    nan[3] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_EQ(index->Add(1, nan).code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(index->Search(nan, 3, kNoMinScore).empty());
+    EXPECT_EQ(index->Remove(7).code(), StatusCode::kNotFound);
+    for (int i = 0; i < 400; i += 3) {
+      auto found = index->Search(vectors[i], 3, kNoMinScore);
+      ASSERT_EQ(found.size(), 3u);
+      EXPECT_EQ(found[0].label, 1000 + i);
+      EXPECT_NEAR(found[0].score, 1.0f, 5e-3f);  // int8 estimate
+      EXPECT_GE(found[0].score, found[1].score);
+    }
+    EXPECT_TRUE(index->Search(vectors[0], 0, kNoMinScore).empty());
+    // Asking for more than the candidates rescores 2k rows: all of them.
+    EXPECT_EQ(index->Search(vectors[5], 1000, kNoMinScore).size(), 400u);
+    auto strict = index->Search(vectors[5], 10, 0.5f);
+    ASSERT_EQ(strict.size(), 1u);
+    EXPECT_EQ(strict[0].label, 1005);
+    EXPECT_TRUE(index->Search(vectors[5], 10, std::numeric_limits<float>::quiet_NaN()).empty());
+    ASSERT_TRUE(index->Remove(1005).ok());
+    EXPECT_EQ(index->size(), 399u);
+    EXPECT_NE(index->Search(vectors[5], 1, kNoMinScore)[0].label, 1005);
+    ASSERT_TRUE(index->Add(1005, vectors[5]).ok());
+    EXPECT_EQ(index->Search(vectors[5], 1, kNoMinScore)[0].label, 1005);
+    EXPECT_GT(index->memory_bytes(), 400u * (64 + 512));
+  }
+}
+
+// More rows than one block and than one thread scans: the candidates come
+// from the sketch scan, the answer does not depend on the threads, removal
+// across blocks keeps every other row findable and leaves no code behind.
+TEST(SketchIndexTest, LargeIndexAcrossBlocksAndThreads) {
+  const size_t n = SketchIndex::kBlockRows * 2 + 100;
   std::mt19937_64 rng(12);
   std::vector<std::vector<float>> vectors;
-  for (int i = 0; i < 200; ++i) vectors.push_back(RandomUnit(rng));
-  auto index = SmallIvf(vectors, 4);
-  ASSERT_NE(index, nullptr);
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(index->Add(i, vectors[i]).ok());
-  for (int i = 0; i < 200; i += 2) ASSERT_TRUE(index->Remove(i).ok());
-  int seen = 0;
-  index->ForEachVector([&](int64_t label, const float* v) {
+  for (size_t i = 0; i < n; ++i) vectors.push_back(RandomUnit(rng));
+  auto one = SketchIndex::Create({.candidates = 64, .threads = 1});
+  auto two = SketchIndex::Create({.candidates = 64, .threads = 2});
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(one->Add(static_cast<int64_t>(i), vectors[i]).ok());
+    ASSERT_TRUE(two->Add(static_cast<int64_t>(i), vectors[i]).ok());
+  }
+  for (size_t i = 0; i < n; i += 997) {
+    // A noisy copy (cosine ~0.7): found through its sketch among 33k rows.
+    std::vector<float> query = vectors[i];
+    std::normal_distribution<float> noise(0.0f, 0.045f);
+    for (float& x : query) x += noise(rng);
+    Normalize(query);
+    auto a = one->Search(query, 5, kNoMinScore);
+    auto b = two->Search(query, 5, kNoMinScore);
+    ASSERT_EQ(a.size(), 5u);
+    EXPECT_EQ(a[0].label, static_cast<int64_t>(i));
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t r = 0; r < a.size(); ++r) {
+      EXPECT_EQ(a[r].label, b[r].label);
+      EXPECT_EQ(a[r].score, b[r].score);
+    }
+  }
+  // Remove the first block's rows and the tail: the last block is given back.
+  const size_t before = two->memory_bytes();
+  for (size_t i = 0; i < SketchIndex::kBlockRows; ++i) {
+    ASSERT_TRUE(two->Remove(static_cast<int64_t>(i)).ok());
+  }
+  for (size_t i = n - 100; i < n; ++i) ASSERT_TRUE(two->Remove(static_cast<int64_t>(i)).ok());
+  EXPECT_EQ(two->size(), SketchIndex::kBlockRows);
+  EXPECT_LT(two->memory_bytes(), before);
+  size_t seen = 0;
+  two->ForEachVector([&](int64_t label, const float* v) {
     ++seen;
-    EXPECT_EQ(label % 2, 1);
+    EXPECT_GE(label, static_cast<int64_t>(SketchIndex::kBlockRows));
     EXPECT_GT(std::inner_product(v, v + kDim, vectors[label].data(), 0.0f), 0.99f);
   });
-  EXPECT_EQ(seen, 100);
+  EXPECT_EQ(seen, SketchIndex::kBlockRows);
+  for (size_t i = SketchIndex::kBlockRows; i < n - 100; i += 1009) {
+    EXPECT_EQ(two->Search(vectors[i], 1, kNoMinScore)[0].label, static_cast<int64_t>(i));
+  }
+  EXPECT_NE(two->Search(vectors[5], 1, kNoMinScore)[0].label, 5);
 }
 
-TEST(AdaptiveIndexTest, SwitchesToIvfAtTheThresholdAndKeepsAnswering) {
+TEST(AdaptiveIndexTest, SwitchesToTheSketchIndexAtTheThresholdAndKeepsAnswering) {
   AdaptiveIndexOptions options;
   options.approximate_min_vectors = 2000;
-  options.probe_fraction = 1;  // every list: exact up to int8 rounding
-  options.build_in_background = false;
   auto index = CreateAdaptiveIndex(options);
   ASSERT_NE(index, nullptr);
   std::mt19937_64 rng(13);
@@ -325,12 +381,17 @@ TEST(AdaptiveIndexTest, SwitchesToIvfAtTheThresholdAndKeepsAnswering) {
   for (int i = 0; i < 3000; ++i) vectors.push_back(RandomUnit(rng));
   for (int i = 0; i < 1999; ++i) ASSERT_TRUE(index->Add(i, vectors[i]).ok());
   EXPECT_FALSE(index->approximate());
+  const size_t exact_bytes = index->memory_bytes();
   ASSERT_TRUE(index->Add(1999, vectors[1999]).ok());
   EXPECT_TRUE(index->approximate());
   EXPECT_EQ(index->size(), 2000u);
+  // The exact index held 2 KiB of floats a row; the sketch index ~0.6 KiB
+  // (plus one whole block).
+  EXPECT_NE(index->memory_bytes(), exact_bytes);
   for (int i = 2000; i < 3000; ++i) ASSERT_TRUE(index->Add(i, vectors[i]).ok());
   for (int i = 0; i < 3000; i += 3) ASSERT_TRUE(index->Remove(i).ok());
   EXPECT_EQ(index->size(), 2000u);
+  EXPECT_EQ(index->Remove(0).code(), StatusCode::kNotFound);
   for (int i = 0; i < 3000; i += 7) {
     auto found = index->Search(vectors[i], 1, kNoMinScore);
     ASSERT_EQ(found.size(), 1u);
@@ -340,51 +401,30 @@ TEST(AdaptiveIndexTest, SwitchesToIvfAtTheThresholdAndKeepsAnswering) {
       EXPECT_EQ(found[0].label, i);
     }
   }
+  // It stays approximate below the threshold.
+  for (int i = 1; i < 3000; ++i) {
+    if (i % 3 != 0) {
+      ASSERT_TRUE(index->Remove(i).ok());
+    }
+  }
+  EXPECT_EQ(index->size(), 0u);
+  EXPECT_TRUE(index->approximate());
+  EXPECT_TRUE(index->Search(vectors[1], 1, kNoMinScore).empty());
 }
 
-TEST(AdaptiveIndexTest, BackgroundBuildServesExactMeanwhileAndReplaysWrites) {
-  AdaptiveIndexOptions options;
-  options.approximate_min_vectors = 4000;
-  options.probe_fraction = 1;
-  auto index = CreateAdaptiveIndex(options);
-  std::mt19937_64 rng(14);
-  std::vector<std::vector<float>> vectors;
-  for (int i = 0; i < 8000; ++i) vectors.push_back(RandomUnit(rng));
-  index->SetBuildsEnabled(false);
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(index->Add(i, vectors[i]).ok());
-  EXPECT_FALSE(index->building());
-  std::atomic<bool> built_called{false};
-  index->SetOnBuilt([&](const IvfIndex& ivf) { built_called = ivf.size() > 0; });
-  index->SetBuildsEnabled(true);  // starts the build
-  // Writes while it runs go to the exact index and the journal.
-  for (int i = 5000; i < 8000; ++i) {
-    ASSERT_TRUE(index->Add(i, vectors[i]).ok());
-    if (i % 2 == 0) {
-      ASSERT_TRUE(index->Remove(i - 5000).ok());
-    }
-  }
-  for (int i = 1; i < 8000; i += 97) {
-    auto found = index->Search(vectors[i], 1, kNoMinScore);
-    ASSERT_EQ(found.size(), 1u);
-    if (i < 3000 && i % 2 == 0) {
-      EXPECT_NE(found[0].label, i);
-    } else {
-      EXPECT_EQ(found[0].label, i);
-    }
-  }
-  index->WaitForBuild();
-  EXPECT_TRUE(index->approximate());
-  EXPECT_TRUE(built_called);
-  EXPECT_EQ(index->size(), 8000u - 1500u);
-  for (int i = 0; i < 8000; i += 11) {
-    auto found = index->Search(vectors[i], 1, kNoMinScore);
-    ASSERT_EQ(found.size(), 1u);
-    if (i < 3000 && i % 2 == 0) {
-      EXPECT_NE(found[0].label, i) << "removed during the build, returned after it";
-    } else {
-      EXPECT_EQ(found[0].label, i);
-    }
-  }
+TEST(AdaptiveIndexTest, ReserveStartsALargeLoadInTheSketchIndex) {
+  auto small = CreateAdaptiveIndex({.approximate_min_vectors = 100});
+  small->Reserve(99);
+  EXPECT_FALSE(small->approximate());
+  auto large = CreateAdaptiveIndex({.approximate_min_vectors = 100});
+  large->Reserve(100);
+  EXPECT_TRUE(large->approximate());
+  // Only an empty index switches on a promise.
+  auto used = CreateAdaptiveIndex({.approximate_min_vectors = 100});
+  std::mt19937_64 rng(15);
+  ASSERT_TRUE(used->Add(1, RandomUnit(rng)).ok());
+  used->Reserve(1000);
+  EXPECT_FALSE(used->approximate());
 }
 
 // Real embeddings: 500 held-out queries and a base of the other faces plus
@@ -510,35 +550,34 @@ TEST_F(RealEmbeddingRecallTest, RecallHoldsAfterRemovalsAndRebuild) {
   EXPECT_GE(r.at10, 0.98);
 }
 
-// The IVF index at its default probes (and the curve around them) against
-// exact search, on the same base.
-TEST_F(RealEmbeddingRecallTest, IvfDefaultProbesReachRecallTargets) {
+// The sketch index at its defaults, and at fewer candidates (the share of
+// the base a search rescores at 10M faces is far smaller than 4,096 of
+// 20,000), against exact search on the same base.
+TEST_F(RealEmbeddingRecallTest, SketchIndexReachesRecallTargets) {
   auto exact = CreateExactIndex(kDim);
+  auto sketch = SketchIndex::Create({});
   for (size_t i = 0; i < base_->size(); ++i) {
     ASSERT_TRUE(exact->Add(static_cast<int64_t>(i), (*base_)[i]).ok());
+    ASSERT_TRUE(sketch->Add(static_cast<int64_t>(i), (*base_)[i]).ok());
   }
-  IvfIndexOptions options;
-  options.lists = IvfListsFor(base_->size());
-  auto ivf = IvfIndex::Train(options, Flatten(*base_).data(), base_->size());
-  ASSERT_TRUE(ivf.ok()) << ivf.status().ToString();
-  std::vector<int64_t> labels(base_->size());
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(i);
-  ASSERT_TRUE((*ivf)->AddBatch(labels, Flatten(*base_)).ok());
-  for (int probes : {16, 32, 48, 64, 80}) {
-    (*ivf)->SetProbes(probes);
-    const Recall r = Measure(*exact, **ivf);
-    const Recall m = Measure(*exact, **ivf, kMatchCosine);
-    std::printf("IVF %zu lists, %d probes: recall@1 %.4f, recall@10 %.4f; queries with a match "
-                "(%zu): recall@1 %.4f\n", (*ivf)->lists(), probes, r.at1, r.at10, m.queries,
-                m.at1);
+  for (size_t candidates : {64, 128, 256, 512}) {
+    sketch->SetCandidates(candidates);
+    const Recall r = Measure(*exact, *sketch);
+    const Recall m = Measure(*exact, *sketch, kMatchCosine);
+    std::printf("sketch, %zu candidates: recall@1 %.4f, recall@10 %.4f; queries with a match "
+                "(%zu): recall@1 %.4f\n", candidates, r.at1, r.at10, m.queries, m.at1);
+    if (candidates == 256) {
+      // 1.3% of the base: a real face's best match is found through its
+      // sketch (int8 near-ties at rank 10 cost a little of recall@10).
+      EXPECT_GE(m.at1, 0.99);
+    }
   }
-  const int probes = IvfDefaultProbes((*ivf)->lists());
-  (*ivf)->SetProbes(probes);
-  const Recall r = Measure(*exact, **ivf);
-  std::printf("IVF defaults (%zu lists, %d probes), %zu vectors: recall@1 %.4f, recall@10 %.4f\n",
-              (*ivf)->lists(), probes, base_->size(), r.at1, r.at10);
+  sketch->SetCandidates(kDefaultSketchCandidates);
+  const Recall r = Measure(*exact, *sketch);
+  std::printf("sketch defaults (%zu candidates), %zu vectors: recall@1 %.4f, recall@10 %.4f\n",
+              kDefaultSketchCandidates, base_->size(), r.at1, r.at10);
   EXPECT_GE(r.at1, 0.99);
-  EXPECT_GE(r.at10, 0.975);
+  EXPECT_GE(r.at10, 0.98);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include "eval/lfw.h"
 #include "collections_fixture.h"
 #include "collections/validation.h"
-#include "index/ivf_cache.h"
+#include "index/sketch_index.h"
 #include "store/store.h"
 #include "test_support.h"
 
@@ -247,8 +247,8 @@ TEST_F(CollectionsTest, MaxFacesAndQualityFilterReportUnindexedFaces) {
 }
 
 // A collection at or above CollectionsOptions::approximate_min_faces is
-// searched with the IVF index (built in the background at load); below it,
-// exactly. Deletion and erasure remove faces from the approximate index too.
+// loaded straight into the sketch index (adaptive_index.h); below it, it is
+// searched exactly. Deletion and erasure remove faces from the approximate index too.
 // The faces are written through the store (random unit vectors): enrolling
 // hundreds of images through the engine would take minutes.
 class ApproximateCollectionTest : public testing::CollectionsFixture {
@@ -311,22 +311,23 @@ class ApproximateCollectionTest : public testing::CollectionsFixture {
 TEST_F(ApproximateCollectionTest, BelowTheThresholdSearchesExactly) {
   WriteFaces("big", 300);
   OpenWithThreshold(301);
-  auto status = collections_->GetIndexStatus("big", true);
+  auto status = collections_->GetIndexStatus("big");
   ASSERT_TRUE(status.ok()) << status.status().ToString();
   EXPECT_FALSE(status->approximate);
   EXPECT_EQ(status->faces, 300);
   EXPECT_EQ(BestMatch(7), faces_[7].face_id);
 }
 
-TEST_F(ApproximateCollectionTest, AboveTheThresholdSearchesIvfAndForgetsDeletedFaces) {
+TEST_F(ApproximateCollectionTest, AboveTheThresholdSearchesTheSketchIndexAndForgetsDeletedFaces) {
   WriteFaces("big", 1200);
   OpenWithThreshold(1000);
-  auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/true);
+  auto status = collections_->GetIndexStatus("big");
   ASSERT_TRUE(status.ok()) << status.status().ToString();
   EXPECT_TRUE(status->approximate);
-  EXPECT_FALSE(status->building);
   EXPECT_EQ(status->faces, 1200);
-  EXPECT_LT(status->memory_bytes, 1200 * 1024) << "int8 codes, not floats";
+  // One whole block of sketches and int8 codes (~590 bytes a row), not
+  // 2 KiB of floats a face.
+  EXPECT_LT(status->memory_bytes, index::SketchIndex::kBlockRows * 600 + 1200 * 200);
   for (size_t i = 0; i < faces_.size(); i += 37) EXPECT_EQ(BestMatch(i), faces_[i].face_id) << i;
 
   // DeleteFaces: gone from the approximate index.
@@ -339,7 +340,7 @@ TEST_F(ApproximateCollectionTest, AboveTheThresholdSearchesIvfAndForgetsDeletedF
   auto erased = collections_->EraseFacesIndexedBefore("big", 1100);
   ASSERT_TRUE(erased.ok()) << erased.status().ToString();
   EXPECT_EQ(erased->size(), 98u);
-  status = collections_->GetIndexStatus("big", false);
+  status = collections_->GetIndexStatus("big");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->faces, 1100);
   EXPECT_NE(BestMatch(74), faces_[74].face_id);
@@ -354,66 +355,16 @@ TEST_F(ApproximateCollectionTest, AboveTheThresholdSearchesIvfAndForgetsDeletedF
   EXPECT_EQ(by_id->faces_searched, 1099);
 }
 
-TEST_F(ApproximateCollectionTest, RestartsFromTheIndexCacheAndAddsNewerRows) {
+// Earlier versions wrote IVF centroids (averages of enrolled faces) to
+// <data dir>/index-cache; nothing reads them now, and they are removed.
+TEST_F(ApproximateCollectionTest, RemovesTheIndexCacheOfEarlierVersions) {
   WriteFaces("big", 1200);
-  OpenWithThreshold(1000);
-  ASSERT_TRUE(collections_->GetIndexStatus("big", true).ok());
-  const std::string cache = dir_ + "/index-cache/big.ivf";
-  ASSERT_TRUE(fs::exists(cache)) << "the background build writes the cache";
-  // Rows added after the cache was written are assigned at load.
-  WriteFaces("big", 150, /*append=*/true);
-  OpenWithThreshold(1000);
-  auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/false);
-  ASSERT_TRUE(status.ok()) << status.status().ToString();
-  EXPECT_TRUE(status->approximate) << "loaded straight into IVF from the cache";
-  EXPECT_FALSE(status->building);
-  EXPECT_EQ(status->faces, 1350);
-  for (size_t i = 0; i < faces_.size(); i += 23) EXPECT_EQ(BestMatch(i), faces_[i].face_id) << i;
-  EXPECT_EQ(BestMatch(1349), faces_[1349].face_id);
-  ASSERT_TRUE(collections_->DeleteCollection("big").ok());
-  EXPECT_FALSE(fs::exists(cache)) << "the cache goes with the collection";
-}
-
-TEST_F(ApproximateCollectionTest, CorruptOrStaleCacheIsRebuiltFromTheStore) {
-  WriteFaces("big", 1200);
-  OpenWithThreshold(1000);
-  ASSERT_TRUE(collections_->GetIndexStatus("big", true).ok());
   collections_.reset();
-  const std::string cache = dir_ + "/index-cache/big.ivf";
-  std::string bytes = ReadFile(cache);
-  ASSERT_GT(bytes.size(), 5000u);
-  const std::string good = bytes;
-  for (const int variant : {0, 1, 2}) {
-    SCOPED_TRACE(variant);
-    bytes = good;
-    if (variant == 0) bytes[bytes.size() / 2] ^= 0x40;           // flipped bit
-    if (variant == 1) bytes.resize(bytes.size() - 100);          // truncated
-    {
-      std::ofstream out(cache, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    }
-    if (variant == 2) {
-      // Well-formed, but for another collection made at another time.
-      auto read = index::ReadIvfCache(cache, "big\n" + engine_->face_model_version() + "\n1");
-      ASSERT_TRUE(read.ok()) << read.status().ToString();
-      ASSERT_TRUE(index::WriteIvfCache(cache, "big\nother-model\n2", *read).ok());
-      EXPECT_EQ(index::ReadIvfCache(cache, "big\n" + engine_->face_model_version() + "\n1")
-                    .status()
-                    .code(),
-                StatusCode::kConflict);
-    }
-    OpenWithThreshold(1000);
-    auto status = collections_->GetIndexStatus("big", /*wait_for_build=*/false);
-    ASSERT_TRUE(status.ok());
-    EXPECT_TRUE(!status->approximate || status->building) << "a bad cache is not used";
-    EXPECT_EQ(BestMatch(5), faces_[5].face_id);  // exact meanwhile, or IVF once built
-    status = collections_->GetIndexStatus("big", /*wait_for_build=*/true);
-    ASSERT_TRUE(status.ok());
-    EXPECT_TRUE(status->approximate);
-    EXPECT_EQ(BestMatch(777), faces_[777].face_id);
-    collections_.reset();
-    EXPECT_EQ(ReadFile(cache).size(), good.size()) << "rebuilt and rewritten";
-  }
+  fs::create_directories(dir_ + "/index-cache");
+  std::ofstream(dir_ + "/index-cache/big.ivf") << std::string(5000, 'c');
+  OpenWithThreshold(1000);
+  EXPECT_FALSE(fs::exists(dir_ + "/index-cache"));
+  EXPECT_EQ(BestMatch(5), faces_[5].face_id);
 }
 
 }  // namespace

@@ -152,9 +152,22 @@ TEST(ParseRequestTest, ListCollectionsFacesUsers) {
   EXPECT_CODE(ParseListFaces(json::object()), StatusCode::kInvalidArgument);
   EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"MaxResults", -1}}),
               StatusCode::kInvalidArgument);
-  EXPECT_MESSAGE_HAS(ParseListFaces({{"CollectionId", "staff"}, {"UserId", "alice"}}),
-                     "not supported");
-  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"FaceIds", {FaceId(1)}}}),
+  r = ParseListFaces({{"CollectionId", "staff"}, {"UserId", "alice"}, {"FaceIds", {FaceId(1)}}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->filter.user_id, "alice");
+  EXPECT_EQ(r->filter.face_ids, std::vector<std::string>{FaceId(1)});
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"UserId", "no spaces"}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"FaceIds", json::array()}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"FaceIds", {"not-a-uuid"}}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"FaceIds", "x"}}),
+              StatusCode::kSerialization);
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"FaceIds", {1, 2}}}),
+              StatusCode::kSerialization);
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"},
+                              {"FaceIds", std::vector<std::string>(4097, FaceId(1))}}),
               StatusCode::kInvalidArgument);
   EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"UserId", 3}}),
               StatusCode::kSerialization);

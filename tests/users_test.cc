@@ -132,6 +132,46 @@ TEST_F(UsersTest, AssociateSearchDisassociateAndDeleteOnRealFaces) {
   EXPECT_EQ(taken.unsuccessful[0].user_id, users[0]);
   EXPECT_EQ(UserOfFace(faces[0][0]), users[0]);
 
+  // ListFaces filtered by UserId, by FaceIds and by both, paginated.
+  {
+    std::vector<std::string> want = faces[1];
+    std::sort(want.begin(), want.end());
+    auto by_user = collections_->ListFaces("c", {.user_id = users[1]}, "", 10);
+    ASSERT_TRUE(by_user.ok()) << by_user.status().ToString();
+    ASSERT_EQ(by_user->faces.size(), 2u);
+    EXPECT_EQ(by_user->faces[0].face_id, want[0]);
+    EXPECT_EQ(by_user->faces[1].face_id, want[1]);
+    EXPECT_EQ(by_user->faces[0].user_id, users[1]);
+    EXPECT_TRUE(by_user->next_token.empty());
+    auto first = collections_->ListFaces("c", {.user_id = users[1]}, "", 1);
+    ASSERT_TRUE(first.ok());
+    ASSERT_EQ(first->faces.size(), 1u);
+    ASSERT_FALSE(first->next_token.empty());
+    auto second = collections_->ListFaces("c", {.user_id = users[1]}, first->next_token, 1);
+    ASSERT_TRUE(second.ok());
+    ASSERT_EQ(second->faces.size(), 1u);
+    EXPECT_EQ(second->faces[0].face_id, want[1]);
+    EXPECT_TRUE(second->next_token.empty());
+    auto by_ids = collections_->ListFaces(
+        "c", {.face_ids = {faces[2][0], kUnknownFace, faces[1][1], faces[2][0]}}, "", 10);
+    ASSERT_TRUE(by_ids.ok()) << by_ids.status().ToString();
+    EXPECT_EQ(by_ids->faces.size(), 2u);
+    auto both = collections_->ListFaces(
+        "c", {.user_id = users[1], .face_ids = {faces[2][0], faces[1][1]}}, "", 10);
+    ASSERT_TRUE(both.ok());
+    ASSERT_EQ(both->faces.size(), 1u);
+    EXPECT_EQ(both->faces[0].face_id, faces[1][1]);
+    auto nobody = collections_->ListFaces("c", {.user_id = "nobody"}, "", 10);
+    ASSERT_TRUE(nobody.ok());
+    EXPECT_TRUE(nobody->faces.empty());
+    EXPECT_EQ(collections_->ListFaces("c", {.user_id = "bad user"}, "", 10).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(collections_->ListFaces("c", {.face_ids = {"x"}}, "", 10).status().code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(collections_->ListFaces("nope", {.user_id = users[1]}, "", 10).status().code(),
+              StatusCode::kNotFound);
+  }
+
   // A third photo of each person finds that person's user first.
   for (int p = 0; p < 3; ++p) {
     auto r =

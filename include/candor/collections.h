@@ -27,8 +27,9 @@ struct CollectionsOptions {
   // Directory of the embedded SQLite store (created if missing).
   std::string data_dir;
   // A collection of at least this many faces is searched with an approximate
-  // (IVF) index, built in the background; exact below. 0: the measured
-  // default (index::kApproximateMinVectors, 50,000). Tests set it low.
+  // index (sketch scan + int8 rescoring, then float rescoring of the best);
+  // exact below. 0: the measured default (index::kApproximateMinVectors,
+  // 50,000). Tests set it low.
   int64_t approximate_min_faces = 0;
 };
 
@@ -83,6 +84,14 @@ struct IndexFacesResult {
   std::string face_model_version;
 };
 
+// ListFaces' optional filters (Rekognition's UserId and FaceIds): only faces
+// associated with the user, only the given faces, or both.
+struct FaceListFilter {
+  std::string user_id;                // empty: any
+  std::vector<std::string> face_ids;  // empty: any (1..4096 when given)
+  bool empty() const { return user_id.empty() && face_ids.empty(); }
+};
+
 struct FaceListPage {
   std::vector<StoredFace> faces;
   std::string next_token;  // empty on the last page
@@ -130,8 +139,7 @@ struct SearchFacesResult {
 
 // How a loaded collection is searched (Collections::GetIndexStatus).
 struct CollectionIndexStatus {
-  bool approximate = false;  // IVF index (else exact scan)
-  bool building = false;     // an approximate index is being built in the background
+  bool approximate = false;  // sketch index (else exact scan)
   int64_t faces = 0;
   int64_t memory_bytes = 0;  // the index's own estimate
 };
@@ -298,9 +306,15 @@ class Collections {
   virtual Status DeleteCollection(const std::string& collection_id) = 0;
 
   virtual StatusOr<IndexFacesResult> IndexFaces(const IndexFacesRequest& request) = 0;
-  // max_results 1..4096 (0: 1000).
+  // max_results 1..4096 (0: 1000). Faces in FaceId order; with a filter,
+  // only those that match it (an unknown UserId or FaceId matches nothing).
   virtual StatusOr<FaceListPage> ListFaces(const std::string& collection_id,
+                                           const FaceListFilter& filter,
                                            const std::string& next_token, int max_results) = 0;
+  StatusOr<FaceListPage> ListFaces(const std::string& collection_id,
+                                   const std::string& next_token, int max_results) {
+    return ListFaces(collection_id, FaceListFilter{}, next_token, max_results);
+  }
   // 1..4096 face ids. A face associated with a user is not deleted (reason
   // ASSOCIATED_TO_AN_EXISTING_USER, with its UserId): Rekognition's
   // documented reason, and its docs name no exception to it. DisassociateFaces
@@ -322,10 +336,8 @@ class Collections {
       const SearchRequest& request, const std::vector<float>& embedding) = 0;
 
   // Candor extension: the in-memory index of a collection, loading it if it
-  // is not loaded yet. With wait_for_build, first waits until no background
-  // build of its approximate index runs (benchmarks, tests, operators).
-  virtual StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& collection_id,
-                                                         bool wait_for_build) = 0;
+  // is not loaded yet (benchmarks, tests, operators).
+  virtual StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& collection_id) = 0;
 
   // Users. Unknown collection or user: ResourceNotFoundException. CreateUser
   // of a user that exists: ConflictException (Rekognition's error for it).

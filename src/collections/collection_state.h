@@ -3,7 +3,6 @@
 #ifndef CANDOR_COLLECTIONS_COLLECTION_STATE_H_
 #define CANDOR_COLLECTIONS_COLLECTION_STATE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,8 +14,9 @@
 
 namespace candor {
 
-// One collection's index (exact while small, IVF from
-// index::kApproximateMinVectors faces on: adaptive_index.h), the map from index labels (store row ids) to
+// One collection's index (exact while small, the sketch index from
+// index::kApproximateMinVectors faces on: adaptive_index.h), the map from
+// index labels (store row ids) to
 // FaceIds, and the users of associated faces. Loaded from the store on first
 // use and changed only after the store has committed a change.
 //
@@ -38,9 +38,6 @@ struct CollectionState {
   std::unordered_map<std::string, std::string> user_of_face;  // associated faces only
   std::mutex user_write_mutex;
   std::shared_mutex erase_mutex;
-  // Set when the collection is deleted: a background index build must not
-  // write its cache file after that. Shared with the build's callback.
-  std::shared_ptr<std::atomic<bool>> deleted = std::make_shared<std::atomic<bool>>(false);
 };
 
 // A collection's slot in the map of loaded collections: loaded once, by the

@@ -16,8 +16,6 @@
 #include "collections/users.h"
 #include "collections/validation.h"
 #include "index/adaptive_index.h"
-#include "index/ivf_cache.h"
-#include "index/ivf_index.h"
 #include "store/store.h"
 
 namespace candor {
@@ -29,6 +27,7 @@ constexpr int kMaxSearchFaces = 4096;
 constexpr int kMaxListResults = 4096;
 constexpr int kDefaultListResults = 1000;
 constexpr int kMaxDeleteFaces = 4096;
+constexpr int kMaxListFaces = 4096;  // ListFaces FaceIds filter
 constexpr int kEmbeddingDimension = 512;
 // Rescoring of approximate results (Search): extra candidates asked of the
 // index, and how far below the threshold's cosine they may score (4 sd of
@@ -74,7 +73,12 @@ class CollectionsImpl final : public Collections {
                                    ? static_cast<size_t>(options.approximate_min_faces)
                                    : index::kApproximateMinVectors),
         store_(std::move(store)),
-        users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {}
+        users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {
+    // Earlier versions kept IVF centroids (averages of faces) in
+    // <data dir>/index-cache; nothing reads them now, so they go.
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_ + "/index-cache", ec);
+  }
 
   StatusOr<CollectionDescription> CreateCollection(const std::string& id) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
@@ -121,17 +125,7 @@ class CollectionsImpl final : public Collections {
     if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
     CANDOR_RETURN_IF_ERROR(s);
     std::lock_guard<std::mutex> lock(states_mutex_);
-    auto it = states_.find(id);
-    if (it != states_.end()) {
-      // A loaded state (its load_mutex is free once loaded) must not rewrite
-      // the cache file after this.
-      std::unique_lock<std::mutex> load_lock(it->second->load_mutex, std::try_to_lock);
-      if (load_lock.owns_lock() && it->second->state != nullptr) it->second->state->deleted->store(true);
-      states_.erase(it);
-    }
-    // The cache holds centroids (averages of faces): it goes with them.
-    std::error_code ec;
-    std::filesystem::remove(IndexCachePath(id), ec);
+    states_.erase(id);
     return Status::Ok();
   }
 
@@ -197,16 +191,27 @@ class CollectionsImpl final : public Collections {
     return result;
   }
 
-  StatusOr<FaceListPage> ListFaces(const std::string& id, const std::string& next_token,
-                                   int max_results) override {
+  StatusOr<FaceListPage> ListFaces(const std::string& id, const FaceListFilter& filter,
+                                   const std::string& next_token, int max_results) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
     CANDOR_ASSIGN_OR_RETURN(int limit, ListLimit(max_results));
+    if (!filter.user_id.empty()) CANDOR_RETURN_IF_ERROR(ValidateUserId(filter.user_id));
+    if (filter.face_ids.size() > static_cast<size_t>(kMaxListFaces)) {
+      return Status::InvalidArgument("FaceIds holds more than " + std::to_string(kMaxListFaces) +
+                                     " ids");
+    }
+    for (const std::string& f : filter.face_ids) CANDOR_RETURN_IF_ERROR(ValidateFaceId(f));
     std::string after;
     if (!next_token.empty()) {
       CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("f", next_token));
     }
     CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord collection, GetCollection(id));
-    CANDOR_ASSIGN_OR_RETURN(auto records, store_->ListFaces(id, after, limit + 1, false));
+    std::vector<store::FaceRecord> records;
+    if (filter.empty()) {
+      CANDOR_ASSIGN_OR_RETURN(records, store_->ListFaces(id, after, limit + 1, false));
+    } else {
+      CANDOR_ASSIGN_OR_RETURN(records, FilteredFaces(id, filter, after, limit + 1));
+    }
     FaceListPage page;
     page.face_model_version = collection.face_model_version;
     for (size_t i = 0; i < records.size() && static_cast<int>(i) < limit; ++i) {
@@ -216,6 +221,33 @@ class CollectionsImpl final : public Collections {
       page.next_token = EncodePageToken("f", page.faces.back().face_id);
     }
     return page;
+  }
+
+  // The faces matching `filter` (a user's faces are at most 100, FaceIds at
+  // most 4096: all are read), after `after` in FaceId order, at most `limit`.
+  StatusOr<std::vector<store::FaceRecord>> FilteredFaces(const std::string& id,
+                                                         const FaceListFilter& filter,
+                                                         const std::string& after, int limit) {
+    std::vector<std::string> ids = filter.face_ids;
+    if (!filter.user_id.empty()) {
+      CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> of_user,
+                              store_->FacesOfUser(id, filter.user_id));
+      if (!filter.face_ids.empty()) {
+        std::set<std::string> wanted(filter.face_ids.begin(), filter.face_ids.end());
+        std::erase_if(of_user, [&](const std::string& f) { return !wanted.contains(f); });
+      }
+      ids = std::move(of_user);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::erase_if(ids, [&](const std::string& f) { return f <= after; });
+    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(id, ids, false));
+    std::sort(records.begin(), records.end(),
+              [](const store::FaceRecord& a, const store::FaceRecord& b) {
+                return a.face_id < b.face_id;
+              });
+    if (records.size() > static_cast<size_t>(limit)) records.resize(static_cast<size_t>(limit));
+    return records;
   }
 
   StatusOr<DeleteFacesResult> DeleteFaces(const std::string& id,
@@ -310,14 +342,11 @@ class CollectionsImpl final : public Collections {
     return result;
   }
 
-  StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& id,
-                                                 bool wait_for_build) override {
+  StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& id) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
     CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<CollectionState> state, State(id));
-    if (wait_for_build) state->index->WaitForBuild();
     CollectionIndexStatus status;
     status.approximate = state->index->approximate();
-    status.building = state->index->building();
     status.faces = static_cast<int64_t>(state->index->size());
     status.memory_bytes = static_cast<int64_t>(state->index->memory_bytes());
     return status;
@@ -497,9 +526,8 @@ class CollectionsImpl final : public Collections {
   }
 
   // Builds the collection's in-memory state from the store (no lock of ours
-  // held). A collection of index::kApproximateMinVectors faces or more is
-  // loaded into the exact index and its IVF index built in the background:
-  // searches are exact until it is ready.
+  // held). A collection of approximate_min_faces_ faces or more goes straight
+  // into the sketch index (adaptive_index.h).
   StatusOr<std::shared_ptr<CollectionState>> Load(const std::string& id) {
     CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
     if (record.face_model_version != engine_->face_model_version()) {
@@ -512,37 +540,14 @@ class CollectionsImpl final : public Collections {
     index_options.dimension = kEmbeddingDimension;
     index_options.approximate_min_vectors = approximate_min_faces_;
     state->index = index::CreateAdaptiveIndex(index_options);
-    state->index->SetBuildsEnabled(false);
-    const std::string cache_path = IndexCachePath(id);
-    const std::string cache_key = IndexCacheKey(record);
-    // Written by the build thread when a background build finishes; never
-    // after the collection was deleted (the flag is set under states_mutex_).
-    state->index->SetOnBuilt([cache_path, cache_key, deleted = state->deleted](
-                                 const index::IvfIndex& ivf) {
-      if (!deleted->load()) static_cast<void>(WriteIndexCache(cache_path, cache_key, ivf));
-    });
-    // A large collection with a valid cache goes straight into the IVF index.
-    std::optional<index::IvfCache> cache;
-    if (static_cast<size_t>(record.face_count) >= approximate_min_faces_) {
-      auto read = index::ReadIvfCache(cache_path, cache_key);
-      if (read.ok() && read->dimension == kEmbeddingDimension &&
-          static_cast<double>(record.face_count) <
-              index::kRetrainGrowth * static_cast<double>(read->trained_for)) {
-        cache = std::move(*read);
-      }
-    }
-    if (cache.has_value()) {
-      CANDOR_RETURN_IF_ERROR(LoadWithCache(id, *cache, cache_path, cache_key, state.get()));
-    } else {
-      Status load_status;
-      CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
-        if (!load_status.ok()) return;
-        load_status = state->index->Add(f.row_id, f.embedding);
-        RememberFace(f, state.get());
-      }));
-      CANDOR_RETURN_IF_ERROR(load_status);
-    }
-    state->index->SetBuildsEnabled(true);
+    state->index->Reserve(static_cast<size_t>(std::max<int64_t>(0, record.face_count)));
+    Status load_status;
+    CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
+      if (!load_status.ok()) return;
+      load_status = state->index->Add(f.row_id, f.embedding);
+      RememberFace(f, state.get());
+    }));
+    CANDOR_RETURN_IF_ERROR(load_status);
     return state;
   }
 
@@ -550,68 +555,6 @@ class CollectionsImpl final : public Collections {
     state->face_of_row[f.row_id] = f.face_id;
     state->row_of_face[f.face_id] = f.row_id;
     if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
-  }
-
-  // Fills an IVF index from the store with the centroids and list numbers of
-  // `cache`; rows the cache does not know (added since it was written) are
-  // assigned afresh, and the cache is rewritten when they are over a tenth.
-  Status LoadWithCache(const std::string& id, const index::IvfCache& cache,
-                       const std::string& cache_path, const std::string& cache_key,
-                       CollectionState* state) {
-    index::IvfIndexOptions options;
-    options.dimension = kEmbeddingDimension;
-    options.lists = cache.lists;
-    options.probes = index::IvfDefaultProbes(cache.lists);
-    CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<index::IvfIndex> ivf,
-                            index::IvfIndex::FromCentroids(options, cache.centroids));
-    std::vector<int64_t> new_labels;
-    std::vector<float> new_vectors;
-    size_t cursor = 0;  // both in row id order
-    Status load_status;
-    CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
-      if (!load_status.ok()) return;
-      while (cursor < cache.assignments.size() && cache.assignments[cursor].first < f.row_id) {
-        ++cursor;
-      }
-      if (cursor < cache.assignments.size() && cache.assignments[cursor].first == f.row_id) {
-        load_status = ivf->AddToList(f.row_id, f.embedding, cache.assignments[cursor].second);
-      } else {
-        new_labels.push_back(f.row_id);
-        new_vectors.insert(new_vectors.end(), f.embedding.begin(), f.embedding.end());
-      }
-      RememberFace(f, state);
-    }));
-    CANDOR_RETURN_IF_ERROR(load_status);
-    if (!new_labels.empty()) CANDOR_RETURN_IF_ERROR(ivf->AddBatch(new_labels, new_vectors));
-    std::fill(new_vectors.begin(), new_vectors.end(), 0.f);
-    if (new_labels.size() * 10 > ivf->size()) {
-      static_cast<void>(WriteIndexCache(cache_path, cache_key, *ivf));
-    }
-    state->index->Adopt(std::move(ivf), cache.trained_for);
-    return Status::Ok();
-  }
-
-  std::string IndexCachePath(const std::string& id) const {
-    // Collection ids are [a-zA-Z0-9_.\-]+ (ValidateCollectionId): safe as a name.
-    return data_dir_ + "/index-cache/" + id + ".ivf";
-  }
-  static std::string IndexCacheKey(const store::CollectionRecord& record) {
-    return record.collection_id + "\n" + record.face_model_version + "\n" +
-           std::to_string(record.created_ms);
-  }
-  static Status WriteIndexCache(const std::string& path, const std::string& key,
-                                const index::IvfIndex& ivf) {
-    index::IvfCache cache;
-    cache.dimension = ivf.dimension();
-    cache.lists = ivf.lists();
-    cache.centroids = ivf.centroids();
-    ivf.ForEachAssignment([&](int64_t row, uint32_t list) {
-      cache.assignments.emplace_back(row, list);
-    });
-    std::sort(cache.assignments.begin(), cache.assignments.end());
-    cache.trained_for = cache.assignments.size();
-    if (!cache.assignments.empty()) cache.last_row_id = cache.assignments.back().first;
-    return index::WriteIvfCache(path, key, cache);
   }
 
   Status Search(const SearchRequest& request, const std::shared_ptr<CollectionState>& state,

@@ -48,6 +48,11 @@ class ExactIndex final : public VectorIndex {
         kernels_(options.force_portable_kernels ? KernelsFor(KernelIsa::kPortable)
                                                 : BestKernels()) {}
 
+  // Nothing of a face stays in memory the index gives back.
+  ~ExactIndex() override {
+    for (auto& block : blocks_) std::memset(block.get(), 0, kRowsPerBlock * dimension_ * sizeof(Element));
+  }
+
   Status Add(int64_t label, const std::vector<float>& vector) override {
     CANDOR_RETURN_IF_ERROR(CheckVector(vector));
     // Encode before taking the lock.

@@ -1,7 +1,7 @@
 // Chooses between exact search and HNSW from an expected size.
 //
 // Collections no longer use this: they use adaptive_index.h (exact, then an
-// IVF-int8 index built in the background), because a 1M-vector HNSW graph
+// sketch index, sketch_index.h), because a 1M-vector HNSW graph
 // takes over half an hour to build on two cores with Debian's FAISS. This
 // factory and the HNSW index stay for recall_bench and as an alternative.
 // What follows is the original reasoning for the HNSW crossover.

@@ -514,16 +514,11 @@ StatusOr<ListRequest> ParseListCollections(const json& body) {
 
 StatusOr<ListRequest> ParseListFaces(const json& body) {
   CANDOR_ASSIGN_OR_RETURN(ListRequest request, ParseList(body, /*has_collection=*/true, 4096));
-  std::string user_id;
   bool has_user_id = false;
-  CANDOR_RETURN_IF_ERROR(OptionalString(body, "UserId", &user_id, &has_user_id));
-  const json* face_ids = Member(body, "FaceIds");
-  if (face_ids != nullptr && !face_ids->is_array()) {
-    return Status::Serialization("FaceIds must be a list of strings");
-  }
-  if (has_user_id || face_ids != nullptr) {
-    return Status::InvalidArgument(
-        "UserId/FaceIds filters of ListFaces are not supported by this version");
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "UserId", &request.filter.user_id, &has_user_id));
+  if (has_user_id) CANDOR_RETURN_IF_ERROR(ValidateUserId(request.filter.user_id));
+  if (Member(body, "FaceIds") != nullptr) {
+    CANDOR_RETURN_IF_ERROR(RequiredFaceIds(body, 1, 4096, &request.filter.face_ids));
   }
   return request;
 }

@@ -86,6 +86,7 @@ struct ListRequest {
   std::string collection_id;  // empty for ListCollections
   std::string next_token;
   int max_results = 0;  // 0: the operation's default
+  FaceListFilter filter;  // ListFaces only
 };
 
 struct SearchFacesByImageRequest {
@@ -115,8 +116,8 @@ StatusOr<CompareFacesRequest> ParseCompareFaces(const nlohmann::json& body,
 // CreateCollection's Tags (a map of strings) are type-checked and ignored.
 StatusOr<std::string> ParseCollectionId(const nlohmann::json& body);
 StatusOr<ListRequest> ParseListCollections(const nlohmann::json& body);
-// ListFaces' UserId and FaceIds filters are refused (InvalidParameter): the
-// library cannot filter by them yet.
+// ListFaces' UserId and FaceIds (1..4096) filters are validated as
+// Rekognition does.
 StatusOr<ListRequest> ParseListFaces(const nlohmann::json& body);
 StatusOr<ListRequest> ParseListUsers(const nlohmann::json& body);
 StatusOr<IndexFacesRequest> ParseIndexFaces(const nlohmann::json& body, const RequestOptions& o);

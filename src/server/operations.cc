@@ -167,8 +167,9 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
        [](const json& body, Call& c) -> StatusOr<json> {
          CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseListFaces(body));
          c.event.collection_id = r.collection_id;
-         CANDOR_ASSIGN_OR_RETURN(auto page, c.service.collections->ListFaces(
-                                                r.collection_id, r.next_token, r.max_results));
+         CANDOR_ASSIGN_OR_RETURN(auto page,
+                                 c.service.collections->ListFaces(r.collection_id, r.filter,
+                                                                  r.next_token, r.max_results));
          c.event.results = {{"FaceCount", page.faces.size()}};
          return protocol::ListFacesResponse(page);
        }},
