@@ -246,6 +246,21 @@ def main():
         check([f["FaceId"] for f in r["AssociatedFaces"]] == [face_ids[name]],
               f"AssociateFaces {name}: {r}")
     step(f"CreateUser + AssociateFaces for {len(face_ids)} users")
+    # ListFaces filtered by UserId and by FaceIds (botocore validates the
+    # request shape, the service the values).
+    some = sorted(face_ids)[0]
+    r = client.list_faces(CollectionId=COLLECTION, UserId=f"user-{some}")
+    check([f["FaceId"] for f in r["Faces"]] == [face_ids[some]], f"ListFaces UserId: {r}")
+    check(r["Faces"][0].get("UserId") == f"user-{some}", f"ListFaces UserId: {r['Faces'][0]}")
+    two = sorted(face_ids.values())[:2]
+    r = client.list_faces(CollectionId=COLLECTION, FaceIds=two)
+    check([f["FaceId"] for f in r["Faces"]] == two, f"ListFaces FaceIds: {r}")
+    try:
+        client.list_faces(CollectionId=COLLECTION, FaceIds=["not-a-face-id"])
+        fail("ListFaces with FaceIds ['not-a-face-id'] succeeded")
+    except client.exceptions.InvalidParameterException:
+        pass
+    step("ListFaces UserId / FaceIds filters -> the user's face, the two faces; a bad FaceId -> InvalidParameterException")
     for name, _, probe in people:
         r = client.search_users_by_image(CollectionId=COLLECTION, Image=image(probe))
         check(r["UserMatches"], f"SearchUsersByImage {probe}: no match")
