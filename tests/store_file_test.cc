@@ -276,6 +276,17 @@ TEST(StoreFileTest, QuickCheckFindsDamagedPages) {
   for (size_t i = 0; i < 12; ++i) bytes[page * kPageSize + i] = static_cast<char>(0xa5);
   WriteBytes(path, bytes);
   ExpectRefusedAndUnchanged(dir.path(), StatusCode::kCorruption);
+  // A file above quick_check_max_bytes is not checked at open: the damage is
+  // reported when the load reads the page, and the file stays as it was.
+  SqliteStoreOptions options;
+  options.quick_check_max_bytes = kPageSize;
+  {
+    auto store = OpenSqliteStore(dir.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(store.value()->ForEachFace("c", [](const FaceRecord&) {}).code(),
+              StatusCode::kCorruption);
+  }
+  EXPECT_EQ(ReadBytes(path), bytes);
 }
 
 TEST(StoreFileTest, EmbeddingOfWrongSizeIsCorruption) {

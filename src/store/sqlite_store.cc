@@ -484,7 +484,10 @@ Status InspectDatabase(sqlite3* db, const std::string& path, const SqliteStoreOp
     }
   }
 
-  if (options.quick_check_on_open && !*empty) {
+  CANDOR_ASSIGN_OR_RETURN(const int64_t page_size,
+                          QueryInt(db, "PRAGMA page_size", "read the page size", path));
+  if (options.quick_check_on_open && !*empty &&
+      pages * page_size <= options.quick_check_max_bytes) {
     CANDOR_ASSIGN_OR_RETURN(
         const std::vector<std::string> problems,
         QueryColumn(db, "PRAGMA quick_check(" + std::to_string(kQuickCheckMaxMessages) + ")",
