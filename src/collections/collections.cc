@@ -586,6 +586,19 @@ class CollectionsImpl final : public Collections {
         scores.push_back(n.score);
       }
     }
+    if (rescore && static_cast<int>(ids.size()) > request.max_faces) {
+      // Only a candidate whose int8 score is within twice the score error of
+      // the last place can take it after rescoring: the others are not read
+      // from the store (at 10M faces the store does not fit in the page
+      // cache, and each row read can cost a random disk read). Two spare
+      // rows stay for a face deleted between the search and the read.
+      const size_t last = static_cast<size_t>(request.max_faces) - 1;
+      const float cut = scores[last] - 2 * kRescoreMargin;
+      size_t keep = std::min(ids.size(), last + 3);
+      while (keep < ids.size() && scores[keep] >= cut) ++keep;
+      ids.resize(keep);
+      scores.resize(keep);
+    }
     if (!exclude_face_id.empty() && result->faces_searched > 0) --result->faces_searched;
     result->face_model_version = engine_->face_model_version();
     result->expected_false_matches =
