@@ -17,6 +17,7 @@
 #include "index/dot_product.h"
 #include "index/malloc_footprint.h"
 #include "index/top_k.h"
+#include "index/vector_check.h"
 
 namespace candor::index {
 namespace {
@@ -26,13 +27,6 @@ namespace {
 constexpr size_t kRowsPerTask = 1024;
 static_assert(kRowsPerBlock % kRowsPerTask == 0, "a task must not straddle blocks");
 
-bool AllFinite(const std::vector<float>& v) {
-  for (float x : v) {
-    if (!std::isfinite(x)) return false;
-  }
-  return true;
-}
-
 // Element is float (kFloat32) or int8_t (kInt8).
 template <typename Element>
 class ExactIndex final : public VectorIndex {
@@ -41,9 +35,7 @@ class ExactIndex final : public VectorIndex {
 
   ExactIndex(const ExactIndexOptions& options)
       : dimension_(static_cast<size_t>(options.dimension)),
-        threads_(options.threads > 0
-                     ? options.threads
-                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        threads_(ResolveThreads(options.threads)),
         parallel_min_rows_(options.parallel_min_rows),
         kernels_(options.force_portable_kernels ? KernelsFor(KernelIsa::kPortable)
                                                 : BestKernels()) {}
@@ -201,13 +193,7 @@ class ExactIndex final : public VectorIndex {
 
  private:
   Status CheckVector(const std::vector<float>& vector) const {
-    if (vector.size() != dimension_) {
-      return Status::InvalidArgument("vector has " + std::to_string(vector.size()) +
-                                     " components; the index holds " + std::to_string(dimension_));
-    }
-    if (!AllFinite(vector))
-      return Status::InvalidArgument("vector has a NaN or infinite component");
-    return Status::Ok();
+    return CheckIndexVector(vector, dimension_);
   }
 
   Element* Row(size_t slot) const {

@@ -24,6 +24,7 @@
 #include "index/dot_product.h"
 #include "index/malloc_footprint.h"
 #include "index/top_k.h"
+#include "index/vector_check.h"
 
 namespace candor::index {
 namespace {
@@ -38,13 +39,6 @@ constexpr int kCandidateSlack = 8;
 template <typename T>
 size_t VectorBytes(const std::vector<T>& v) {
   return MallocFootprint(v.capacity() * sizeof(T));
-}
-
-bool AllFinite(const std::vector<float>& v) {
-  for (float x : v) {
-    if (!std::isfinite(x)) return false;
-  }
-  return true;
 }
 
 // HNSW minimises a distance; for inner product FAISS negates the similarity
@@ -235,13 +229,7 @@ class HnswIndex final : public HnswVectorIndex {
   }
 
   Status CheckVector(const std::vector<float>& vector) const {
-    if (vector.size() != dimension_) {
-      return Status::InvalidArgument("vector has " + std::to_string(vector.size()) +
-                                     " components; the index holds " + std::to_string(dimension_));
-    }
-    if (!AllFinite(vector))
-      return Status::InvalidArgument("vector has a NaN or infinite component");
-    return Status::Ok();
+    return CheckIndexVector(vector, dimension_);
   }
 
   const float* NodeVector(size_t node) const {

@@ -19,13 +19,10 @@
 #include "index/exact_index.h"
 #include "index/malloc_footprint.h"
 #include "index/top_k.h"
+#include "index/vector_check.h"
 
 namespace candor::index {
 namespace {
-
-int ThreadsFor(int threads) {
-  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
 
 // The loop of the portable and POPCNT kernels: inlined into each, so that
 // __builtin_popcountll compiles to the instruction where the caller's
@@ -131,19 +128,12 @@ class Nearest {
   std::vector<uint64_t> keys_;
 };
 
-bool AllFinite(const std::vector<float>& v) {
-  for (float x : v) {
-    if (!std::isfinite(x)) return false;
-  }
-  return true;
-}
-
 class SketchIndexImpl final : public SketchIndex {
  public:
   SketchIndexImpl(const SketchIndexOptions& options, SketchKernel kernel)
       : dimension_(static_cast<size_t>(options.dimension)),
         words_((dimension_ + 63) / 64),
-        threads_(ThreadsFor(options.threads)),
+        threads_(ResolveThreads(options.threads)),
         kernel_(kernel),
         kernels_(BestKernels()),
         candidates_(options.candidates) {}
@@ -326,12 +316,7 @@ class SketchIndexImpl final : public SketchIndex {
   }
 
   Status CheckVector(const std::vector<float>& vector) const {
-    if (vector.size() != dimension_) {
-      return Status::InvalidArgument("vector has " + std::to_string(vector.size()) +
-                                     " components; the index holds " + std::to_string(dimension_));
-    }
-    if (!AllFinite(vector)) return Status::InvalidArgument("vector has a NaN or infinite component");
-    return Status::Ok();
+    return CheckIndexVector(vector, dimension_);
   }
 
   const size_t dimension_;
