@@ -132,7 +132,16 @@ int RunEvalCalibrate(const GlobalOptions& global, const EvalArgs& args) {
                              " cross-identity pairs of " + std::to_string(usable.size()) +
                              " images; `candor eval calibrate`; " + (*engine)->embedding_fingerprint() +
                              "; " + date;
-  Calibration calibration = Calibration::FromImpostorScores(impostor, source);
+  Calibration base = Calibration::FromImpostorScores(impostor, source);
+  Calibration::Metadata metadata;
+  metadata.face_model_version = (*engine)->face_model_version();
+  metadata.method = "all LFW impostor pairs";
+  metadata.source = source;
+  metadata.date = date;
+  metadata.impostor_pairs = static_cast<long long>(impostor.size());
+  auto made = Calibration::FromTable(base.points(), metadata);
+  if (!made.ok()) return Fail(made.status());
+  const Calibration& calibration = *made;
   const std::string out =
       args.out.empty() ? std::string(CANDOR_SOURCE_DIR) + "/models/calibration.json" : args.out;
   std::ofstream file(out, std::ios::trunc);

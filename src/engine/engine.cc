@@ -202,6 +202,14 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& given) {
   Calibration calibration;
   if (options.calibration_path != "none") {
     CANDOR_ASSIGN_OR_RETURN(calibration, Calibration::Load(options.calibration_path));
+    // Similarities of one embedding read through another's table would mean
+    // nothing: refuse, before anything else is loaded.
+    if (calibration.metadata().face_model_version != pack.face_model_version()) {
+      return Status::InvalidArgument(
+          options.calibration_path + " was measured for face model " +
+          calibration.metadata().face_model_version + ", but the model pack is " +
+          pack.face_model_version() + " (rebuild it with `candor eval calibrate`)");
+    }
   }
   std::vector<std::unique_ptr<engine::Pipeline>> pipelines;
   for (int i = 0; i < options.workers; ++i) {
