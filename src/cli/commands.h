@@ -14,6 +14,8 @@ void RegisterCompare(CLI::App& app, const GlobalOptions& global, int* exit_code)
 void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code);
 // eval attributes / detect / report / normalisation, added to the `eval` subcommand.
 void RegisterEvalReport(CLI::App* eval, const GlobalOptions& global, int* exit_code);
+// eval calibrate / fairness: the calibration and its per-group rates.
+void RegisterEvalFairness(CLI::App* eval, const GlobalOptions& global, int* exit_code);
 void RegisterVideo(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void RegisterKeys(CLI::App& app, const GlobalOptions& global, int* exit_code);

@@ -100,61 +100,6 @@ int RunEvalLfw(const GlobalOptions& global, const EvalArgs& args) {
   return 0;
 }
 
-int RunEvalCalibrate(const GlobalOptions& global, const EvalArgs& args) {
-  const std::string root = DataDir(args.data) + "/lfw";
-  auto engine = MakeEngine(global, EvalEngineOptions(args));
-  if (!engine.ok()) return Fail(engine.status());
-  std::vector<int> identity;
-  auto paths = eval::ListLfwImages(root, &identity);
-  if (!paths.ok()) return Fail(paths.status());
-  eval::EmbedRunOptions run = EvalRunOptions(global, args, "lfw");
-  run.progress_label = "lfw images";
-  auto embeddings = eval::EmbedImages(**engine, *paths, run);
-  if (!embeddings.ok()) return Fail(embeddings.status());
-  // Every pair of images of different people is an impostor pair.
-  std::vector<int> usable;
-  for (size_t i = 0; i < embeddings->size(); ++i) {
-    if ((*embeddings)[i].has_face) usable.push_back(static_cast<int>(i));
-  }
-  std::vector<float> impostor;
-  impostor.reserve(usable.size() * usable.size() / 2);
-  for (size_t a = 0; a < usable.size(); ++a) {
-    const auto& ea = (*embeddings)[usable[a]].embedding;
-    for (size_t b = a + 1; b < usable.size(); ++b) {
-      if (identity[usable[a]] == identity[usable[b]]) continue;
-      impostor.push_back(embed::Cosine(ea, (*embeddings)[usable[b]].embedding));
-    }
-  }
-  char date[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof(date), "%Y-%m-%d", std::gmtime(&now));
-  const std::string source = "LFW deep-funneled, all " + std::to_string(impostor.size()) +
-                             " cross-identity pairs of " + std::to_string(usable.size()) +
-                             " images; `candor eval calibrate`; " + (*engine)->embedding_fingerprint() +
-                             "; " + date;
-  Calibration base = Calibration::FromImpostorScores(impostor, source);
-  Calibration::Metadata metadata;
-  metadata.face_model_version = (*engine)->face_model_version();
-  metadata.method = "all LFW impostor pairs";
-  metadata.source = source;
-  metadata.date = date;
-  metadata.impostor_pairs = static_cast<long long>(impostor.size());
-  auto made = Calibration::FromTable(base.points(), metadata);
-  if (!made.ok()) return Fail(made.status());
-  const Calibration& calibration = *made;
-  const std::string out =
-      args.out.empty() ? std::string(CANDOR_SOURCE_DIR) + "/models/calibration.json" : args.out;
-  std::ofstream file(out, std::ios::trunc);
-  file << calibration.ToJson() << "\n";
-  if (!file) return Fail(Status::IOError("cannot write " + out));
-  std::printf("calibration from %zu impostor pairs written to %s\n", impostor.size(), out.c_str());
-  for (float s : {50.f, 80.f, 90.f, 95.f, 99.f, 100.f}) {
-    std::printf("  Similarity %5.1f  cosine %.4f  false-match rate %.1e\n", s,
-                calibration.CosineForSimilarity(s), FalseMatchRateAt(s));
-  }
-  return 0;
-}
-
 int RunEvalIdentify(const GlobalOptions& global, const EvalArgs& args) {
   auto engine = MakeEngine(global, EvalEngineOptions(args, /*calibrated=*/true));
   if (!engine.ok()) return Fail(engine.status());
@@ -634,12 +579,8 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                            "leave out faces labelled younger than this (years; default 0: all)");
   demographics->callback(
       [&global, args, exit_code] { *exit_code = RunEvalDemographics(global, *args); });
-  CLI::App* calibrate = eval->add_subcommand(
-      "calibrate", "similarity calibration from all LFW cross-identity pairs");
-  add_common(calibrate);
-  calibrate->add_option("--out", args->out, "output (default: models/calibration.json)");
-  calibrate->callback([&global, args, exit_code] { *exit_code = RunEvalCalibrate(global, *args); });
   RegisterEvalReport(eval, global, exit_code);
+  RegisterEvalFairness(eval, global, exit_code);
 }
 
 }  // namespace candor::cli
