@@ -49,6 +49,31 @@ struct StoredFace {
   int64_t indexed_ms = 0;
 };
 
+// Candor: the false-match rate at one Similarity, as the calibration claims
+// it and as measured on the collection's own gallery: over pairs of distinct
+// faces of the collection that share neither a UserId nor an
+// ExternalImageId (such pairs are probably one person), the share whose
+// Similarity is at least `similarity`. All pairs when the collection holds at
+// most kGalleryMaxFaces faces, else the pairs of a sample of that many (the
+// faces with the smallest FaceIds: FaceIds are random UUIDs, so this is a
+// uniform sample that does not depend on the order of enrolment). Pairs of
+// one person enrolled twice without a shared UserId or ExternalImageId count
+// as false matches: the measured rate is, if anything, too high.
+struct CollectionFalseMatchRate {
+  float similarity = 0;
+  double false_match_rate = 0;  // the calibration's claim: FalseMatchRateAt(similarity)
+  // Measured on the gallery; absent when it holds no pair to measure (fewer
+  // than 2 faces, or all of them one UserId or ExternalImageId).
+  std::optional<double> collection_false_match_rate;
+  int64_t collection_pairs = 0;  // the pairs it was measured on
+};
+
+// Faces whose pairs the gallery measurement scores (2,000 faces: 1,999,000
+// pairs, about 2M dot products).
+inline constexpr int kGalleryMaxFaces = 2000;
+// The Similarities DescribeCollection reports rates at.
+inline constexpr float kGalleryReportedSimilarities[] = {50, 80, 90, 95, 99};
+
 struct CollectionDescription {
   std::string collection_id;
   std::string collection_arn;
@@ -56,6 +81,11 @@ struct CollectionDescription {
   int64_t created_ms = 0;
   int64_t face_count = 0;
   int64_t user_count = 0;
+  // Candor: the calibration that gives Similarity its meaning, and the
+  // false-match rates at kGalleryReportedSimilarities (measured ones only
+  // when the collection was made with this engine's face model).
+  std::string calibration_version;
+  std::vector<CollectionFalseMatchRate> false_match_rates;
 };
 
 struct IndexFacesRequest {
