@@ -209,6 +209,72 @@ TEST_F(AccountabilityTest, FloorRaisesTheThresholdAndTheResponseSaysSo) {
   EXPECT_FLOAT_EQ((*r2)["CandorThresholdApplied"].get<float>(), 99.5f);
 }
 
+// Every search and comparison names, in its response and in its audit
+// record, the calibration that made its similarities, and a search the
+// false-match rate measured on the collection's own gallery; the chain
+// still verifies with these records in it.
+TEST_F(AccountabilityTest, EverySimilarityIsAuditedWithItsCalibration) {
+  Enrol();
+  const std::string version = SharedEngine()->calibration().version();
+  ASSERT_FALSE(version.empty());
+  ASSERT_TRUE(Run("CreateUser", {{"CollectionId", "c"}, {"UserId", "colin"}}, {Role::kEnroller})
+                  .ok());
+  auto listed = Run("ListFaces", {{"CollectionId", "c"}}, {Role::kEnroller});
+  ASSERT_TRUE(listed.ok());
+  std::string colin_face;
+  for (const auto& f : (*listed)["Faces"]) {
+    if (f["ExternalImageId"] == "Colin_Powell") colin_face = f["FaceId"];
+  }
+  ASSERT_FALSE(colin_face.empty());
+  ASSERT_TRUE(Run("AssociateFaces",
+                  {{"CollectionId", "c"}, {"UserId", "colin"}, {"FaceIds", {colin_face}}},
+                  {Role::kEnroller})
+                  .ok());
+
+  const json probe = Image(Lfw("Colin_Powell", 1));
+  const std::vector<std::pair<std::string, json>> searches = {
+      {"SearchFacesByImage", {{"CollectionId", "c"}, {"Image", probe}}},
+      {"SearchFaces", {{"CollectionId", "c"}, {"FaceId", colin_face}}},
+      {"SearchUsers", {{"CollectionId", "c"}, {"FaceId", colin_face}}},
+      {"SearchUsersByImage", {{"CollectionId", "c"}, {"Image", probe}}},
+  };
+  for (const auto& [op, body] : searches) {
+    auto r = Run(op, body, {Role::kSearcher});
+    ASSERT_TRUE(r.ok()) << op << ": " << r.status().ToString();
+    EXPECT_EQ((*r)["CandorCalibrationVersion"], version) << op;
+    // Two faces of two people (distinct ExternalImageIds): one pair measured.
+    ASSERT_TRUE(r->contains("CandorCollectionFalseMatchRate")) << op;
+    const auto events = Events(op);
+    ASSERT_EQ(events.size(), 1u) << op;
+    EXPECT_EQ(events[0].results["CalibrationVersion"], version) << op;
+    EXPECT_EQ(events[0].results["CollectionFalseMatchRate"], (*r)["CandorCollectionFalseMatchRate"])
+        << op;
+  }
+  auto compared = Run("CompareFaces",
+                      {{"SourceImage", probe}, {"TargetImage", Image(Lfw("Colin_Powell", 0))}},
+                      {Role::kSearcher});
+  ASSERT_TRUE(compared.ok()) << compared.status().ToString();
+  EXPECT_EQ((*compared)["CandorCalibrationVersion"], version);
+  const auto compare_events = Events("CompareFaces");
+  ASSERT_EQ(compare_events.size(), 1u);
+  EXPECT_EQ(compare_events[0].results["CalibrationVersion"], version);
+
+  // DescribeCollection (every role, not audited) shows the rates too.
+  auto described = Run("DescribeCollection", {{"CollectionId", "c"}}, {Role::kAuditor});
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  EXPECT_EQ((*described)["CandorCalibrationVersion"], version);
+  ASSERT_EQ((*described)["CandorFalseMatchRates"].size(), 5u);
+  for (const auto& rate : (*described)["CandorFalseMatchRates"]) {
+    EXPECT_EQ(rate["CollectionPairs"], 1);
+    EXPECT_TRUE(rate.contains("CollectionFalseMatchRate"));
+  }
+
+  auto verified = audit_->Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->ok);
+  EXPECT_TRUE(verified->problems.empty());
+}
+
 TEST_F(AccountabilityTest, PolicyRefusalsAndReasons) {
   Enrol();
   // Only an admin may change the policy; the change is audited with before and after.

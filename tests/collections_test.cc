@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -365,6 +366,181 @@ TEST_F(ApproximateCollectionTest, RemovesTheIndexCacheOfEarlierVersions) {
   OpenWithThreshold(1000);
   EXPECT_FALSE(fs::exists(dir_ + "/index-cache"));
   EXPECT_EQ(BestMatch(5), faces_[5].face_id);
+}
+
+// The false-match rate measured on a collection's own gallery
+// (collections/gallery_false_match.h) through Collections: DescribeCollection
+// and every search report it, pairs of one UserId or ExternalImageId are left
+// out, and a changed collection is measured again. Faces are hand-made unit
+// vectors written through the store, in groups: two faces of one group score
+// 0.96 (Similarity 99 or more), two of different groups exactly 0.
+class GalleryFalseMatchTest : public testing::CollectionsFixture {
+ protected:
+  void WriteGroups(const std::string& id, const std::vector<int>& sizes,
+                   const std::map<size_t, std::string>& external_ids = {}) {
+    collections_.reset();
+    auto store = store::Store::OpenSqlite(dir_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateCollection({.collection_id = id,
+                                            .face_model_version = engine_->face_model_version(),
+                                            .created_ms = 1})
+                    .ok());
+    std::vector<store::FaceRecord> records;
+    size_t i = 0;
+    for (size_t g = 0; g < sizes.size(); ++g) {
+      for (int k = 0; k < sizes[g]; ++k, ++i) {
+        store::FaceRecord r;
+        r.face_id = NewUuid();
+        r.image_id = NewUuid();
+        r.face_model_version = engine_->face_model_version();
+        r.indexed_ms = 1000;
+        r.box = {0.1f, 0.1f, 0.5f, 0.5f};
+        r.confidence = 99;
+        r.embedding.assign(512, 0.f);
+        r.embedding[g] = std::sqrt(0.96f);
+        r.embedding[sizes.size() + i] = std::sqrt(0.04f);
+        if (auto it = external_ids.find(i); it != external_ids.end()) {
+          r.external_image_id = it->second;
+        }
+        records.push_back(std::move(r));
+      }
+    }
+    ASSERT_TRUE((*store)->InsertFaces(id, &records).ok());
+    faces_ = records;
+    store->reset();
+    Reopen();
+  }
+  // The rates DescribeCollection reports, by Similarity.
+  std::map<float, CollectionFalseMatchRate> Rates(const std::string& id) {
+    auto d = collections_->DescribeCollection(id);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    if (!d.ok()) return {};
+    EXPECT_EQ(d->calibration_version, engine_->calibration().version());
+    std::map<float, CollectionFalseMatchRate> rates;
+    for (const CollectionFalseMatchRate& r : d->false_match_rates) rates[r.similarity] = r;
+    EXPECT_EQ(rates.size(), std::size(kGalleryReportedSimilarities));
+    return rates;
+  }
+  std::vector<store::FaceRecord> faces_;
+};
+
+TEST_F(GalleryFalseMatchTest, DescribeAndSearchReportTheGallerysRate) {
+  // 4 + 3 + 1 faces: 28 pairs, 9 of them within a group.
+  WriteGroups("g", {4, 3, 1});
+  const Calibration& calibration = engine_->calibration();
+  ASSERT_GT(0.96f, calibration.CosineForSimilarity(99));
+  ASSERT_LT(0.f, calibration.CosineForSimilarity(50));
+  for (const auto& [similarity, r] : Rates("g")) {
+    EXPECT_DOUBLE_EQ(r.false_match_rate, FalseMatchRateAt(similarity));
+    EXPECT_EQ(r.collection_pairs, 28);
+    ASSERT_TRUE(r.collection_false_match_rate.has_value());
+    EXPECT_DOUBLE_EQ(*r.collection_false_match_rate, 9.0 / 28.0) << similarity;
+  }
+  // Counts only: nothing measured.
+  auto plain = collections_->DescribeCollection("g", false);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->false_match_rates.empty());
+  EXPECT_EQ(plain->face_count, 8);
+
+  // A search at 99: the gallery's rate there, and the expected false
+  // matches pooled from the claim and the gallery (9 + 1 pairs out of
+  // 28 + 1 / claim), far above the claim alone.
+  auto found = collections_->SearchFacesByEmbedding(
+      {.collection_id = "g", .face_match_threshold = 99, .max_faces = 10}, faces_[0].embedding);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->matches.size(), 4u);  // group A, itself included
+  EXPECT_EQ(found->calibration_version, calibration.version());
+  ASSERT_TRUE(found->collection_false_match_rate.has_value());
+  EXPECT_DOUBLE_EQ(*found->collection_false_match_rate, 9.0 / 28.0);
+  const double claim = FalseMatchRateAt(99);
+  EXPECT_EQ(found->faces_searched, 8);
+  EXPECT_NEAR(found->expected_false_matches, 8 * 10.0 / (28.0 + 1.0 / claim), 1e-12);
+  EXPECT_GT(found->expected_false_matches, 8 * claim * 5);
+
+  auto by_id = collections_->SearchFaces(
+      {.collection_id = "g", .face_match_threshold = 99, .max_faces = 10}, faces_[4].face_id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status().ToString();
+  EXPECT_EQ(by_id->matches.size(), 2u);  // the rest of group B
+  EXPECT_EQ(by_id->faces_searched, 7);
+  EXPECT_DOUBLE_EQ(*by_id->collection_false_match_rate, 9.0 / 28.0);
+  EXPECT_NEAR(by_id->expected_false_matches, 7 * 10.0 / (28.0 + 1.0 / claim), 1e-12);
+}
+
+TEST_F(GalleryFalseMatchTest, OneUserOrOneImageIsNotAFalseMatchAndChangesAreMeasuredAgain) {
+  // Faces 4 (group B) and 7 (group C) come from one image: a pair left out.
+  WriteGroups("g", {4, 3, 1}, {{4, "img-1"}, {7, "img-1"}});
+  EXPECT_EQ(Rates("g")[90].collection_pairs, 27);
+  EXPECT_DOUBLE_EQ(*Rates("g")[90].collection_false_match_rate, 9.0 / 27.0);
+
+  // Faces 0 and 1 become one user: their close pair is left out too.
+  ASSERT_TRUE(collections_->CreateUser({.collection_id = "g", .user_id = "u"}).ok());
+  auto associated = collections_->AssociateFaces(
+      {.collection_id = "g", .user_id = "u", .face_ids = {faces_[0].face_id, faces_[1].face_id}});
+  ASSERT_TRUE(associated.ok()) << associated.status().ToString();
+  ASSERT_EQ(associated->associated_faces.size(), 2u);
+  EXPECT_EQ(Rates("g")[90].collection_pairs, 26);
+  EXPECT_DOUBLE_EQ(*Rates("g")[90].collection_false_match_rate, 8.0 / 26.0);
+
+  // Deleting face 7 (more than 10% of 8 faces): 7 faces, 21 pairs, less the
+  // user's; the image's pair went with the face.
+  auto deleted = collections_->DeleteFaces("g", {faces_[7].face_id});
+  ASSERT_TRUE(deleted.ok());
+  ASSERT_EQ(deleted->deleted_faces.size(), 1u);
+  EXPECT_EQ(Rates("g")[90].collection_pairs, 20);
+  EXPECT_DOUBLE_EQ(*Rates("g")[90].collection_false_match_rate, 8.0 / 20.0);
+
+  // User searches report the same rate.
+  auto users = collections_->SearchUsers(
+      {.collection_id = "g", .face_id = faces_[2].face_id, .user_match_threshold = 99});
+  ASSERT_TRUE(users.ok()) << users.status().ToString();
+  ASSERT_EQ(users->user_matches.size(), 1u);
+  EXPECT_EQ(users->calibration_version, engine_->calibration().version());
+  EXPECT_DOUBLE_EQ(*users->collection_false_match_rate, 8.0 / 20.0);
+  const double claim = FalseMatchRateAt(99);
+  EXPECT_NEAR(users->expected_false_matches, 6 * 9.0 / (20.0 + 1.0 / claim), 1e-12);
+}
+
+TEST_F(GalleryFalseMatchTest, ALargeCollectionIsMeasuredOnASampleOfTwoThousandFaces) {
+  // 450 faces in 50 groups of 9, then 1,600 random ones: 2,050 faces.
+  WriteGroups("big", std::vector<int>(50, 9));
+  auto small = Rates("big");
+  EXPECT_EQ(small[50].collection_pairs, 450 * 449 / 2);
+  collections_.reset();
+  {
+    auto store = store::Store::OpenSqlite(dir_);
+    ASSERT_TRUE(store.ok());
+    std::mt19937_64 rng(5);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<store::FaceRecord> records;
+    for (int i = 0; i < 1600; ++i) {
+      store::FaceRecord r;
+      r.face_id = NewUuid();
+      r.image_id = NewUuid();
+      r.face_model_version = engine_->face_model_version();
+      r.embedding.resize(512);
+      double norm2 = 0;
+      for (float& x : r.embedding) {
+        x = normal(rng);
+        norm2 += double{x} * x;
+      }
+      for (float& x : r.embedding) x = static_cast<float>(x / std::sqrt(norm2));
+      records.push_back(std::move(r));
+    }
+    ASSERT_TRUE((*store)->InsertFaces("big", &records).ok());
+  }
+  Reopen();
+  // 2,050 faces: the 2,000 with the smallest FaceIds.
+  auto d = collections_->DescribeCollection("big");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->face_count, 2050);
+  for (const CollectionFalseMatchRate& r : d->false_match_rates) {
+    EXPECT_EQ(r.collection_pairs, int64_t{2000} * 1999 / 2);
+    ASSERT_TRUE(r.collection_false_match_rate.has_value());
+    // Only the grouped faces' pairs come close (random vectors in 512
+    // dimensions score about 0 +- 0.05): at most 50 groups of 9.
+    EXPECT_LE(*r.collection_false_match_rate, 50.0 * 36 / (2000.0 * 1999 / 2));
+    EXPECT_GT(*r.collection_false_match_rate, 0);
+  }
 }
 
 }  // namespace

@@ -162,9 +162,16 @@ struct SearchFacesResult {
   std::vector<SearchMatch> matches;  // best first
   std::string face_model_version;
   // Candor extensions: how many faces were compared, and the expected number
-  // of false matches of a search at this threshold (rate x faces searched).
+  // of false matches of a search at this threshold (ExpectedFalseMatchRate x
+  // faces searched: the calibration's claim, raised by what the collection's
+  // own gallery shows; see collections/gallery_false_match.h).
   int64_t faces_searched = 0;
   double expected_false_matches = 0;
+  // The calibration that produced the similarities, and the false-match rate
+  // at the threshold measured on the collection's gallery (absent when it
+  // holds no pair to measure; see CollectionFalseMatchRate).
+  std::string calibration_version;
+  std::optional<double> collection_false_match_rate;
 };
 
 // How a loaded collection is searched (Collections::GetIndexStatus).
@@ -298,9 +305,13 @@ struct SearchUsersResult {
   std::optional<Face> searched_face;
   std::vector<UnindexedFace> unsearched_faces;  // reasons: FACE_NOT_LARGEST, LOW_SHARPNESS, ...
   // Candor extensions: faces compared, and the expected number of false
-  // matches at this threshold (rate x probe faces x faces searched).
+  // matches at this threshold (rate x probe faces x faces searched, the rate
+  // as in SearchFacesResult).
   int64_t faces_searched = 0;
   double expected_false_matches = 0;
+  // As in SearchFacesResult.
+  std::string calibration_version;
+  std::optional<double> collection_false_match_rate;
 };
 
 // The policy a collection carries (Candor; not in Rekognition). Set by an
@@ -329,7 +340,15 @@ class Collections {
   virtual ~Collections() = default;
 
   virtual StatusOr<CollectionDescription> CreateCollection(const std::string& collection_id) = 0;
-  virtual StatusOr<CollectionDescription> DescribeCollection(const std::string& collection_id) = 0;
+  // With `false_match_rates`, the rates of CollectionDescription are filled
+  // in, measuring the gallery when its last measurement is missing or out of
+  // date (at most kGalleryMaxFaces faces' pairs; the index is not loaded for
+  // it). Without, only the counts (cheap).
+  virtual StatusOr<CollectionDescription> DescribeCollection(const std::string& collection_id,
+                                                             bool false_match_rates) = 0;
+  StatusOr<CollectionDescription> DescribeCollection(const std::string& collection_id) {
+    return DescribeCollection(collection_id, true);
+  }
   // max_results 1..4096 (0: Rekognition's default, 1000).
   virtual StatusOr<CollectionListPage> ListCollections(const std::string& next_token,
                                                        int max_results) = 0;

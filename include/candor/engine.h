@@ -85,6 +85,7 @@ struct CompareResult {
   Face source_face;
   std::vector<FaceMatch> matches;  // similarity >= threshold, highest first
   std::vector<Face> unmatched;
+  std::string calibration_version;  // of the calibration that gave the similarities
 };
 
 // Decoded 8-bit BGR pixels, such as a video frame: `height` rows of

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -33,6 +34,8 @@ struct EvalArgs {
   int min_age = 0;                // demographics: leave out younger faces
   int people = eval::kNewsExperimentPeople;  // news: LFW people searched
   uint64_t seed = 1;                         // news: which of them
+  std::string same_person_file;              // news: pairs of one person ("none": keep all)
+  bool list_removed = false;                 // news: list them
 };
 
 std::string CachePath(const EvalArgs& args, const std::string& name) {
@@ -188,6 +191,15 @@ std::vector<NewsGroupRatios> NewsRatios(const eval::FalseMatchCounts& c, size_t 
   return ratios;
 }
 
+nlohmann::json RemovedJson(const eval::NewsExperimentReport& r) {
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& p : r.removed) {
+    removed.push_back({{"probe", p.probe}, {"utkface", p.gallery_face}, {"cosine", p.cosine},
+                       {"note", p.note}});
+  }
+  return removed;
+}
+
 nlohmann::json NewsJson(const eval::NewsExperimentReport& r, const Engine& engine) {
   const eval::FalseMatchCounts& c = r.counts;
   const std::vector<int> groups = NewsGalleryGroups(c);
@@ -251,6 +263,7 @@ nlohmann::json NewsJson(const eval::NewsExperimentReport& r, const Engine& engin
   }
   return {
       {"experiment", "one photo each of distinct LFW people searched against every UTKFace face"},
+      {"removed_same_person", RemovedJson(r)},
       {"people", c.probes},
       {"seed", r.seed},
       {"lfw_people", r.lfw_people},
@@ -270,9 +283,15 @@ void PrintNews(const eval::NewsExperimentReport& r, const Engine& engine) {
   std::printf(
       "%d LFW people (one photo each, seed %llu, of %d with a face found) searched against %d "
       "UTKFace faces\n(%d images, %d without a face found); every match counts as false "
-      "(UTKFace holds some LFW people: see the end)\n  thresholds: %s\n\n",
+      "(UTKFace holds some LFW people: see the end)\n  thresholds: %s\n",
       c.probes, static_cast<unsigned long long>(r.seed), r.lfw_people_with_face, c.gallery_faces,
       r.utkface_images, r.utkface_without_face, r.calibration_source.c_str());
+  std::set<std::string> removed_people;
+  for (const auto& p : r.removed) removed_people.insert(p.probe);
+  std::printf("  left out as the same person (judged by eye, tools/eval/utkface_same_person.tsv): "
+              "%zu pairs of %zu of these people%s\n\n",
+              r.removed.size(), removed_people.size(),
+              r.removed.empty() ? "" : " (--list-removed lists them)");
   std::printf("%10s %11s %22s %9s %14s %10s\n", "Similarity", "FMR/compare",
               "people falsely matched", "expected", "false matches", "expected");
   for (size_t t = 0; t < r.thresholds.size(); ++t) {
@@ -339,12 +358,27 @@ int RunEvalNews(const GlobalOptions& global, const EvalArgs& args) {
   eval::NewsExperimentOptions news;
   news.people = args.people;
   news.seed = args.seed;
+  if (args.same_person_file != "none") {
+    const std::string path = args.same_person_file.empty()
+                                 ? std::string(CANDOR_SOURCE_DIR) + "/tools/eval/utkface_same_person.tsv"
+                                 : args.same_person_file;
+    auto pairs = eval::ReadSamePersonPairs(path);
+    if (!pairs.ok()) return Fail(pairs.status());
+    news.same_person = std::move(*pairs);
+  }
   auto result = eval::RunNewsExperiment(**engine, DataDir(args.data), run, news);
   if (!result.ok()) return Fail(result.status());
   if (args.json) {
     std::printf("%s\n", NewsJson(*result, **engine).dump(2).c_str());
   } else {
     PrintNews(*result, **engine);
+    if (args.list_removed) {
+      std::printf("\nLeft out as the same person (LFW photo, UTKFace image, Similarity):\n");
+      for (const auto& p : result->removed) {
+        std::printf("  %-32s %-42s %5.1f\n", p.probe.c_str(), p.gallery_face.c_str(),
+                    (*engine)->calibration().Similarity(p.cosine));
+      }
+    }
   }
   return 0;
 }
@@ -567,6 +601,10 @@ void RegisterEval(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   news->add_option("--people", args->people,
                    "how many distinct LFW people to search (default 535)");
   news->add_option("--seed", args->seed, "which of them: seed of the shuffle (default 1)");
+  news->add_option("--same-person", args->same_person_file,
+                   "pairs judged to be one person, left out (default "
+                   "tools/eval/utkface_same_person.tsv; none: keep every pair)");
+  news->add_flag("--list-removed", args->list_removed, "list the pairs left out as one person");
   news->callback([&global, args, exit_code] { *exit_code = RunEvalNews(global, *args); });
   CLI::App* demographics = eval->add_subcommand(
       "demographics", "false-match rate per race x gender group from UTKFace impostor pairs");

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "collections/gallery_false_match.h"
 #include "index/adaptive_index.h"
 
 namespace candor {
@@ -30,6 +31,9 @@ namespace candor {
 // an erasure never misses a face that is committed but not yet in the index
 // (its vector would stay in memory after the store erased it).
 // Lock order: user_write_mutex, then erase_mutex, then mutex.
+// `gallery` (the slot's, shared) is thread-safe by itself and measures with
+// none of these held; every change of faces or of their users is noted in it
+// after it is in memory.
 struct CollectionState {
   std::unique_ptr<index::AdaptiveIndex> index;
   std::shared_mutex mutex;
@@ -38,14 +42,19 @@ struct CollectionState {
   std::unordered_map<std::string, std::string> user_of_face;  // associated faces only
   std::mutex user_write_mutex;
   std::shared_mutex erase_mutex;
+  std::shared_ptr<GalleryMeasurementCache> gallery;
 };
 
 // A collection's slot in the map of loaded collections: loaded once, by the
 // first caller, holding only this slot's mutex, so that loading one large
-// collection never blocks calls on the others.
+// collection never blocks calls on the others. The gallery measurement lives
+// here, not in the state, so that DescribeCollection can measure and keep it
+// without loading the index.
 struct CollectionSlot {
   std::mutex load_mutex;
   std::shared_ptr<CollectionState> state;  // guarded by load_mutex; null until loaded
+  const std::shared_ptr<GalleryMeasurementCache> gallery =
+      std::make_shared<GalleryMeasurementCache>();
 };
 
 }  // namespace candor

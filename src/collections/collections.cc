@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "collections/collection_state.h"
+#include "collections/gallery_false_match.h"
 #include "collections/quality_filter.h"
 #include "collections/users.h"
 #include "collections/validation.h"
@@ -94,10 +95,21 @@ class CollectionsImpl final : public Collections {
     return Describe(record);
   }
 
-  StatusOr<CollectionDescription> DescribeCollection(const std::string& id) override {
+  StatusOr<CollectionDescription> DescribeCollection(const std::string& id,
+                                                     bool false_match_rates) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
     CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord record, GetCollection(id));
-    return Describe(record);
+    CollectionDescription d = Describe(record);
+    if (!false_match_rates) return d;
+    d.calibration_version = engine_->calibration().version();
+    std::shared_ptr<const GalleryMeasurement> gallery;
+    // Another face model's vectors mean nothing to this calibration: only
+    // the claimed rates then.
+    if (record.face_model_version == engine_->face_model_version()) {
+      CANDOR_ASSIGN_OR_RETURN(gallery, Gallery(id, *Slot(id)->gallery));
+    }
+    d.false_match_rates = FalseMatchRates(gallery.get());
+    return d;
   }
 
   StatusOr<CollectionListPage> ListCollections(const std::string& next_token,
@@ -185,6 +197,7 @@ class CollectionsImpl final : public Collections {
         state->row_of_face[r.face_id] = r.row_id;
       }
     }
+    state->gallery->NoteChanges(static_cast<int64_t>(records.size()));
     for (size_t i = 0; i < records.size(); ++i) {
       result.face_records.push_back({ToStored(records[i]), kept[i]->face});
     }
@@ -272,6 +285,7 @@ class CollectionsImpl final : public Collections {
         state->row_of_face.erase(it);
       }
     }
+    state->gallery->NoteChanges(static_cast<int64_t>(deletion.deleted.size()));
     DeleteFacesResult result;
     result.deleted_faces = deletion.deleted;
     std::set<std::string> reported(deletion.deleted.begin(), deletion.deleted.end());
@@ -455,6 +469,7 @@ class CollectionsImpl final : public Collections {
           state->face_of_row.erase(it->second);
           state->row_of_face.erase(it);
         }
+        state->gallery->NoteChanges(static_cast<int64_t>(deleted->size()));
       }
       erased.insert(erased.end(), deleted->begin(), deleted->end());
       // None of the batch left to delete: another process with the same data
@@ -504,13 +519,7 @@ class CollectionsImpl final : public Collections {
   // Collections made with another model version are refused for search and
   // enrolment: their vectors are not comparable with this engine's.
   StatusOr<std::shared_ptr<CollectionState>> State(const std::string& id) {
-    std::shared_ptr<CollectionSlot> slot;
-    {
-      std::lock_guard<std::mutex> lock(states_mutex_);
-      std::shared_ptr<CollectionSlot>& entry = states_[id];
-      if (entry == nullptr) entry = std::make_shared<CollectionSlot>();
-      slot = entry;
-    }
+    std::shared_ptr<CollectionSlot> slot = Slot(id);
     std::lock_guard<std::mutex> load_lock(slot->load_mutex);
     if (slot->state != nullptr) return slot->state;
     auto loaded = Load(id);
@@ -521,8 +530,26 @@ class CollectionsImpl final : public Collections {
       if (it != states_.end() && it->second == slot) states_.erase(it);
       return loaded.status();
     }
+    (*loaded)->gallery = slot->gallery;
     slot->state = *loaded;
     return slot->state;
+  }
+
+  // The collection's slot, made (empty: nothing loaded) if there is none.
+  std::shared_ptr<CollectionSlot> Slot(const std::string& id) {
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    std::shared_ptr<CollectionSlot>& entry = states_[id];
+    if (entry == nullptr) entry = std::make_shared<CollectionSlot>();
+    return entry;
+  }
+
+  // The collection's gallery measurement (gallery_false_match.h): the kept
+  // one, or a new one when it is missing or out of date.
+  StatusOr<std::shared_ptr<const GalleryMeasurement>> Gallery(const std::string& id,
+                                                              GalleryMeasurementCache& cache) {
+    auto gallery = MeasuredGallery(cache, *store_, id, engine_->calibration());
+    if (gallery.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    return gallery;
   }
 
   // Builds the collection's in-memory state from the store (no lock of ours
@@ -601,8 +628,15 @@ class CollectionsImpl final : public Collections {
     }
     if (!exclude_face_id.empty() && result->faces_searched > 0) --result->faces_searched;
     result->face_model_version = engine_->face_model_version();
+    // Measured with no lock of the collection held; waits for one
+    // measurement at most (GalleryMeasurementCache).
+    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const GalleryMeasurement> gallery,
+                            Gallery(request.collection_id, *state->gallery));
+    result->calibration_version = calibration.version();
+    result->collection_false_match_rate = gallery->RateAt(request.face_match_threshold);
     result->expected_false_matches =
-        FalseMatchRateAt(request.face_match_threshold) * static_cast<double>(result->faces_searched);
+        ExpectedFalseMatchRate(request.face_match_threshold, gallery.get()) *
+        static_cast<double>(result->faces_searched);
     if (ids.empty()) return Status::Ok();
     CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, rescore));
     std::unordered_map<std::string, const store::FaceRecord*> by_id;

@@ -153,8 +153,11 @@ Status UserOperations::DeleteUser(const UserRequest& request) {
                             request.client_request_token, fingerprint, faces.status(),
                             [](const std::string&) { return Status::Ok(); });
   }
-  std::unique_lock<std::shared_mutex> lock(state->mutex);
-  for (const std::string& f : *faces) state->user_of_face.erase(f);
+  {
+    std::unique_lock<std::shared_mutex> lock(state->mutex);
+    for (const std::string& f : *faces) state->user_of_face.erase(f);
+  }
+  state->gallery->NoteChanges(static_cast<int64_t>(faces->size()));
   return Status::Ok();
 }
 
@@ -266,8 +269,11 @@ StatusOr<AssociateFacesResult> UserOperations::AssociateFaces(
                               fingerprint, s, DecodeAssociateFacesResult);
     }
   }
-  std::unique_lock<std::shared_mutex> lock(state->mutex);
-  for (const std::string& f : result.associated_faces) state->user_of_face[f] = request.user_id;
+  {
+    std::unique_lock<std::shared_mutex> lock(state->mutex);
+    for (const std::string& f : result.associated_faces) state->user_of_face[f] = request.user_id;
+  }
+  state->gallery->NoteChanges(static_cast<int64_t>(result.associated_faces.size()));
   return result;
 }
 
@@ -324,8 +330,11 @@ StatusOr<DisassociateFacesResult> UserOperations::DisassociateFaces(
                               fingerprint, s, DecodeDisassociateFacesResult);
     }
   }
-  std::unique_lock<std::shared_mutex> lock(state->mutex);
-  for (const std::string& f : result.disassociated_faces) state->user_of_face.erase(f);
+  {
+    std::unique_lock<std::shared_mutex> lock(state->mutex);
+    for (const std::string& f : result.disassociated_faces) state->user_of_face.erase(f);
+  }
+  state->gallery->NoteChanges(static_cast<int64_t>(result.disassociated_faces.size()));
   return result;
 }
 
@@ -368,8 +377,16 @@ void UserOperations::SearchByUser(CollectionState& state, const std::vector<floa
   }
 }
 
+StatusOr<std::shared_ptr<const GalleryMeasurement>> UserOperations::Gallery(
+    const std::string& collection_id, CollectionState& state) const {
+  auto gallery = MeasuredGallery(*state.gallery, *store_, collection_id, engine_->calibration());
+  if (gallery.status().code() == StatusCode::kNotFound) return NotFoundCollection(collection_id);
+  return gallery;
+}
+
 void UserOperations::FillMatches(const std::unordered_map<std::string, Best>& best, float threshold,
                                  int max_users, int probes, int64_t faces_searched,
+                                 const GalleryMeasurement& gallery,
                                  SearchUsersResult* result) const {
   const Calibration& calibration = engine_->calibration();
   std::vector<std::pair<std::string, Best>> ranked(best.begin(), best.end());
@@ -387,8 +404,10 @@ void UserOperations::FillMatches(const std::unordered_map<std::string, Best>& be
   }
   result->face_model_version = engine_->face_model_version();
   result->faces_searched = faces_searched;
+  result->calibration_version = calibration.version();
+  result->collection_false_match_rate = gallery.RateAt(threshold);
   result->expected_false_matches =
-      FalseMatchRateAt(threshold) * probes * static_cast<double>(faces_searched);
+      ExpectedFalseMatchRate(threshold, &gallery) * probes * static_cast<double>(faces_searched);
 }
 
 StatusOr<SearchUsersResult> UserOperations::SearchUsers(const SearchUsersRequest& request) {
@@ -437,8 +456,10 @@ StatusOr<SearchUsersResult> UserOperations::SearchUsers(const SearchUsersRequest
   } else {
     faces_searched = std::max<int64_t>(0, faces_searched - static_cast<int64_t>(probes.size()));
   }
+  CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const GalleryMeasurement> gallery,
+                          Gallery(collection, *state));
   FillMatches(best, request.user_match_threshold, request.max_users,
-              static_cast<int>(probes.size()), faces_searched, &result);
+              static_cast<int>(probes.size()), faces_searched, *gallery, &result);
   return result;
 }
 
@@ -453,6 +474,7 @@ StatusOr<SearchUsersResult> UserOperations::SearchUsersByImage(
   SearchUsersResult result;
   result.image = embedded.image;
   result.face_model_version = engine_->face_model_version();
+  result.calibration_version = engine_->calibration().version();
   for (size_t i = 1; i < embedded.faces.size(); ++i) {
     result.unsearched_faces.push_back({{"FACE_NOT_LARGEST"}, embedded.faces[i].face});
   }
@@ -470,8 +492,10 @@ StatusOr<SearchUsersResult> UserOperations::SearchUsersByImage(
   const float min_cosine = engine_->calibration().CosineForSimilarity(request.user_match_threshold);
   std::unordered_map<std::string, Best> best;
   SearchByUser(*state, probe.embedding, min_cosine, request.max_users, "", "", &best);
+  CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const GalleryMeasurement> gallery,
+                          Gallery(request.collection_id, *state));
   FillMatches(best, request.user_match_threshold, request.max_users, 1,
-              static_cast<int64_t>(state->index->size()), &result);
+              static_cast<int64_t>(state->index->size()), *gallery, &result);
   return result;
 }
 

@@ -12,6 +12,7 @@
 
 #include "candor/collections.h"
 #include "collections/collection_state.h"
+#include "collections/gallery_false_match.h"
 #include "store/store.h"
 
 namespace candor {
@@ -54,10 +55,14 @@ class UserOperations {
                     int max_users, const std::string& exclude_face_id,
                     const std::string& exclude_user_id,
                     std::unordered_map<std::string, Best>* best) const;
-  // Ranks `best`, keeps max_users at or above the threshold, fills `result`.
+  // Ranks `best`, keeps max_users at or above the threshold, fills `result`
+  // (its rates with the collection's `gallery` measurement).
   void FillMatches(const std::unordered_map<std::string, Best>& best, float threshold,
                    int max_users, int probes, int64_t faces_searched,
-                   SearchUsersResult* result) const;
+                   const GalleryMeasurement& gallery, SearchUsersResult* result) const;
+  // The collection's gallery measurement (MeasuredGallery).
+  StatusOr<std::shared_ptr<const GalleryMeasurement>> Gallery(const std::string& collection_id,
+                                                              CollectionState& state) const;
   // NotFound for a missing user, with the collection named.
   static Status UserNotFound(const std::string& collection_id, const std::string& user_id);
 

@@ -76,6 +76,7 @@ class EngineImpl final : public Engine {
                             EmbedPrepared(*pipeline.operator->(), target, kMaxCompareTargets,
                                           AttributeSet::kDefault));
     CompareResult result;
+    result.calibration_version = calibration_.version();
     result.source_image = source.info;
     result.target_image = target.info;
     result.source_face = source_faces.faces[0].face;

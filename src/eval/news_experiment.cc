@@ -1,6 +1,9 @@
 #include "eval/news_experiment.h"
 
 #include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -55,7 +58,10 @@ StatusOr<std::vector<int>> ChooseDistinct(int candidates, int count, uint64_t se
 
 StatusOr<FalseMatchCounts> CountFalseMatches(const LabelledVectors& gallery,
                                              const std::vector<float>& probes,
-                                             const std::vector<float>& cosine_thresholds) {
+                                             const std::vector<float>& cosine_thresholds,
+                                             const std::vector<ProbeGalleryPair>& same_person) {
+  std::vector<ProbeGalleryPair> skip = same_person;
+  std::sort(skip.begin(), skip.end());
   const size_t dim = gallery.dimension;
   const size_t rows = gallery.group.size();
   if (dim == 0 || gallery.values.size() != rows * dim || probes.size() % dim != 0) {
@@ -96,6 +102,9 @@ StatusOr<FalseMatchCounts> CountFalseMatches(const LabelledVectors& gallery,
     std::fill(probe_matches.begin(), probe_matches.end(), 0);
     BestMatch& best = counts.best_match[p];
     for (size_t j = 0; j < rows; ++j) {
+      if (std::binary_search(skip.begin(), skip.end(), ProbeGalleryPair{p, static_cast<int>(j)})) {
+        continue;
+      }
       if (scores[j] > best.cosine) best = {static_cast<int>(j), scores[j]};
       for (size_t t = 0; t < thresholds; ++t) {
         probe_matches[t * groups + gallery.group[j]] += scores[j] >= cosine_thresholds[t];
@@ -223,8 +232,51 @@ StatusOr<NewsExperimentReport> RunNewsExperiment(Engine& engine, const std::stri
     cosines.push_back(t.cosine);
   }
 
-  CANDOR_ASSIGN_OR_RETURN(report.counts, CountFalseMatches(gallery, probes, cosines));
+  // Same-person pairs among the chosen probes, by name.
+  std::map<std::string, std::vector<const SamePersonPair*>> same_of_person;
+  for (const SamePersonPair& s : options.same_person) same_of_person[s.lfw_person].push_back(&s);
+  std::map<std::string, int> row_of_face;
+  for (size_t r = 0; r < report.gallery_faces.size(); ++r) row_of_face[report.gallery_faces[r]] = static_cast<int>(r);
+  std::vector<ProbeGalleryPair> skip;
+  for (size_t p = 0; p < report.probes.size(); ++p) {
+    const std::string& file = report.probes[p];
+    auto it = same_of_person.find(file.substr(0, file.rfind('_')));
+    if (it == same_of_person.end()) continue;
+    for (const SamePersonPair* s : it->second) {
+      auto row = row_of_face.find(s->utkface_file);
+      if (row == row_of_face.end()) continue;  // not in this gallery (no face found)
+      skip.push_back({static_cast<int>(p), row->second});
+      const float* a = probes.data() + p * gallery.dimension;
+      const float* b = gallery.values.data() + static_cast<size_t>(row->second) * gallery.dimension;
+      double dot = 0;
+      for (size_t d = 0; d < gallery.dimension; ++d) dot += double{a[d]} * b[d];
+      report.removed.push_back({file, s->utkface_file, static_cast<float>(dot), s->note});
+    }
+  }
+  CANDOR_ASSIGN_OR_RETURN(report.counts, CountFalseMatches(gallery, probes, cosines, skip));
   return report;
+}
+
+StatusOr<std::vector<SamePersonPair>> ReadSamePersonPairs(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("no same-person pairs at " + path);
+  std::vector<SamePersonPair> pairs;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    SamePersonPair pair;
+    if (!std::getline(fields, pair.lfw_person, '\t') || !std::getline(fields, pair.utkface_file, '\t') ||
+        pair.lfw_person.empty() || pair.utkface_file.empty()) {
+      return Status::InvalidArgument(path + ":" + std::to_string(number) +
+                                     ": expected 'LFW person<TAB>UTKFace file<TAB>note'");
+    }
+    std::getline(fields, pair.note);
+    pairs.push_back(std::move(pair));
+  }
+  return pairs;
 }
 
 }  // namespace candor::eval

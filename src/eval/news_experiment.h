@@ -76,11 +76,34 @@ struct FalseMatchCounts {
   long long MatchesOfProbe(size_t threshold, int probe) const;
 };
 
+// A (probe, gallery row) pair known to be one person, left out of counts.
+struct ProbeGalleryPair {
+  int probe = 0;
+  int gallery_row = 0;
+  bool operator<(const ProbeGalleryPair& o) const {
+    return probe < o.probe || (probe == o.probe && gallery_row < o.gallery_row);
+  }
+};
+
 // `probes` is row-major with gallery.dimension floats per row; all rows unit
-// length. InvalidArgument if the shapes disagree or a group is out of range.
+// length. Pairs in `same_person` are not impostor pairs and are skipped (not
+// counted, never a best match). InvalidArgument if the shapes disagree or a
+// group is out of range.
 StatusOr<FalseMatchCounts> CountFalseMatches(const LabelledVectors& gallery,
                                              const std::vector<float>& probes,
-                                             const std::vector<float>& cosine_thresholds);
+                                             const std::vector<float>& cosine_thresholds,
+                                             const std::vector<ProbeGalleryPair>& same_person = {});
+
+// UTKFace was collected from the web and holds people who are also in LFW.
+// A file of (LFW person, UTKFace image) pairs judged by a person to show the
+// same person (tab-separated: person, utkface file, free note; '#' comments),
+// made by looking at every pair at Similarity 99 (tools/eval/README.md).
+struct SamePersonPair {
+  std::string lfw_person;  // LFW folder name, e.g. "Jackie_Chan"
+  std::string utkface_file;
+  std::string note;
+};
+StatusOr<std::vector<SamePersonPair>> ReadSamePersonPairs(const std::string& path);
 
 // A group's share of the false matches over its share of the gallery: 1 when
 // false matches fall on it as often as its size predicts, 2 when twice as
@@ -101,6 +124,16 @@ struct NewsExperimentOptions {
   int people = kNewsExperimentPeople;
   uint64_t seed = 1;
   std::vector<float> similarities = {80.f, 90.f, 95.f, 99.f};
+  // Pairs of one person to leave out (ReadSamePersonPairs); empty: none.
+  std::vector<SamePersonPair> same_person;
+};
+
+// A pair that the experiment left out as one person, with its score.
+struct RemovedPair {
+  std::string probe;         // LFW file name
+  std::string gallery_face;  // UTKFace file name
+  float cosine = 0;
+  std::string note;
 };
 
 struct NewsThreshold {
@@ -126,6 +159,7 @@ struct NewsExperimentReport {
   // parse ("unknown"); they stay in the gallery.
   std::vector<NewsThreshold> thresholds;
   FalseMatchCounts counts;  // probes in the order of `probes`, gallery rows of `gallery_faces`
+  std::vector<RemovedPair> removed;  // same-person pairs among the chosen probes, left out
 };
 
 StatusOr<NewsExperimentReport> RunNewsExperiment(Engine& engine, const std::string& data_dir,

@@ -1,5 +1,8 @@
 #include "protocol/collections_json.h"
 
+#include <optional>
+#include <string>
+
 namespace candor::protocol {
 namespace {
 
@@ -30,9 +33,21 @@ json UserMatches(const SearchUsersResult& r) {
   return matches;
 }
 
-json CandorSearchFields(const SearchUsersResult& r, json j) {
+// What a Similarity means here: the calibration that made it, and the
+// false-match rate at the threshold measured on the collection's gallery.
+void CalibrationFields(const std::string& calibration_version,
+                       const std::optional<double>& collection_false_match_rate, json& j) {
+  if (!calibration_version.empty()) j["CandorCalibrationVersion"] = calibration_version;
+  if (collection_false_match_rate) {
+    j["CandorCollectionFalseMatchRate"] = *collection_false_match_rate;
+  }
+}
+
+template <typename SearchResult>
+json CandorSearchFields(const SearchResult& r, json j) {
   j["CandorFacesSearched"] = r.faces_searched;
   j["CandorExpectedFalseMatches"] = r.expected_false_matches;
+  CalibrationFields(r.calibration_version, r.collection_false_match_rate, j);
   return j;
 }
 
@@ -118,12 +133,27 @@ json CreateCollectionResponse(const CollectionDescription& d) {
 }
 
 json DescribeCollectionResponse(const CollectionDescription& d) {
-  return {{"FaceCount", d.face_count},
-          {"UserCount", d.user_count},
-          {"FaceModelVersion", d.face_model_version},
-          {"CollectionARN", d.collection_arn},
-          // Rekognition sends timestamps as epoch seconds.
-          {"CreationTimestamp", static_cast<double>(d.created_ms) / 1000.0}};
+  json j = {{"FaceCount", d.face_count},
+            {"UserCount", d.user_count},
+            {"FaceModelVersion", d.face_model_version},
+            {"CollectionARN", d.collection_arn},
+            // Rekognition sends timestamps as epoch seconds.
+            {"CreationTimestamp", static_cast<double>(d.created_ms) / 1000.0}};
+  if (!d.calibration_version.empty()) j["CandorCalibrationVersion"] = d.calibration_version;
+  if (!d.false_match_rates.empty()) {
+    json rates = json::array();
+    for (const CollectionFalseMatchRate& r : d.false_match_rates) {
+      json entry = {{"Similarity", r.similarity},
+                    {"FalseMatchRate", r.false_match_rate},
+                    {"CollectionPairs", r.collection_pairs}};
+      if (r.collection_false_match_rate) {
+        entry["CollectionFalseMatchRate"] = *r.collection_false_match_rate;
+      }
+      rates.push_back(std::move(entry));
+    }
+    j["CandorFalseMatchRates"] = std::move(rates);
+  }
+  return j;
 }
 
 json ListCollectionsResponse(const CollectionListPage& page) {
@@ -168,20 +198,16 @@ json DeleteFacesResponse(const DeleteFacesResult& r) {
 }
 
 json SearchFacesByImageResponse(const SearchFacesResult& r) {
-  return {{"SearchedFaceBoundingBox", Ratios(r.searched_face_box)},
-          {"SearchedFaceConfidence", r.searched_face_confidence},
-          {"FaceMatches", Matches(r)},
-          {"FaceModelVersion", r.face_model_version},
-          {"CandorFacesSearched", r.faces_searched},
-          {"CandorExpectedFalseMatches", r.expected_false_matches}};
+  return CandorSearchFields(r, {{"SearchedFaceBoundingBox", Ratios(r.searched_face_box)},
+                                {"SearchedFaceConfidence", r.searched_face_confidence},
+                                {"FaceMatches", Matches(r)},
+                                {"FaceModelVersion", r.face_model_version}});
 }
 
 json SearchFacesResponse(const SearchFacesResult& r) {
-  return {{"SearchedFaceId", r.searched_face_id},
-          {"FaceMatches", Matches(r)},
-          {"FaceModelVersion", r.face_model_version},
-          {"CandorFacesSearched", r.faces_searched},
-          {"CandorExpectedFalseMatches", r.expected_false_matches}};
+  return CandorSearchFields(r, {{"SearchedFaceId", r.searched_face_id},
+                                {"FaceMatches", Matches(r)},
+                                {"FaceModelVersion", r.face_model_version}});
 }
 
 }  // namespace candor::protocol

@@ -170,15 +170,19 @@ json CompareFacesResponse(const CompareResult& result) {
   }
   json unmatched = json::array();
   for (const Face& f : result.unmatched) unmatched.push_back(ComparedFace(f, result.target_image));
-  return {{"SourceImageFace",
-           {{"BoundingBox", BoundingBoxJson(result.source_face.box, result.source_image)},
-            {"Confidence", result.source_face.confidence}}},
-          {"FaceMatches", matches},
-          {"UnmatchedFaces", unmatched},
-          {"SourceImageOrientationCorrection",
-           OrientationName(result.source_image.orientation_correction)},
-          {"TargetImageOrientationCorrection",
-           OrientationName(result.target_image.orientation_correction)}};
+  json j = {{"SourceImageFace",
+             {{"BoundingBox", BoundingBoxJson(result.source_face.box, result.source_image)},
+              {"Confidence", result.source_face.confidence}}},
+            {"FaceMatches", matches},
+            {"UnmatchedFaces", unmatched},
+            {"SourceImageOrientationCorrection",
+             OrientationName(result.source_image.orientation_correction)},
+            {"TargetImageOrientationCorrection",
+             OrientationName(result.target_image.orientation_correction)}};
+  if (!result.calibration_version.empty()) {
+    j["CandorCalibrationVersion"] = result.calibration_version;
+  }
+  return j;
 }
 
 json ErrorJson(const Status& status) {

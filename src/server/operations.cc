@@ -86,6 +86,18 @@ json UserMatchesAudit(const std::vector<UserMatch>& matches) {
   return list;
 }
 
+// Beside a search's matches in its audit record: which calibration made
+// their similarities, and the false-match rate at the threshold measured on
+// the collection's gallery, so that an auditor can tell what a Similarity
+// meant when it was returned.
+template <typename SearchResult>
+void AuditCalibration(const SearchResult& x, json& results) {
+  results["CalibrationVersion"] = x.calibration_version;
+  if (x.collection_false_match_rate) {
+    results["CollectionFalseMatchRate"] = *x.collection_false_match_rate;
+  }
+}
+
 // Which operations leave an audit record: all but the two that only name
 // collections and count their faces.
 bool Audited(std::string_view operation) {
@@ -115,7 +127,9 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
              c.service.engine->CompareFaces(r.source_bytes, r.target_bytes, r.similarity_threshold));
          json matches = json::array();
          for (const FaceMatch& m : x.matches) matches.push_back({{"Similarity", m.similarity}});
-         c.event.results = {{"FaceMatches", matches}, {"UnmatchedFaces", x.unmatched.size()}};
+         c.event.results = {{"FaceMatches", matches},
+                            {"UnmatchedFaces", x.unmatched.size()},
+                            {"CalibrationVersion", x.calibration_version}};
          c.event.faces_searched = static_cast<int64_t>(x.matches.size() + x.unmatched.size());
          return protocol::CompareFacesResponse(x);
        }},
@@ -136,7 +150,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
        [](const json& body, Call& c) -> StatusOr<json> {
          CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
          c.event.collection_id = id;
-         auto before = c.service.collections->DescribeCollection(id);
+         auto before = c.service.collections->DescribeCollection(id, false);
          CANDOR_RETURN_IF_ERROR(c.service.collections->DeleteCollection(id));
          if (before.ok()) {
            c.event.results = {{"DeletedFaces", before->face_count},
@@ -193,6 +207,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          c.event.faces_searched = x.faces_searched;
          c.event.results = {{"FaceMatches", FaceMatchesAudit(x.matches)},
                             {"ExpectedFalseMatches", x.expected_false_matches}};
+         AuditCalibration(x, c.event.results);
          return c.Annotate(protocol::SearchFacesByImageResponse(x));
        }},
       {"SearchFaces",
@@ -205,6 +220,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          c.event.results = {{"SearchedFaceId", r.face_id},
                             {"FaceMatches", FaceMatchesAudit(x.matches)},
                             {"ExpectedFalseMatches", x.expected_false_matches}};
+         AuditCalibration(x, c.event.results);
          return c.Annotate(protocol::SearchFacesResponse(x));
        }},
       {"CreateUser",
@@ -264,6 +280,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
                             {"SearchedFaceId", r.face_id},
                             {"UserMatches", UserMatchesAudit(x.user_matches)},
                             {"ExpectedFalseMatches", x.expected_false_matches}};
+         AuditCalibration(x, c.event.results);
          return c.Annotate(protocol::SearchUsersResponse(x));
        }},
       {"SearchUsersByImage",
@@ -277,6 +294,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          c.event.faces_searched = x.faces_searched;
          c.event.results = {{"UserMatches", UserMatchesAudit(x.user_matches)},
                             {"ExpectedFalseMatches", x.expected_false_matches}};
+         AuditCalibration(x, c.event.results);
          return c.Annotate(protocol::SearchUsersByImageResponse(x));
        }},
       // --- Candor's operations ---
