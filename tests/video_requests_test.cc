@@ -6,6 +6,7 @@
 #include "protocol/video_requests.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -197,6 +198,15 @@ TEST_F(VideoRequestsTest, JunkNextTokensAreRefused) {
   EXPECT_EQ((*sorted)["Persons"][3]["Person"]["Index"], 1);
   EXPECT_EQ((*sorted)["Persons"][4]["Person"]["Index"], 2);
 
+  // What the similarities mean, when the job searched.
+  EXPECT_FALSE(sorted->contains("CandorCalibrationVersion"));
+  EXPECT_FALSE(sorted->contains("CandorCollectionFalseMatchRate"));
+  search.search = {"2026-12-07-3f9c0a12d4e5b6c7", 0.5};
+  auto named = protocol::GetVideoJobResponse(search, by_index);
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ((*named)["CandorCalibrationVersion"], "2026-12-07-3f9c0a12d4e5b6c7");
+  EXPECT_EQ((*named)["CandorCollectionFalseMatchRate"], 0.5);
+
   // IN_PROGRESS: no results, no metadata.
   job.status = video::VideoJobStatus::kInProgress;
   r.next_token.clear();
@@ -226,6 +236,7 @@ TEST_F(VideoRequestsTest, JobStoreRoundTripsAndRefusesAForeignFile) {
     job.status = video::VideoJobStatus::kSucceeded;
     job.metadata.frame_width = 640;
     job.results = json::array({{{"Timestamp", 0}}});
+    job.search = {"2026-12-07-3f9c0a12d4e5b6c7", 0.125};
     ASSERT_TRUE((*store)->Complete(job).ok());
   }
   auto store = video::VideoJobStore::Open(path);
@@ -239,6 +250,8 @@ TEST_F(VideoRequestsTest, JobStoreRoundTripsAndRefusesAForeignFile) {
   EXPECT_EQ((*all)[0].status, video::VideoJobStatus::kSucceeded);
   EXPECT_EQ((*all)[0].metadata.frame_width, 640);
   EXPECT_EQ((*all)[0].results, job.results);
+  EXPECT_EQ((*all)[0].search.calibration_version, "2026-12-07-3f9c0a12d4e5b6c7");
+  EXPECT_EQ((*all)[0].search.collection_false_match_rate, 0.125);
   store->reset();
   // Not SQLite at all: refused, left unchanged.
   const std::string junk = dir_.path() + "/junk.db";
@@ -246,6 +259,73 @@ TEST_F(VideoRequestsTest, JobStoreRoundTripsAndRefusesAForeignFile) {
   const auto size = fs::file_size(junk);
   EXPECT_FALSE(video::VideoJobStore::Open(junk).ok());
   EXPECT_EQ(fs::file_size(junk), size);
+}
+
+// A file written before search_json existed (format 1) is upgraded when
+// opened: its jobs load with no calibration, and new ends record one.
+TEST_F(VideoRequestsTest, JobStoreUpgradesAFormatOneFile) {
+  const std::string path = dir_.path() + "/video_jobs.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+    CREATE TABLE video_jobs (
+      seq INTEGER PRIMARY KEY,
+      job_id TEXT NOT NULL UNIQUE,
+      kind TEXT NOT NULL CHECK (kind IN ('FaceDetection', 'FaceSearch')),
+      request_json TEXT NOT NULL,
+      caller_json TEXT NOT NULL,
+      policy_json TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('IN_PROGRESS', 'SUCCEEDED', 'FAILED')),
+      status_message TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      completed_ms INTEGER NOT NULL,
+      metadata_json TEXT NOT NULL,
+      results_json TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO video_jobs (job_id, kind, request_json, caller_json, policy_json, status,
+      status_message, created_ms, completed_ms, metadata_json, results_json) VALUES (
+      'old', 'FaceSearch',
+      '{"Kind":"FaceSearch","Bucket":"b","Name":"n","Version":"","JobTag":"",
+        "FaceAttributes":"DEFAULT","CollectionId":"c","FaceMatchThreshold":80,
+        "VideoPath":"/v","ClientRequestToken":""}',
+      '{"Principal":"p","Source":"s","RequestId":"r","Reason":""}',
+      '{"Purpose":"x","ThresholdRequested":80,"ThresholdApplied":99,"MaxMatches":10}',
+      'SUCCEEDED', '', 1, 2,
+      '{"Codec":"h264","Format":"mp4","DurationMillis":0,"FrameRate":25,"FrameWidth":1,
+        "FrameHeight":1}',
+      '[]');
+    PRAGMA application_id = 1129728610;
+    PRAGMA user_version = 1;)sql";
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_close(db);
+
+  {
+    auto store = video::VideoJobStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto all = (*store)->LoadAll();
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_EQ(all->size(), 1u);
+    video::StoredVideoJob job = (*all)[0];
+    EXPECT_EQ(job.job_id, "old");
+    EXPECT_TRUE(job.search.calibration_version.empty());
+    EXPECT_FALSE(job.search.collection_false_match_rate.has_value());
+    job.search.calibration_version = "v2";
+    ASSERT_TRUE((*store)->Complete(job).ok());
+  }
+  auto store = video::VideoJobStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto all = (*store)->LoadAll();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*all)[0].search.calibration_version, "v2");
+  store->reset();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ struct VideoTrackMatch {
   std::vector<SearchMatch> matches;  // best first; empty: nobody above the threshold
   int64_t faces_searched = 0;
   double expected_false_matches = 0;
+  // As in SearchFacesResult: the calibration that made the similarities, and
+  // the false-match rate at the threshold measured on the collection.
+  std::string calibration_version;
+  std::optional<double> collection_false_match_rate;
 };
 
 struct VideoProgress {

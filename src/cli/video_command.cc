@@ -105,6 +105,7 @@ int RunVideo(const GlobalOptions& global, const VideoArgs& args) {
   std::map<int64_t, TrackSummary> tracks;
   json matches_audit = json::array();
   json persons = json::array();
+  std::string calibration_version;
   std::unique_ptr<core::Progress> progress;
   int64_t shown_ms = 0;
   VideoObserver observer;
@@ -132,6 +133,7 @@ int RunVideo(const GlobalOptions& global, const VideoArgs& args) {
                              {"PersonIndex", m.track_index},
                              {"FaceMatches", face_matches}});
     event.faces_searched = m.faces_searched;
+    calibration_version = m.calibration_version;
   };
   // The progress bar counts milliseconds of video.
   observer.on_progress = [&](const VideoProgress& p) {
@@ -146,6 +148,8 @@ int RunVideo(const GlobalOptions& global, const VideoArgs& args) {
   if (service) {
     event.outcome = summary.ok() ? "ok" : std::string(ErrorTypeName(summary.status().code()));
     event.results = {{"Video", args.path}, {"Matches", matches_audit}};
+    // Which calibration made the similarities (none when nothing was searched).
+    if (!calibration_version.empty()) event.results["CalibrationVersion"] = calibration_version;
     Status recorded = service->audit()->Append(event);
     if (!recorded.ok()) {
       return Fail(Status::Internal("the audit log could not record this search: " +

@@ -239,6 +239,12 @@ StatusOr<json> GetVideoJobResponse(const video::StoredVideoJob& job,
     out["CandorThresholdRequested"] = job.policy.threshold_requested;
     out["CandorThresholdApplied"] = job.policy.threshold_applied;
     if (!job.policy.purpose.empty()) out["CandorPurpose"] = job.policy.purpose;
+    if (!job.search.calibration_version.empty()) {
+      out["CandorCalibrationVersion"] = job.search.calibration_version;
+    }
+    if (job.search.collection_false_match_rate) {
+      out["CandorCollectionFalseMatchRate"] = *job.search.collection_false_match_rate;
+    }
   }
   if (end < all.size()) out["NextToken"] = MakeToken(job.job_id, by_index, end);
   return out;

@@ -237,6 +237,7 @@ void StreamSession::OnMatch(const VideoTrackMatch& m) {
     ++it->second.count;
   }
   faces_searched_ += m.faces_searched;
+  if (!m.calibration_version.empty()) calibration_version_ = m.calibration_version;
   const std::string fragment = stats_.session_id + "-" + std::to_string(++record_seq_);
   json detected = {
       {"BoundingBox", BoxJson(m.face.box)},
@@ -259,6 +260,10 @@ void StreamSession::OnMatch(const VideoTrackMatch& m) {
        json::array({{{"DetectedFace", detected}, {"MatchedFaces", matched}}})},
       {"CandorTrackIndex", m.track_index},
       {"CandorFacesSearched", m.faces_searched}};
+  if (!m.calibration_version.empty()) record["CandorCalibrationVersion"] = m.calibration_version;
+  if (m.collection_false_match_rate) {
+    record["CandorCollectionFalseMatchRate"] = *m.collection_false_match_rate;
+  }
   pending_.push_back(record.dump(-1, ' ', false, json::error_handler_t::replace));
   {
     std::lock_guard lock(mutex_);
@@ -388,6 +393,8 @@ audit::AuditEvent StreamSession::AuditRecord(std::string_view ended_by, const St
                {"EventsWritten", s.events_written},
                {"EventsDropped", s.events_dropped}};
   if (matched_truncated_) e.results["FaceMatchesTruncated"] = true;
+  // Which calibration made the similarities (none before the first search).
+  if (!calibration_version_.empty()) e.results["CalibrationVersion"] = calibration_version_;
   e.outcome = error.ok() ? "ok" : std::string(ErrorTypeName(error.code()));
   if (!error.ok()) e.results["Message"] = error.message().substr(0, 512);
   if (s.ended_ms == 0) e.results["EndTimestamp"] = static_cast<double>(NowMs()) / 1000.0;

@@ -32,8 +32,12 @@
 //        "Pose", "Quality"}, "MatchedFaces": [{"Similarity", "Face":
 //        {"BoundingBox", "FaceId", "ImageId", "ExternalImageId",
 //         "Confidence"}}]}],
-//    "CandorTrackIndex": <track>, "CandorFacesSearched": <n>}
+//    "CandorTrackIndex": <track>, "CandorFacesSearched": <n>,
+//    "CandorCalibrationVersion": <the calibration that made the similarities>,
+//    "CandorCollectionFalseMatchRate": <the rate at the threshold measured on
+//        the collection's gallery; absent when it holds no pair>}
 // A searched track with no match above the threshold gives MatchedFaces [].
+// The audit record names the calibration too (CalibrationVersion).
 //
 // Thread safety: all public methods may be called from any thread.
 #ifndef CANDOR_VIDEO_STREAM_PROCESSOR_SESSION_H_
@@ -152,6 +156,7 @@ class StreamSession {
   VideoProgress base_;  // totals of the earlier connections
   int64_t faces_searched_ = 0;
   std::map<std::string, MatchSummary> matched_;
+  std::string calibration_version_;  // of the searches' similarities; "" before the first
   bool matched_truncated_ = false;
   int64_t last_checkpoint_ms_ = 0;
   bool checkpoint_due_ = false;

@@ -276,7 +276,8 @@ class VideoAnalyzerImpl final : public VideoAnalyzer {
     ++progress->searches;
     if (observer.on_match) {
       observer.on_match({ts, track, face, std::move(found.matches), found.faces_searched,
-                         found.expected_false_matches});
+                         found.expected_false_matches, std::move(found.calibration_version),
+                         found.collection_false_match_rate});
     }
     return Status::Ok();
   }

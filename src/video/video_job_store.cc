@@ -16,7 +16,8 @@ using nlohmann::json;
 constexpr int kBusyTimeoutMs = 10000;
 // "CVJb": marks the file as Candor's video-jobs file.
 constexpr int32_t kApplicationId = 0x43564A62;
-constexpr int kSchemaVersion = 1;
+// 2: search_json (VideoSearchCalibration).
+constexpr int kSchemaVersion = 2;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE video_jobs (
@@ -31,9 +32,14 @@ CREATE TABLE video_jobs (
   created_ms INTEGER NOT NULL,
   completed_ms INTEGER NOT NULL,
   metadata_json TEXT NOT NULL,
-  results_json TEXT NOT NULL
+  results_json TEXT NOT NULL,
+  search_json TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 )sql";
+
+// From format 1: the same table, without search_json.
+constexpr char kUpgradeFrom1[] =
+    "ALTER TABLE video_jobs ADD COLUMN search_json TEXT NOT NULL DEFAULT '{}'";
 
 
 Status Configure(sqlite3* db, const std::string& path) {
@@ -66,6 +72,15 @@ json PolicyJson(const SessionPolicy& p) {
           {"ThresholdRequested", p.threshold_requested},
           {"ThresholdApplied", p.threshold_applied},
           {"MaxMatches", p.max_matches}};
+}
+
+json SearchJson(const VideoSearchCalibration& s) {
+  json j = json::object();
+  if (!s.calibration_version.empty()) j["CalibrationVersion"] = s.calibration_version;
+  if (s.collection_false_match_rate) {
+    j["CollectionFalseMatchRate"] = *s.collection_false_match_rate;
+  }
+  return j;
 }
 
 json MetadataJson(const VideoMetadata& m) {
@@ -135,6 +150,28 @@ Status ReadPolicy(const std::string& text, const std::string& where, SessionPoli
   p->threshold_applied = in.Get<float>("ThresholdApplied");
   p->max_matches = in.Get<int>("MaxMatches");
   return in.status();
+}
+
+// Both members are optional: a job that searched nothing, or that ended
+// before format 2, has neither.
+Status ReadSearch(const std::string& text, const std::string& where, VideoSearchCalibration* s) {
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return Status::Corruption(where + " is not a JSON object");
+  const auto version = j.find("CalibrationVersion");
+  if (version != j.end()) {
+    if (!version->is_string()) {
+      return Status::Corruption(where + ".CalibrationVersion is not a string");
+    }
+    s->calibration_version = version->get<std::string>();
+  }
+  const auto rate = j.find("CollectionFalseMatchRate");
+  if (rate != j.end()) {
+    if (!rate->is_number()) {
+      return Status::Corruption(where + ".CollectionFalseMatchRate is not a number");
+    }
+    s->collection_false_match_rate = rate->get<double>();
+  }
+  return Status::Ok();
 }
 
 Status ReadMetadata(const std::string& text, const std::string& where, VideoMetadata* m) {
@@ -223,6 +260,16 @@ StatusOr<std::unique_ptr<VideoJobStore>> VideoJobStore::Open(const std::string& 
                       "mark the video jobs file");
     }));
     if (is_new && !dir.empty()) CANDOR_RETURN_IF_ERROR(store::FsyncDirectory(dir));
+  } else {
+    CANDOR_RETURN_IF_ERROR(db->InTransaction(true, "upgrade the video jobs file", [&]() -> Status {
+      CANDOR_ASSIGN_OR_RETURN(
+          const int64_t version,
+          store::QueryInt(db->handle(), "PRAGMA user_version", "read the version", path));
+      if (version >= kSchemaVersion) return Status::Ok();  // current, or upgraded meanwhile
+      CANDOR_RETURN_IF_ERROR(db->Exec(kUpgradeFrom1, "add search_json to the video jobs"));
+      return db->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion),
+                      "mark the video jobs file");
+    }));
   }
   return std::unique_ptr<VideoJobStore>(new VideoJobStore(std::move(db)));
 }
@@ -233,7 +280,8 @@ Status VideoJobStore::Insert(const StoredVideoJob& job) {
       store::Statement insert,
       db_->Prepare("INSERT INTO video_jobs (job_id, kind, request_json, caller_json, policy_json,"
                    " status, status_message, created_ms, completed_ms, metadata_json,"
-                   " results_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                   " results_json, search_json)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
   insert.Bind(1, job.job_id);
   insert.Bind(2, std::string(VideoJobKindName(job.request.kind)));
   insert.Bind(3, Dump(RequestJson(job.request)));
@@ -245,6 +293,7 @@ Status VideoJobStore::Insert(const StoredVideoJob& job) {
   insert.Bind(9, job.completed_ms);
   insert.Bind(10, Dump(MetadataJson(job.metadata)));
   insert.Bind(11, Dump(job.results));
+  insert.Bind(12, Dump(SearchJson(job.search)));
   const int rc = insert.Step();
   if (rc != SQLITE_DONE) {
     Status s = db_->Error(rc, "record the video job");
@@ -261,13 +310,14 @@ Status VideoJobStore::Complete(const StoredVideoJob& job) {
   CANDOR_ASSIGN_OR_RETURN(
       store::Statement update,
       db_->Prepare("UPDATE video_jobs SET status = ?2, status_message = ?3, completed_ms = ?4,"
-                   " metadata_json = ?5, results_json = ?6 WHERE job_id = ?1"));
+                   " metadata_json = ?5, results_json = ?6, search_json = ?7 WHERE job_id = ?1"));
   update.Bind(1, job.job_id);
   update.Bind(2, std::string(VideoJobStatusName(job.status)));
   update.Bind(3, job.status_message);
   update.Bind(4, job.completed_ms);
   update.Bind(5, Dump(MetadataJson(job.metadata)));
   update.Bind(6, Dump(job.results));
+  update.Bind(7, Dump(SearchJson(job.search)));
   const int rc = update.Step();
   if (rc != SQLITE_DONE) return db_->Error(rc, "record the video job's end");
   if (sqlite3_changes64(db_->handle()) == 0) return Status::NotFound("no video job " + job.job_id);
@@ -279,8 +329,8 @@ StatusOr<std::vector<StoredVideoJob>> VideoJobStore::LoadAll() {
   CANDOR_ASSIGN_OR_RETURN(
       store::Statement select,
       db_->Prepare("SELECT job_id, request_json, caller_json, policy_json, status,"
-                   " status_message, created_ms, completed_ms, metadata_json, results_json"
-                   " FROM video_jobs ORDER BY seq"));
+                   " status_message, created_ms, completed_ms, metadata_json, results_json,"
+                   " search_json FROM video_jobs ORDER BY seq"));
   std::vector<StoredVideoJob> out;
   int rc;
   while ((rc = select.Step()) == SQLITE_ROW) {
@@ -299,6 +349,7 @@ StatusOr<std::vector<StoredVideoJob>> VideoJobStore::LoadAll() {
     CANDOR_RETURN_IF_ERROR(ReadMetadata(select.Text(8), where + " metadata", &job.metadata));
     job.results = json::parse(select.Text(9), nullptr, false);
     if (!job.results.is_array()) return Status::Corruption(where + " results are not a list");
+    CANDOR_RETURN_IF_ERROR(ReadSearch(select.Text(10), where + " search", &job.search));
     out.push_back(std::move(job));
   }
   if (rc != SQLITE_DONE) return db_->Error(rc, "read the video jobs");

@@ -3,7 +3,11 @@
 // synchronous=FULL), apart from the face store. Each row holds the request,
 // the caller, the policy applied, the status and, once the job has ended,
 // its results as JSON (Rekognition's Faces[] or Persons[] entries: boxes and
-// attributes, never vectors or images).
+// attributes, never vectors or images) and, for a face search, what its
+// similarities mean (VideoSearchCalibration).
+//
+// Format 2 added that last column; a format-1 file is upgraded when opened
+// (its jobs get an empty VideoSearchCalibration).
 //
 // A file that is not empty and not a Candor video-jobs file (another SQLite
 // database, a newer format, not SQLite at all) is refused with Corruption or
@@ -58,6 +62,15 @@ struct VideoJobRequest {
   nlohmann::json Parameters() const;
 };
 
+// A face search job's similarities: the calibration that made them, and the
+// false-match rate at the applied threshold measured on the collection's own
+// gallery, as the job's last search saw it. Empty until the job ends, and
+// when it searched nothing.
+struct VideoSearchCalibration {
+  std::string calibration_version;
+  std::optional<double> collection_false_match_rate;
+};
+
 struct StoredVideoJob {
   std::string job_id;
   VideoJobRequest request;
@@ -71,6 +84,7 @@ struct StoredVideoJob {
   // Faces[] (FaceDetection) or Persons[] (FaceSearch) entries, in timestamp
   // order; an empty array until SUCCEEDED.
   nlohmann::json results = nlohmann::json::array();
+  VideoSearchCalibration search;  // FaceSearch, once ended
 };
 
 class VideoJobStore {

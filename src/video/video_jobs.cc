@@ -212,6 +212,15 @@ bool VideoJobManager::RunJob(StoredVideoJob& job) {
   std::stable_sort(matches.begin(), matches.end(),
                    [](const auto& a, const auto& b) { return a.timestamp_ms < b.timestamp_ms; });
   if (summary.ok()) job.metadata = summary->metadata;
+  // All searches of a job run with the service's one calibration; the
+  // gallery's rate is the latest measurement a search saw.
+  job.search = {};
+  for (const VideoTrackMatch& m : matches) {
+    if (!m.calibration_version.empty()) job.search.calibration_version = m.calibration_version;
+    if (m.collection_false_match_rate) {
+      job.search.collection_false_match_rate = m.collection_false_match_rate;
+    }
+  }
   job.results = json::array();
   if (error.ok()) {
     for (const VideoFace& f : faces) {
@@ -271,6 +280,13 @@ Status VideoJobManager::AuditSearch(const StoredVideoJob& job,
                {"FaceMatches", matched}};
   if (job.policy.threshold_applied > job.policy.threshold_requested) {
     e.results["ThresholdRaised"] = true;
+  }
+  // Which calibration made the similarities (none when nothing was searched).
+  if (!job.search.calibration_version.empty()) {
+    e.results["CalibrationVersion"] = job.search.calibration_version;
+  }
+  if (job.search.collection_false_match_rate) {
+    e.results["CollectionFalseMatchRate"] = *job.search.collection_false_match_rate;
   }
   e.outcome = error.ok() ? "ok" : std::string(ErrorTypeName(error.code()));
   if (!error.ok()) e.results["Message"] = error.message().substr(0, 512);
