@@ -61,6 +61,8 @@ check "bad file named on stderr with its error" grep -q "broken.jpg: InvalidImag
 # compare.
 "$candor" compare "$data/video/biden.jpg" "$data/video/two_people.jpg" >"$tmp/cmp.json"
 check "compare exits 0" test $? -eq 0
+check "compare names the calibration of its similarities" json "$tmp/cmp.json" \
+  "len(d['CandorCalibrationVersion']) > 10"
 check "compare finds one match and one unmatched" json "$tmp/cmp.json" \
   "len(d['FaceMatches']) == 1 and len(d['UnmatchedFaces']) == 1 and d['FaceMatches'][0]['Similarity'] > 80"
 "$candor" compare --similarity-threshold 150 "$data/video/biden.jpg" "$data/video/obama.jpg" 2>"$tmp/thr.err"
@@ -99,10 +101,14 @@ head -c 3000 /dev/urandom >"$tmp/random.csv"
 check "random bytes as a mapping are refused" test $? -ne 0
 "$candor" collection --data-dir "$store" describe people >"$tmp/describe0.json"
 check "refused imports changed nothing" json "$tmp/describe0.json" "d['FaceCount'] == 3"
+check "describe names the calibration and the gallery's false-match rates" json "$tmp/describe0.json" \
+  "d['CandorCalibrationVersion'] and [r['Similarity'] for r in d['CandorFalseMatchRates']] == [50, 80, 90, 95, 99] and all(r['CollectionPairs'] == 3 and 0 <= r['CollectionFalseMatchRate'] <= 1 and r['FalseMatchRate'] > 0 for r in d['CandorFalseMatchRates'])"
 "$candor" collection --data-dir "$store" search people "$data/video/biden.jpg" --face-match-threshold 99 >"$tmp/search.json"
 check "search finds biden first" json "$tmp/search.json" \
   "d['FaceMatches'][0]['Face']['ExternalImageId'] == 'biden' and d['FaceMatches'][0]['Similarity'] >= 99"
 check "search says how many faces it searched" json "$tmp/search.json" "d['CandorFacesSearched'] == 3"
+check "search names the calibration and the gallery's rate at its threshold" json "$tmp/search.json" \
+  "d['CandorCalibrationVersion'] == json.load(open('$tmp/describe0.json'))['CandorCalibrationVersion'] and 0 <= d['CandorCollectionFalseMatchRate'] <= 1 and d['CandorExpectedFalseMatches'] > 0"
 
 # The command line is held to the collection's policy (default floor 99) and
 # audited, as the service's clients are.
@@ -123,6 +129,8 @@ check "a CLI search is audited with its principal and reason" audited "$tmp/audi
   "e['principal'] == '$principal' and e['source'] == 'cli' and e['reason'] == 'CASE-2026-0042' and e['collection_id'] == 'people' and e['threshold_applied'] == 99 and e['outcome'] == 'ok'"
 check "a raised CLI search is audited as raised" audited "$tmp/audit1.jsonl" \
   "e['threshold_requested'] == 80 and e['threshold_applied'] == 99 and e['results'].get('ThresholdRaised') is True"
+check "a CLI search's audit record names the calibration" audited "$tmp/audit1.jsonl" \
+  "e['results'].get('CalibrationVersion') == json.load(open('$tmp/describe0.json'))['CandorCalibrationVersion'] and 'CollectionFalseMatchRate' in e['results']"
 "$candor" audit query --data-dir "$store" --operation IndexFaces >"$tmp/audit2.jsonl"
 check "import's IndexFaces calls are audited" audited "$tmp/audit2.jsonl" \
   "e['principal'] == '$principal' and e['results']['ExternalImageId'] == 'two_people' and len(e['results']['FaceIds']) == 1"
