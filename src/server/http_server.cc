@@ -443,7 +443,8 @@ class HttpServerImpl : public HttpServer {
     auto page = service_.collections->ListCollections("", 1000);
     if (page.ok()) {
       for (const std::string& id : page->collection_ids) {
-        auto d = service_.collections->DescribeCollection(id);
+        // Counts only: a scrape must not measure galleries.
+        auto d = service_.collections->DescribeCollection(id, false);
         if (d.ok()) faces.emplace_back(id, d->face_count);
       }
     }

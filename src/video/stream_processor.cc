@@ -192,7 +192,7 @@ StatusOr<StreamProcessorDefinition> StreamProcessorManager::Create(StreamProcess
   CANDOR_RETURN_IF_ERROR(ValidateSinkUrl(d.output_url, options_.session.file_sink_root));
   CANDOR_RETURN_IF_ERROR(ValidatePercent(d.face_match_threshold, "FaceMatchThreshold"));
   CANDOR_RETURN_IF_ERROR(ValidateCollectionId(d.collection_id));
-  CANDOR_RETURN_IF_ERROR(options_.collections->DescribeCollection(d.collection_id).status());
+  CANDOR_RETURN_IF_ERROR(options_.collections->DescribeCollection(d.collection_id, false).status());
   std::lock_guard lock(mutex_);
   if (shut_down_) return Status::Unsupported("the service is shutting down");
   if (processors_.count(d.name) != 0) {

@@ -307,7 +307,7 @@ StatusOr<std::unique_ptr<VideoAnalyzer>> VideoAnalyzer::Create(Engine* engine,
     if (collections == nullptr) {
       return Status::InvalidArgument("a face search needs the collections");
     }
-    CANDOR_RETURN_IF_ERROR(collections->DescribeCollection(options.collection_id).status());
+    CANDOR_RETURN_IF_ERROR(collections->DescribeCollection(options.collection_id, false).status());
   }
   return std::unique_ptr<VideoAnalyzer>(new VideoAnalyzerImpl(engine, collections, options));
 }
