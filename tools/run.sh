@@ -8,6 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 tools/setup.sh
+export PATH="$root/.venv/bin:$PATH"  # the pinned Python clients (tools/setup.sh)
 data_dir="${CANDOR_DATA_DIR:-$root/candor-data}"
 listen="${CANDOR_LISTEN:-127.0.0.1:8080}"
 mkdir -p "$data_dir"

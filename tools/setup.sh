@@ -18,9 +18,7 @@ done
 if command -v npm >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs/}"); missing=("${missing[@]/npm/}")
 fi
-# The real clients of the tests: boto3 and the AWS CLI may come from pip.
-python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
-command -v aws >/dev/null 2>&1 || missing+=(awscli)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
@@ -31,6 +29,20 @@ if ((${#missing[@]})); then
 fi
 
 tools/fetch_models.sh
+
+# The real clients of the tests (boto3 and the AWS CLI), pinned with every
+# dependency in tools/requirements-clients.txt, in .venv/ (tools/test.sh and
+# tools/run.sh put .venv/bin first on PATH). A second run installs nothing.
+venv="$root/.venv"
+requirements="$root/tools/requirements-clients.txt"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [[ ! -x "$venv/bin/python3" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "setup: installing the Python clients (boto3, AWS CLI) into .venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements"
+  echo "$want" >"$stamp"
+fi
 
 build_dir="${CANDOR_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -5,6 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 tools/setup.sh
+export PATH="$root/.venv/bin:$PATH"  # the pinned Python clients (tools/setup.sh)
 ctest --test-dir build --output-on-failure -j1 "$@"
 if [[ -z "${CANDOR_SKIP_ASAN:-}" ]]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCANDOR_SANITIZE=ON \
