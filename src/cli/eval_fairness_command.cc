@@ -1,7 +1,6 @@
 // candor eval calibrate / fairness: making the similarity calibration from the
 // shared data (eval/fairness.h), and measuring per group what a Similarity
 // means with it.
-#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -9,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "eval/fairness.h"
+#include "report/eval_report.h"
 
 namespace candor::cli {
 namespace {
@@ -79,57 +79,6 @@ int RunEvalCalibrate(const GlobalOptions& global, const FairnessArgs& args) {
   return 0;
 }
 
-nlohmann::json Number(double x) {
-  if (std::isinf(x)) return "inf";
-  return x;
-}
-
-nlohmann::json TableJson(const eval::FairnessTable& t) {
-  nlohmann::json groups = nlohmann::json::array();
-  for (const eval::GroupRates& g : t.groups) {
-    nlohmann::json fmr = nlohmann::json::array(), lower = nlohmann::json::array(),
-                   upper = nlohmann::json::array(), fnmr = nlohmann::json::array();
-    for (size_t s = 0; s < t.similarities.size(); ++s) {
-      const eval::ProportionInterval ci = eval::ClopperPearson(g.false_matches[s], g.impostor_pairs);
-      fmr.push_back(g.impostor_pairs ? static_cast<double>(g.false_matches[s]) / g.impostor_pairs : 0.0);
-      lower.push_back(ci.lower);
-      upper.push_back(ci.upper);
-      if (g.genuine_pairs) fnmr.push_back(static_cast<double>(g.false_non_matches[s]) / g.genuine_pairs);
-    }
-    nlohmann::json row = {{"group", g.group},
-                          {"impostor_pairs", g.impostor_pairs},
-                          {"likely_duplicates", g.likely_duplicates},
-                          {"false_matches", g.false_matches},
-                          {"false_match_rate", fmr},
-                          {"false_match_rate_lower", lower},
-                          {"false_match_rate_upper", upper}};
-    if (t.identities_known) {
-      row["genuine_pairs"] = g.genuine_pairs;
-      row["false_non_matches"] = g.false_non_matches;
-      row["false_non_match_rate"] = fnmr;
-    }
-    groups.push_back(row);
-  }
-  nlohmann::json ratios = nlohmann::json::array();
-  for (size_t s = 0; s < t.similarities.size(); ++s) {
-    const eval::RateRatio r = eval::CompareGroupRates(t, s);
-    ratios.push_back({{"similarity", t.similarities[s]},
-                      {"claimed_false_match_rate", FalseMatchRateAt(t.similarities[s])},
-                      {"worst_group", r.worst_group},
-                      {"best_group", r.best_group},
-                      {"worst_rate", r.worst_rate},
-                      {"best_rate", r.best_rate},
-                      {"worst_over_claim", r.worst_rate / FalseMatchRateAt(t.similarities[s])},
-                      {"ratio", Number(r.ratio)},
-                      {"ratio_lower_bound", r.ratio_lower_bound}});
-  }
-  return {{"dataset", t.dataset},
-          {"identities_known", t.identities_known},
-          {"similarities", t.similarities},
-          {"groups", groups},
-          {"worst_over_best", ratios}};
-}
-
 void PrintTable(const eval::FairnessTable& t) {
   std::printf("\n%s\n", t.dataset.c_str());
   std::printf("  %-14s %10s", "group", "pairs");
@@ -170,24 +119,12 @@ int RunEvalFairness(const GlobalOptions& global, const FairnessArgs& args) {
   if (!engine.ok()) return Fail(engine.status());
   eval::FairnessOptions options;
   options.cross_fit = !args.in_sample;
-  auto report = eval::EvaluateFairness(**engine, DataDir(args.data), RunOptions(global, args, "lfw"),
-                                       RunOptions(global, args, "utkface"), options);
-  if (!report.ok()) return Fail(report.status());
-  const eval::FairnessReport& r = *report;
-  nlohmann::json tables = nlohmann::json::array();
-  for (const auto& t : r.tables) tables.push_back(TableJson(t));
-  const nlohmann::json j = {
-      {"what", "false-match rate within each group (pairs of different people of one group) and "
-               "false-non-match rate (pairs of photos of one person, LFW only) at each Similarity"},
-      {"calibration", r.calibration_version},
-      {"calibration_method", r.calibration_method},
-      {"shipped_calibration", (*engine)->calibration().version()},
-      {"cross_fitted", r.cross_fitted},
-      {"lfw_images", r.lfw_images},
-      {"lfw_faces", r.lfw_faces},
-      {"utkface_images", r.utkface_images},
-      {"utkface_faces", r.utkface_faces},
-      {"tables", tables}};
+  auto measured = eval::EvaluateFairness(**engine, DataDir(args.data),
+                                         RunOptions(global, args, "lfw"),
+                                         RunOptions(global, args, "utkface"), options);
+  if (!measured.ok()) return Fail(measured.status());
+  const eval::FairnessReport& r = *measured;
+  const nlohmann::json j = report::FairnessSectionJson(r, (*engine)->calibration().version());
   if (!args.json_out.empty()) {
     std::ofstream out(args.json_out, std::ios::trunc);
     out << j.dump(2) << "\n";

@@ -15,6 +15,7 @@
 #include "eval/demographics.h"
 #include "eval/detection.h"
 #include "eval/eval_pipelines.h"
+#include "eval/fairness.h"
 #include "eval/lfw.h"
 #include "eval/score_normalisation.h"
 #include "report/eval_report.h"
@@ -42,6 +43,7 @@ struct EvalReportArgs {
   int min_age = 0;
   bool skip_lfw = false;
   bool skip_demographics = false;
+  bool skip_fairness = false;
   // normalisation
   int cohort_k = 50;
   bool gallery_cohort = false;
@@ -184,11 +186,13 @@ int RunEvalReport(const GlobalOptions& global, const EvalReportArgs& args) {
       args.cache_dir.empty() ? std::string(CANDOR_SOURCE_DIR) + "/build/cache" : args.cache_dir;
   nlohmann::json record = {{"title", "Candor evaluation report"},
                            {"generated", report::TodayUtc()},
+                           {"default_similarity", args.default_similarity},
                            {"lfw", nullptr},
+                           {"fairness", nullptr},
                            {"demographics", nullptr},
                            {"attributes", nullptr},
                            {"detection", nullptr}};
-  if (!args.skip_lfw || !args.skip_demographics) {
+  if (!args.skip_lfw || !args.skip_demographics || !args.skip_fairness) {
     EngineOptions engine_options;
     engine_options.workers = global.workers;
     auto engine = MakeEngine(global, engine_options);
@@ -202,6 +206,30 @@ int RunEvalReport(const GlobalOptions& global, const EvalReportArgs& args) {
       auto lfw = eval::EvaluateLfw(**engine, data + "/lfw", run);
       if (!lfw.ok()) return Fail(lfw.status());
       record["lfw"] = report::LfwSectionJson(*lfw, data + "/lfw", (*engine)->face_model_version());
+    }
+    if (!args.skip_fairness) {
+      // The same embedding caches as the LFW and demographics sections.
+      eval::EmbedRunOptions lfw_run, utkface_run;
+      lfw_run.threads = utkface_run.threads = global.workers;
+      lfw_run.cache_path = cache_dir + "/lfw.emb";
+      lfw_run.progress_label = "lfw";
+      utkface_run.cache_path = cache_dir + "/utkface.emb";
+      utkface_run.progress_label = "utkface";
+      eval::FairnessOptions options;
+      options.cross_fit = true;
+      // The warning compares groups at the default similarity: measure there too.
+      if (std::find(options.similarities.begin(), options.similarities.end(),
+                    args.default_similarity) == options.similarities.end()) {
+        options.similarities.push_back(args.default_similarity);
+        std::sort(options.similarities.begin(), options.similarities.end());
+      }
+      auto fairness = eval::EvaluateFairness(**engine, data, lfw_run, utkface_run, options);
+      if (!fairness.ok()) return Fail(fairness.status());
+      nlohmann::json section =
+          report::FairnessSectionJson(*fairness, (*engine)->calibration().version());
+      section["dataset"] = data + "/lfw (groups.tsv) and " + data + "/utkface/images";
+      section["date"] = report::TodayUtc();
+      record["fairness"] = section;
     }
     if (!args.skip_demographics) {
       eval::EmbedRunOptions run;
@@ -238,13 +266,14 @@ int RunEvalReport(const GlobalOptions& global, const EvalReportArgs& args) {
   Status written = WriteText(json_path, record.dump(2) + "\n");
   if (written.ok()) written = WriteText(html_path, report::RenderEvalReportHtml(record));
   if (!written.ok()) return Fail(written);
-  const std::optional<double> ratio = report::DefaultThresholdFmrRatio(record);
+  const std::optional<report::GroupFmrComparison> ratio =
+      report::DefaultThresholdFmrComparison(record);
   std::printf("wrote %s and %s (%.1f s)\n", html_path.c_str(), json_path.c_str(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (ratio) {
-    std::printf("worst/best within-group false-match rate at Similarity %.0f: %.2f%s\n",
-                args.default_similarity, *ratio,
-                *ratio > report::kFmrRatioWarningAbove ? " (warning shown)" : "");
+    std::printf("worst/best within-group false-match rate at Similarity %.0f (%s, %s): %.2f%s\n",
+                ratio->similarity, ratio->section.c_str(), ratio->dataset.c_str(), ratio->ratio,
+                ratio->ratio > report::kFmrRatioWarningAbove ? " (warning shown)" : "");
   }
   return 0;
 }
@@ -367,13 +396,15 @@ void RegisterEvalReport(CLI::App* eval, const GlobalOptions& global, int* exit_c
   report_cmd->add_option("--detect", args->detect_json,
                          "JSON of `candor eval detect --json-out` to include");
   report_cmd->add_option("--default-similarity", args->default_similarity,
-                         "threshold of the group comparison and its warning (default 80)")
+                         "threshold of the group comparisons and their warning (default 80)")
       ->check(CLI::Range(0.0, 100.0));
   report_cmd->add_option("--min-age", args->min_age,
                          "demographics: leave out faces labelled younger than this");
   report_cmd->add_flag("--skip-lfw", args->skip_lfw, "leave the LFW section out");
   report_cmd->add_flag("--skip-demographics", args->skip_demographics,
                        "leave the demographic section out");
+  report_cmd->add_flag("--skip-fairness", args->skip_fairness,
+                       "leave the per-group Similarity section (`candor eval fairness`) out");
   report_cmd->callback([&global, args, exit_code] { *exit_code = RunEvalReport(global, *args); });
 
   CLI::App* normalisation = eval->add_subcommand(

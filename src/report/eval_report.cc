@@ -5,7 +5,10 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <optional>
+#include <string>
 
+#include "candor/calibration.h"
 #include "eval/metrics.h"
 #include "eval/utkface.h"
 
@@ -33,6 +36,103 @@ json GroupJson(const eval::AgeGenderGroup& g, const std::string& name) {
           {"age_estimate_std", estimate.std},
           {"constant_guess_mae", eval::ConstantGuessMae(g.true_ages)},
           {"age_correlation", eval::AgeCorrelation(g.age_estimates, g.true_ages)}};
+}
+
+// "inf" where the ratio is unbounded, as `candor eval fairness --json` has
+// always written it.
+json RatioOrInf(double x) {
+  if (std::isinf(x)) return "inf";
+  return x;
+}
+
+json FairnessTableJson(const eval::FairnessTable& t) {
+  json groups = json::array();
+  for (const eval::GroupRates& g : t.groups) {
+    json fmr = json::array(), lower = json::array(), upper = json::array(), fnmr = json::array();
+    for (size_t s = 0; s < t.similarities.size(); ++s) {
+      const eval::ProportionInterval ci =
+          eval::ClopperPearson(g.false_matches[s], g.impostor_pairs);
+      fmr.push_back(g.impostor_pairs ? static_cast<double>(g.false_matches[s]) / g.impostor_pairs
+                                     : 0.0);
+      lower.push_back(ci.lower);
+      upper.push_back(ci.upper);
+      if (g.genuine_pairs)
+        fnmr.push_back(static_cast<double>(g.false_non_matches[s]) / g.genuine_pairs);
+    }
+    json row = {{"group", g.group},
+                {"impostor_pairs", g.impostor_pairs},
+                {"likely_duplicates", g.likely_duplicates},
+                {"false_matches", g.false_matches},
+                {"false_match_rate", fmr},
+                {"false_match_rate_lower", lower},
+                {"false_match_rate_upper", upper}};
+    if (t.identities_known) {
+      row["genuine_pairs"] = g.genuine_pairs;
+      row["false_non_matches"] = g.false_non_matches;
+      row["false_non_match_rate"] = fnmr;
+    }
+    groups.push_back(row);
+  }
+  json ratios = json::array();
+  for (size_t s = 0; s < t.similarities.size(); ++s) {
+    const eval::RateRatio r = eval::CompareGroupRates(t, s);
+    const double claim = FalseMatchRateAt(t.similarities[s]);
+    ratios.push_back({{"similarity", t.similarities[s]},
+                      {"claimed_false_match_rate", claim},
+                      {"worst_group", r.worst_group},
+                      {"best_group", r.best_group},
+                      {"worst_rate", r.worst_rate},
+                      {"best_rate", r.best_rate},
+                      {"worst_over_claim", r.worst_rate / claim},
+                      {"ratio", RatioOrInf(r.ratio)},
+                      {"ratio_lower_bound", r.ratio_lower_bound}});
+  }
+  return {{"dataset", t.dataset},
+          {"identities_known", t.identities_known},
+          {"similarities", t.similarities},
+          {"groups", groups},
+          {"worst_over_best", ratios}};
+}
+
+bool SameSimilarity(const json& v, double similarity) {
+  return v.is_number() && std::abs(v.get<double>() - similarity) < 1e-6;
+}
+
+// Highest over lowest of `rates[index]` among the groups with pairs
+// (`pairs_key` > 0 or absent), the first group of a tie, as
+// eval::CompareGroupRates and eval::CompareWithinGroupRates choose.
+std::optional<GroupFmrComparison> CompareRates(const json& groups, const char* rates_key,
+                                               const char* pairs_key, size_t index) {
+  if (!groups.is_array()) return std::nullopt;
+  const json* worst = nullptr;
+  const json* best = nullptr;
+  const auto rate = [&](const json& g) { return g[rates_key][index].get<double>(); };
+  for (const json& g : groups) {
+    if (!g.is_object() || !g.contains(rates_key) || !g[rates_key].is_array() ||
+        g[rates_key].size() <= index || !g[rates_key][index].is_number())
+      continue;
+    if (g.contains(pairs_key) && g[pairs_key].is_number() && g[pairs_key].get<double>() <= 0)
+      continue;
+    if (!worst || rate(g) > rate(*worst)) worst = &g;
+    if (!best || rate(g) < rate(*best)) best = &g;
+  }
+  if (!worst) return std::nullopt;
+  GroupFmrComparison out;
+  const auto name = [](const json& g) {
+    return g.contains("group") && g["group"].is_string() ? g["group"].get<std::string>()
+                                                         : std::string("-");
+  };
+  out.worst_group = name(*worst);
+  out.best_group = name(*best);
+  out.worst_rate = rate(*worst);
+  out.best_rate = rate(*best);
+  if (out.best_rate > 0) {
+    out.ratio = out.worst_rate / out.best_rate;
+  } else if (out.worst_rate > 0) {
+    out.ratio = std::numeric_limits<double>::infinity();
+  }
+  out.ratio_lower_bound_95 = NAN;
+  return out;
 }
 
 }  // namespace
@@ -133,6 +233,24 @@ json DemographicsSectionJson(const eval::DemographicsReport& r, const std::strin
            "The curves are false-match rates against the threshold, not full DET curves."}};
 }
 
+json FairnessSectionJson(const eval::FairnessReport& r,
+                         const std::string& shipped_calibration_version) {
+  json tables = json::array();
+  for (const eval::FairnessTable& t : r.tables) tables.push_back(FairnessTableJson(t));
+  return {{"what",
+           "false-match rate within each group (pairs of different people of one group) and "
+           "false-non-match rate (pairs of photos of one person, LFW only) at each Similarity"},
+          {"calibration", r.calibration_version},
+          {"calibration_method", r.calibration_method},
+          {"shipped_calibration", shipped_calibration_version},
+          {"cross_fitted", r.cross_fitted},
+          {"lfw_images", r.lfw_images},
+          {"lfw_faces", r.lfw_faces},
+          {"utkface_images", r.utkface_images},
+          {"utkface_faces", r.utkface_faces},
+          {"tables", tables}};
+}
+
 json AttributesJson(const eval::AttributeReport& r) {
   json out = {{"date", TodayUtc()}, {"seconds", r.seconds}};
   if (!r.utkface_dataset.empty()) {
@@ -211,7 +329,55 @@ json DetectionJson(const eval::DetectionReport& r, const eval::DetectionEvalOpti
           {"seconds", r.seconds}};
 }
 
-std::optional<double> DefaultThresholdFmrRatio(const json& report) {
+double ReportDefaultSimilarity(const json& report) {
+  if (report.is_object() && report.contains("default_similarity") &&
+      report["default_similarity"].is_number())
+    return report["default_similarity"].get<double>();
+  if (report.is_object() && report.contains("demographics") &&
+      report["demographics"].is_object() &&
+      report["demographics"].contains("default_similarity") &&
+      report["demographics"]["default_similarity"].is_number())
+    return report["demographics"]["default_similarity"].get<double>();
+  return kDefaultReportSimilarity;
+}
+
+std::optional<GroupFmrComparison> FairnessFmrComparison(const json& report, double similarity) {
+  if (!report.is_object() || !report.contains("fairness")) return std::nullopt;
+  const json& f = report["fairness"];
+  if (!f.is_object() || !f.contains("tables") || !f["tables"].is_array()) return std::nullopt;
+  for (const json& t : f["tables"]) {
+    if (!t.is_object() || !t.contains("dataset") || !t["dataset"].is_string() ||
+        t["dataset"].get<std::string>().rfind(kFairnessWarningTablePrefix, 0) != 0 ||
+        !t.contains("similarities") || !t["similarities"].is_array() || !t.contains("groups"))
+      continue;
+    const json& similarities = t["similarities"];
+    size_t index = similarities.size();
+    for (size_t s = 0; s < similarities.size(); ++s) {
+      if (SameSimilarity(similarities[s], similarity)) index = s;
+    }
+    if (index == similarities.size()) return std::nullopt;
+    std::optional<GroupFmrComparison> out =
+        CompareRates(t["groups"], "false_match_rate", "impostor_pairs", index);
+    if (!out) return std::nullopt;
+    out->section = "fairness";
+    out->dataset = t["dataset"].get<std::string>();
+    out->cross_fitted = f.contains("cross_fitted") && f["cross_fitted"].is_boolean() &&
+                        f["cross_fitted"].get<bool>();
+    out->similarity = similarity;
+    if (t.contains("worst_over_best") && t["worst_over_best"].is_array()) {
+      for (const json& w : t["worst_over_best"]) {
+        if (w.is_object() && w.contains("similarity") &&
+            SameSimilarity(w["similarity"], similarity) && w.contains("ratio_lower_bound") &&
+            w["ratio_lower_bound"].is_number())
+          out->ratio_lower_bound_95 = w["ratio_lower_bound"].get<double>();
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<GroupFmrComparison> DemographicsFmrComparison(const json& report) {
   if (!report.is_object() || !report.contains("demographics")) return std::nullopt;
   const json& d = report["demographics"];
   if (!d.is_object() || !d.contains("similarities") || !d.contains("groups") ||
@@ -221,24 +387,34 @@ std::optional<double> DefaultThresholdFmrRatio(const json& report) {
   const double wanted = d["default_similarity"].get<double>();
   size_t index = d["similarities"].size();
   for (size_t t = 0; t < d["similarities"].size(); ++t) {
-    const json& s = d["similarities"][t];
-    if (s.is_number() && std::abs(s.get<double>() - wanted) < 1e-6) index = t;
+    if (SameSimilarity(d["similarities"][t], wanted)) index = t;
   }
   if (index == d["similarities"].size()) return std::nullopt;
-  double worst = -1, best = -1;
-  for (const json& g : d["groups"]) {
-    if (!g.is_object() || !g.contains("fmr") || !g["fmr"].is_array() || g["fmr"].size() <= index ||
-        !g["fmr"][index].is_number())
-      continue;
-    if (g.contains("pairs") && g["pairs"].is_number() && g["pairs"].get<double>() <= 0) continue;
-    const double rate = g["fmr"][index].get<double>();
-    if (worst < 0 || rate > worst) worst = rate;
-    if (best < 0 || rate < best) best = rate;
-  }
-  if (worst < 0) return std::nullopt;
-  if (worst == 0) return 0.0;
-  if (best == 0) return std::numeric_limits<double>::infinity();
-  return worst / best;
+  std::optional<GroupFmrComparison> out = CompareRates(d["groups"], "fmr", "pairs", index);
+  if (!out) return std::nullopt;
+  out->section = "demographics";
+  out->dataset = d.contains("dataset") && d["dataset"].is_string()
+                     ? d["dataset"].get<std::string>()
+                     : std::string("UTKFace");
+  out->similarity = wanted;
+  if (d.contains("at_default") && d["at_default"].is_object() &&
+      d["at_default"].contains("ratio_lower_bound_95") &&
+      d["at_default"]["ratio_lower_bound_95"].is_number())
+    out->ratio_lower_bound_95 = d["at_default"]["ratio_lower_bound_95"].get<double>();
+  return out;
+}
+
+std::optional<GroupFmrComparison> DefaultThresholdFmrComparison(const json& report) {
+  std::optional<GroupFmrComparison> fairness =
+      FairnessFmrComparison(report, ReportDefaultSimilarity(report));
+  if (fairness) return fairness;
+  return DemographicsFmrComparison(report);
+}
+
+std::optional<double> DefaultThresholdFmrRatio(const json& report) {
+  const std::optional<GroupFmrComparison> c = DefaultThresholdFmrComparison(report);
+  if (!c) return std::nullopt;
+  return c->ratio;
 }
 
 }  // namespace candor::report

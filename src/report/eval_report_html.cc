@@ -2,8 +2,12 @@
 // self-contained page, inline CSS and SVG, every string from the JSON
 // escaped. Reads the JSON defensively: a missing or mistyped field shows as
 // "-", never as an error.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "report/eval_report.h"
 #include "report/svg_chart.h"
@@ -60,6 +64,21 @@ std::string Sci(double v) {
   return text;
 }
 std::string Int(double v) { return std::isfinite(v) ? Fixed(v, 0) : "-"; }
+
+// A worst/best ratio: a number, or "inf" (the best group has no false match).
+double Ratio(const json& j, const char* key) {
+  if (j.is_object() && j.contains(key) && j[key].is_string() && j[key].get<std::string>() == "inf")
+    return INFINITY;
+  return Number(j, key);
+}
+std::string RatioText(double ratio) {
+  return std::isinf(ratio) && ratio > 0 ? std::string("unbounded") : Fixed(ratio, 2);
+}
+
+const json& Member(const json& j, const char* key) {
+  static const json kNull;
+  return j.is_object() && j.contains(key) ? j[key] : kNull;
+}
 
 class Page {
  public:
@@ -161,6 +180,195 @@ void RenderLfw(const json& lfw, Page& p) {
         "pipelines and alignment; only the first row was measured by this report.</p>");
 }
 
+// Decades around the positive values of `series` (for a logarithmic rate
+// axis); 1e-6..1 when there is none.
+ChartAxis RateAxis(const std::string& label, const std::vector<ChartSeries>& series) {
+  double low = INFINITY, high = 0;
+  for (const ChartSeries& s : series) {
+    for (double v : s.y) {
+      if (std::isfinite(v) && v > 0) {
+        low = std::min(low, v);
+        high = std::max(high, v);
+      }
+    }
+  }
+  if (!(high > 0)) return {label, 1e-6, 1, true};
+  low = std::max(1e-9, std::pow(10, std::floor(std::log10(low))));
+  high = std::min(1.0, std::pow(10, std::ceil(std::log10(high))));
+  if (high <= low) high = std::min(1.0, low * 10);
+  if (high <= low) low = high / 10;
+  return {label, low, high, true};
+}
+
+// One table of the fairness section: its per-group rates, the worst/best
+// comparison at each Similarity, and its charts. `index` names the ids.
+void RenderFairnessTable(const json& t, size_t index, double default_similarity, Page& p) {
+  const std::string id = std::to_string(index);
+  const std::vector<double> similarities = Numbers(t, "similarities");
+  const json& groups = Member(t, "groups").is_array() ? Member(t, "groups") : json::array();
+  const json& ratios =
+      Member(t, "worst_over_best").is_array() ? Member(t, "worst_over_best") : json::array();
+  const bool identities_known = Member(t, "identities_known").is_boolean() &&
+                                Member(t, "identities_known").get<bool>();
+  p.Raw("<h3 id=\"fairness-" + id + "\">");
+  p.Text(Str(t, "dataset"));
+  p.Raw("</h3>");
+
+  const double low_similarity =
+      similarities.empty() ? 0
+                           : std::min(90.0, 10 * std::floor(*std::min_element(similarities.begin(),
+                                                                              similarities.end()) /
+                                                            10));
+  std::vector<double> claimed;
+  for (const json& r : ratios) claimed.push_back(Number(r, "claimed_false_match_rate"));
+  LineChartSpec fmr;
+  fmr.id = "fairness-fmr-" + id;
+  fmr.title = "False-match rate against the Similarity threshold, per group: " + Str(t, "dataset");
+  fmr.x = {"Similarity threshold (percent)", low_similarity, 100, false};
+  fmr.width = 860;
+  fmr.height = 380;
+  fmr.legend_width = 190;
+  fmr.has_marker = std::isfinite(default_similarity);
+  fmr.marker_x = default_similarity;
+  fmr.marker_label = "default " + Fixed(default_similarity, 0);
+  size_t colour = 0;
+  for (const json& g : groups) {
+    fmr.series.push_back({Str(g, "group"), kGroupColours[colour++ % 10], similarities,
+                          Numbers(g, "false_match_rate"), false, true});
+  }
+  std::vector<double> claimed_x;
+  for (const json& r : ratios) claimed_x.push_back(Number(r, "similarity"));
+  fmr.series.push_back({"claimed (FalseMatchRateAt)", "#000", claimed_x, claimed, true, false});
+  fmr.y = RateAxis("false-match rate (within-group impostor pairs)", fmr.series);
+  p.Raw(LineChartSvg(fmr));
+
+  p.Raw("<table id=\"fairness-fmr-table-" + id + "\">");
+  std::vector<std::string> header = {"group", "impostor pairs", "likely duplicates left out"};
+  for (double s : similarities) header.push_back("false matches at " + Fixed(s, 0));
+  p.Row(header, true);
+  for (const json& g : groups) {
+    std::vector<std::string> row = {Str(g, "group"), Int(Number(g, "impostor_pairs")),
+                                    Int(Number(g, "likely_duplicates"))};
+    const std::vector<double> counts = Numbers(g, "false_matches");
+    const std::vector<double> rates = Numbers(g, "false_match_rate");
+    for (size_t s = 0; s < similarities.size(); ++s) {
+      row.push_back((s < counts.size() ? Int(counts[s]) : "-") + " (" +
+                    (s < rates.size() ? Sci(rates[s]) : "-") + ")");
+    }
+    p.Row(row);
+  }
+  std::vector<std::string> claim_row = {"claimed (FalseMatchRateAt)", "", ""};
+  for (size_t s = 0; s < similarities.size(); ++s)
+    claim_row.push_back(s < claimed.size() ? Sci(claimed[s]) : "-");
+  p.Row(claim_row);
+  p.Raw("</table>");
+
+  p.Raw("<table id=\"fairness-ratio-table-" + id + "\">");
+  p.Row({"Similarity", "claimed false-match rate", "worst group (rate)", "best group (rate)",
+         "worst / best (at least, 95%)", "worst / claimed"},
+        true);
+  for (const json& r : ratios) {
+    p.Row({Fixed(Number(r, "similarity"), 0), Sci(Number(r, "claimed_false_match_rate")),
+           Str(r, "worst_group") + " (" + Sci(Number(r, "worst_rate")) + ")",
+           Str(r, "best_group") + " (" + Sci(Number(r, "best_rate")) + ")",
+           RatioText(Ratio(r, "ratio")) + " (" + Fixed(Number(r, "ratio_lower_bound"), 2) + ")",
+           Fixed(Number(r, "worst_over_claim"), 2)});
+  }
+  p.Raw("</table>");
+
+  if (!identities_known) return;
+  LineChartSpec fnmr;
+  fnmr.id = "fairness-fnmr-" + id;
+  fnmr.title = "False-non-match rate against the Similarity threshold, per group: " +
+               Str(t, "dataset");
+  fnmr.width = 860;
+  fnmr.height = 340;
+  fnmr.legend_width = 190;
+  fnmr.has_marker = fmr.has_marker;
+  fnmr.marker_x = default_similarity;
+  fnmr.marker_label = fmr.marker_label;
+  double highest = 0;
+  colour = 0;
+  for (const json& g : groups) {
+    fnmr.series.push_back({Str(g, "group"), kGroupColours[colour++ % 10], similarities,
+                           Numbers(g, "false_non_match_rate"), false, true});
+    for (double v : fnmr.series.back().y) {
+      if (std::isfinite(v)) highest = std::max(highest, v);
+    }
+  }
+  fnmr.x = fmr.x;
+  fnmr.y = {"false-non-match rate (genuine pairs rejected)", 0,
+            std::min(1.0, std::max(0.05, std::ceil(highest * 20) / 20)), false};
+  p.Raw(LineChartSvg(fnmr));
+  p.Raw("<table id=\"fairness-fnmr-table-" + id + "\">");
+  header = {"group", "genuine pairs"};
+  for (double s : similarities) header.push_back("false non-matches at " + Fixed(s, 0));
+  p.Row(header, true);
+  for (const json& g : groups) {
+    std::vector<std::string> row = {Str(g, "group"), Int(Number(g, "genuine_pairs"))};
+    const std::vector<double> counts = Numbers(g, "false_non_matches");
+    const std::vector<double> rates = Numbers(g, "false_non_match_rate");
+    for (size_t s = 0; s < similarities.size(); ++s) {
+      row.push_back((s < counts.size() ? Int(counts[s]) : "-") + " (" +
+                    (s < rates.size() ? Pct(rates[s], 1) : "-") + ")");
+    }
+    p.Row(row);
+  }
+  p.Raw("</table>");
+}
+
+void RenderFairness(const json& report, Page& p) {
+  const json& f = Member(report, "fairness");
+  p.Raw("<h2 id=\"fairness\">Similarity per group: LFW and UTKFace</h2>");
+  if (!f.is_object()) {
+    p.Raw("<p class=\"missing\">Not measured in this report.</p>");
+    return;
+  }
+  p.Source(f);
+  p.Raw("<p>");
+  p.Text("What a Similarity means for each demographic group: the " + Str(f, "what") +
+         ", as the engine decides a match (calibrated Similarity at or above the threshold). "
+         "Claimed: the false-match rate the Similarity scale promises for all pairs "
+         "(FalseMatchRateAt).");
+  p.Raw("</p><p class=\"note\" id=\"fairness-cross-fit\">");
+  const bool cross_fitted =
+      Member(f, "cross_fitted").is_boolean() && Member(f, "cross_fitted").get<bool>();
+  if (cross_fitted) {
+    p.Text("These numbers are cross-fitted: the calibration is fitted on one half of the faces "
+           "(LFW split by person, UTKFace by image) and measured on the other half, both ways, and "
+           "the counts of both halves are added, so no pair is measured with a calibration fitted "
+           "on it. The shipped calibration (" + Str(f, "shipped_calibration") +
+           ") is fitted on all of them and would look better measured on its own data.");
+  } else {
+    p.Text("In-sample: calibration " + Str(f, "calibration") + " measured on the faces it was "
+           "fitted on, which flatters it; `candor eval fairness` cross-fits by default.");
+  }
+  p.Raw("</p><p class=\"note\" id=\"fairness-utkface\">");
+  p.Text("UTKFace has no identities: every pair of two UTKFace images of one group counts as an "
+         "impostor pair (pairs so similar that they are likely the same image are left out), so "
+         "its rates include same-person pairs, one person photographed twice, which inflates "
+         "them most at high Similarity where true impostors are rare; and it has no false "
+         "non-match rate. LFW, with identities, measures both.");
+  p.Raw("</p><p>");
+  p.Text("Calibration method: " + Str(f, "calibration_method") + ". LFW: " +
+         Int(Number(f, "lfw_faces")) + " of " + Int(Number(f, "lfw_images")) +
+         " images with a face found; UTKFace: " + Int(Number(f, "utkface_faces")) + " of " +
+         Int(Number(f, "utkface_images")) + " labelled images. Rates of 0 cannot be drawn on a "
+         "logarithmic axis and are left out of the charts (the tables give them); the worst/best "
+         "lower bound is the worst group's lower 95% Clopper-Pearson bound over the best group's "
+         "upper one.");
+  p.Raw("</p>");
+  const json& tables = Member(f, "tables");
+  if (!tables.is_array() || tables.empty()) {
+    p.Raw("<p class=\"missing\">No table in this section.</p>");
+    return;
+  }
+  const double default_similarity = ReportDefaultSimilarity(report);
+  for (size_t t = 0; t < tables.size(); ++t) {
+    RenderFairnessTable(tables[t], t, default_similarity, p);
+  }
+}
+
 void RenderDemographics(const json& report, Page& p) {
   const json d = report.contains("demographics") ? report["demographics"] : json();
   p.Raw("<h2 id=\"demographics\">False matches by demographic group: UTKFace</h2>");
@@ -218,15 +426,13 @@ void RenderDemographics(const json& report, Page& p) {
     p.Row(row);
   }
   p.Raw("</table>");
-  const std::optional<double> ratio = DefaultThresholdFmrRatio(report);
+  const std::optional<GroupFmrComparison> ratio = DemographicsFmrComparison(report);
   if (ratio && default_index < similarities.size()) {
-    const json at = d.contains("at_default") ? d["at_default"] : json();
     p.Raw("<p id=\"fmr-ratio\">At the default threshold (Similarity ");
     p.Text(Fixed(default_similarity, 0) + ") the highest within-group false-match rate is " +
-           (std::isinf(*ratio) ? std::string("unboundedly") : Fixed(*ratio, 2)) +
-           " times the lowest (" + Str(at, "worst_group") + " over " + Str(at, "best_group") +
-           "; at least " + Fixed(Number(at, "ratio_lower_bound_95"), 2) +
-           " with 95% confidence).");
+           (std::isinf(ratio->ratio) ? std::string("unboundedly") : Fixed(ratio->ratio, 2)) +
+           " times the lowest (" + ratio->worst_group + " over " + ratio->best_group +
+           "; at least " + Fixed(ratio->ratio_lower_bound_95, 2) + " with 95% confidence).");
     p.Raw("</p>");
   }
 }
@@ -366,22 +572,23 @@ std::string RenderEvalReportHtml(const json& report) {
   p.Raw("</h1><p class=\"source\">Generated ");
   p.Text(Str(report, "generated") + " · face model " + Str(report, "face_model_version"));
   p.Raw("</p>");
-  const std::optional<double> ratio = DefaultThresholdFmrRatio(report);
-  if (ratio && *ratio > kFmrRatioWarningAbove) {
-    const json d = report["demographics"];
-    const json at = d.contains("at_default") ? d["at_default"] : json();
+  const std::optional<GroupFmrComparison> ratio = DefaultThresholdFmrComparison(report);
+  if (ratio && ratio->ratio > kFmrRatioWarningAbove) {
     p.Raw("<div class=\"warning\" id=\"fmr-ratio-warning\"><strong>Warning: false matches depend "
           "on who you are.</strong> ");
-    p.Text("At the default threshold (Similarity " + Fixed(Number(d, "default_similarity"), 0) +
+    p.Text("At the default threshold (Similarity " + Fixed(ratio->similarity, 0) +
            ") the false-match rate of the worst demographic group is " +
-           (std::isinf(*ratio) ? std::string("unboundedly many") : Fixed(*ratio, 2)) +
-           " times that of the best (" + Str(at, "worst_group") + " against " +
-           Str(at, "best_group") + "), worse than the ratio of " +
+           (std::isinf(ratio->ratio) ? std::string("unboundedly many") : Fixed(ratio->ratio, 2)) +
+           " times that of the best (" + ratio->worst_group + " against " + ratio->best_group +
+           ", within-group impostor pairs of " + ratio->dataset +
+           (ratio->cross_fitted ? ", cross-fitted" : "") + "), worse than the ratio of " +
            Fixed(kFmrRatioWarningAbove, 0) + " this project accepts. Searches of people in the "
            "worst group return more wrong candidates: use a higher threshold and human review.");
-    p.Raw("</div>");
+    p.Raw(ratio->section == "fairness" ? " <a href=\"#fairness\">Similarity per group</a></div>"
+                                       : " <a href=\"#demographics\">Demographics</a></div>");
   }
   RenderLfw(report.contains("lfw") ? report["lfw"] : json(), p);
+  RenderFairness(report, p);
   RenderDemographics(report, p);
   RenderAttributes(report.contains("attributes") ? report["attributes"] : json(), p);
   RenderDetection(report.contains("detection") ? report["detection"] : json(), p);

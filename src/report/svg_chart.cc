@@ -160,14 +160,19 @@ std::string LineChartSvg(const LineChartSpec& spec) {
   out += Axes(spec.x, spec.y, x, y, plot_width, spec.height);
   std::vector<std::pair<std::string, std::string>> legend;
   for (const ChartSeries& s : spec.series) {
-    std::string points;
+    std::string points, dots;
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!x.Inside(s.x[i]) || !y.Inside(s.y[i])) continue;
       points += Num(x(s.x[i])) + "," + Num(y(s.y[i])) + " ";
+      if (s.markers) {
+        dots += "<circle class=\"point\" cx=\"" + Num(x(s.x[i])) + "\" cy=\"" + Num(y(s.y[i])) +
+                "\" r=\"3\" fill=\"" + HtmlEscape(s.colour) + "\"/>";
+      }
     }
     out += "<polyline class=\"series\" fill=\"none\" stroke-width=\"2\" stroke=\"" +
            HtmlEscape(s.colour) + "\"" + (s.dashed ? " stroke-dasharray=\"5,4\"" : "") +
-           " points=\"" + points + "\"><title>" + HtmlEscape(s.name) + "</title></polyline>";
+           " points=\"" + points + "\"><title>" + HtmlEscape(s.name) + "</title></polyline>" +
+           dots;
     legend.emplace_back(s.name, s.colour);
   }
   if (spec.has_marker && x.Inside(spec.marker_x)) {

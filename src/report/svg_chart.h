@@ -28,6 +28,9 @@ struct ChartSeries {
   std::vector<double> x;
   std::vector<double> y;
   bool dashed = false;
+  // A dot at each point drawn, so that a series reduced to one point (the
+  // others off a logarithmic axis) still shows.
+  bool markers = false;
 };
 
 struct LineChartSpec {
