@@ -81,12 +81,14 @@ class LiveSource {
 
 // The pianist at the left of the opening shot is Alex Lacamoire: his face is
 // about 22 pixels wide in the 640x360 clip. Measured with SearchFacesByImage
-// on crops of frames at 0.3 to 1.7 s upscaled 4x, he scores 23 to 44 %
-// (calibrated) against his reference photo, while the largest audience
-// faces of the last seconds score at most 13 % against either photo. So the
-// threshold (and the policy floor) is 20 %, and his matches are checked to
-// lie where the pianist sits.
-constexpr float kThreshold = 20;
+// on crops of frames at 0.3 to 1.7 s upscaled 4x, he scores cosines of 0.118
+// to 0.218 against his reference photo, while the largest audience faces of
+// the last seconds score at most 0.054 against either photo. With the
+// worst-group calibration of 2026-12-07 those are Similarity 9.4 to 19.5 and
+// 5.2 (they were 23 to 44 and 13 with the all-pairs LFW table). So the
+// threshold (and the policy floor) is 8 %, the old 20 % moved with the
+// table, and his matches are checked to lie where the pianist sits.
+constexpr float kThreshold = 8;
 
 class StreamProcessorE2eTest : public testing::CollectionsFixture {};
 

@@ -123,7 +123,11 @@ TEST_F(VideoTest, SearchFindsLinManuelAtPinnedTimesAndNobodyElse) {
       if (m.timestamp_ms >= 2700) close_up = true;
     }
   }
-  EXPECT_TRUE(early);
+  // In the wide shot of the first 0.7 s his face is small; with the
+  // worst-group calibration (Similarity 99 at cosine 0.633, was 0.476 with
+  // the all-pairs LFW table) it no longer reaches the floor there: the cost
+  // of a Similarity that holds for every group falls on false non-matches.
+  std::printf("Lin-Manuel matched at 99 in the wide shot: %s\n", early ? "yes" : "no");
   EXPECT_TRUE(close_up);
   // No face of the audience (from 7.2 s) is reported under a track that was
   // matched to Lin-Manuel (a cut must not carry his track to someone else).
@@ -135,8 +139,10 @@ TEST_F(VideoTest, SearchFindsLinManuelAtPinnedTimesAndNobodyElse) {
 }
 
 // Alex Lacamoire's face at the piano is about 25 pixels high for 0.7 s: the
-// model ranks him first for that track, but at a Similarity (about 31) far
-// below any threshold that could be defended, so he is NOT found at 80 or
+// model ranks him first for that track, but at a Similarity (about 13 with
+// the worst-group calibration of 2026-12-07; 31 with the all-pairs table
+// before it: the same cosine, 0.16) far below any threshold that could be
+// defended, so he is NOT found at 80 or
 // 99. This pins the weakness so that a better model or pipeline shows up
 // here; and no face of the audience matches either person above 80.
 TEST_F(VideoTest, AlexAtThePianoIsRankedFirstButTooSmallToMatch) {
@@ -153,7 +159,7 @@ TEST_F(VideoTest, AlexAtThePianoIsRankedFirstButTooSmallToMatch) {
     if (m.timestamp_ms <= 700 && m.face.box.left < 0.2f) {
       pianist = true;
       EXPECT_EQ(top, "alex-lacamoire");
-      EXPECT_GT(m.matches[0].similarity, 15.f);
+      EXPECT_GT(m.matches[0].similarity, 6.f);
       EXPECT_LT(m.matches[0].similarity, 80.f);
     }
     if (m.timestamp_ms >= 7100) {
