@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <cmath>
 #include <thread>
 #include <opencv2/core.hpp>
@@ -225,6 +226,45 @@ TEST_F(EngineTest, ConcurrentCallsAgree) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace candor
+
+namespace candor {
+namespace {
+
+// A calibration file that is missing, damaged or made for another face
+// model is refused by Engine::Create, which then returns no engine at all.
+TEST(EngineCalibrationTest, MissingCorruptOrForeignCalibrationIsRefused) {
+  testing::TempDir tmp;
+  const std::string shipped =
+      testing::ReadFile(std::string(CANDOR_SOURCE_DIR) + "/models/calibration.json");
+  auto create = [&](const std::string& text) {
+    const std::string path = tmp.path() + "/calibration.json";
+    std::ofstream(path, std::ios::trunc) << text;
+    return Engine::Create({.calibration_path = path, .workers = 1});
+  };
+  auto missing = Engine::Create({.calibration_path = tmp.path() + "/none.json", .workers = 1});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  auto truncated = create(shipped.substr(0, shipped.size() / 3));
+  EXPECT_EQ(truncated.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(truncated.status().message().find("calibration.json"), std::string::npos);
+  // Another model's calibration: the table is intact, its model is not ours.
+  const std::string ours = "candor-faceplugin-0.0.1-mobilefacenet512-v1";
+  std::string foreign = shipped;
+  const size_t at = foreign.find(ours);
+  ASSERT_NE(at, std::string::npos);
+  foreign.replace(at, ours.size(), "another-model-v9");
+  auto refused = create(foreign);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("another-model-v9"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("candor eval calibrate"), std::string::npos);
+  // The shipped file itself loads, with its version.
+  auto engine = create(shipped);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  EXPECT_FALSE((*engine)->calibration().version().empty());
 }
 
 }  // namespace
