@@ -10,7 +10,6 @@
 // whatever members the server adds. A client without the helper must lack
 // them. Prints one line per step; exits non-zero on the first mismatch.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 import {
@@ -30,6 +29,8 @@ import {
   SearchUsersCommand,
 } from "@aws-sdk/client-rekognition";
 
+import { check, fail, image, pickPeople } from "./support.mjs";
+
 import { withCandorFields } from "../../../clients/js/candor-fields.mjs";
 
 const COLLECTION = "client-test-candor-fields-js";
@@ -39,36 +40,10 @@ const THRESHOLD = 80; // Rekognition's default; the collection's policy raises i
 // rate (searches) and the claimed and measured rates (DescribeCollection).
 const CALIBRATION_MEMBERS = ["CandorCalibrationVersion", "CandorCollectionFalseMatchRate", "CandorFalseMatchRates"];
 
-function fail(message) {
-  console.error(`FAILED: ${message}`);
-  process.exit(1);
-}
-
-function check(condition, message) {
-  if (!condition) fail(message);
-}
-
 function step(message) {
   console.log(`candor_fields_js: ${message}`);
 }
 
-// As in scenario.mjs (which runs on import, so it cannot be imported): the
-// first PEOPLE LFW people, by sorted name, with two or more photos.
-function pickPeople(imagesDir) {
-  const people = [];
-  for (const name of readdirSync(imagesDir).sort()) {
-    const folder = join(imagesDir, name);
-    if (!statSync(folder).isDirectory()) continue;
-    const photos = readdirSync(folder).filter((f) => f.endsWith(".jpg")).sort();
-    if (photos.length >= 2) {
-      people.push({ name, gallery: join(folder, photos[0]), probe: join(folder, photos[1]) });
-      if (people.length === PEOPLE) return people;
-    }
-  }
-  fail(`fewer than ${PEOPLE} people with two photos in ${imagesDir}`);
-}
-
-const image = (path) => ({ Bytes: readFileSync(path) });
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -143,7 +118,7 @@ async function send(client, command) {
 }
 
 async function main() {
-  const people = pickPeople(join(process.env.CANDOR_DATA, "lfw", "images"));
+  const people = pickPeople(join(process.env.CANDOR_DATA, "lfw", "images"), PEOPLE);
   const client = withCandorFields(makeClient());
 
   await send(client, new CreateCollectionCommand({ CollectionId: COLLECTION }));

@@ -5,7 +5,6 @@
 // CANDOR_ENDPOINT, CANDOR_DATA, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_REGION. Prints one line per step; exits non-zero on the first mismatch.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 
 import {
@@ -26,6 +25,8 @@ import {
   SearchUsersByImageCommand,
 } from "@aws-sdk/client-rekognition";
 
+import { check, fail, image, pickPeople } from "./support.mjs";
+
 const COLLECTION = "client-test-js";
 const PEOPLE = 4; // LFW people indexed; each needs a second photo to search with
 // Rekognition's default similarity threshold; on Candor's scale 80 is a
@@ -33,36 +34,9 @@ const PEOPLE = 4; // LFW people indexed; each needs a second photo to search wit
 const THRESHOLD = 80;
 const ATTRIBUTES_ALL = ["AgeRange", "Emotions", "Pose", "Quality", "Landmarks"];
 
-function fail(message) {
-  console.error(`FAILED: ${message}`);
-  process.exit(1);
-}
-
-function check(condition, message) {
-  if (!condition) fail(message);
-}
-
 function step(message) {
   console.log(`js: ${message}`);
 }
-
-// The first PEOPLE LFW people, by sorted name, with two or more photos. The
-// shared LFW is a subset, so the photos are listed, never guessed.
-function pickPeople(imagesDir) {
-  const people = [];
-  for (const name of readdirSync(imagesDir).sort()) {
-    const folder = join(imagesDir, name);
-    if (!statSync(folder).isDirectory()) continue;
-    const photos = readdirSync(folder).filter((f) => f.endsWith(".jpg")).sort();
-    if (photos.length >= 2) {
-      people.push({ name, gallery: join(folder, photos[0]), probe: join(folder, photos[1]) });
-      if (people.length === PEOPLE) return people;
-    }
-  }
-  fail(`fewer than ${PEOPLE} people with two photos in ${imagesDir}`);
-}
-
-const image = (path) => ({ Bytes: readFileSync(path) });
 
 function makeClient(credentials) {
   // One attempt: a retried error would only slow the error checks down.
@@ -103,7 +77,7 @@ async function listAllFaces(client) {
 }
 
 async function main() {
-  const people = pickPeople(join(process.env.CANDOR_DATA, "lfw", "images"));
+  const people = pickPeople(join(process.env.CANDOR_DATA, "lfw", "images"), PEOPLE);
   const client = makeClient();
 
   // Collections, and the two collection errors.
