@@ -108,8 +108,10 @@ TEST_F(EngineTest, LfwSamplePairsMatchAtTheDefaultThreshold) {
     }
   }
   EXPECT_EQ(same, 40);
-  // TAR at FAR 1e-3 on all of LFW is about 98%: allow two misses in 40.
-  EXPECT_GE(same_matched, 38);
+  // Similarity 80 is the worst group's 1e-3 (calibration 2026-12-07): it
+  // misses 3-6% of LFW's same-person pairs per group (README, "Similarity
+  // per group"), 4 of these 40: allow five.
+  EXPECT_GE(same_matched, 35);
   // At a 1e-3 false-match rate, 40 impostor pairs expect 0.04 false matches.
   EXPECT_EQ(different_matched, 0);
 }
