@@ -35,6 +35,7 @@ struct EvalReportArgs {
   std::string only;  // "utkface", "fer", "nuaa" or empty: all
   // detect
   float min_face_px = 20;
+  bool stretched = false;
   // report
   std::string out_dir;
   std::string attributes_json;
@@ -143,6 +144,7 @@ int RunEvalDetect(const GlobalOptions& global, const EvalReportArgs& args) {
   options.model_dir = global.model_dir;
   options.threads = Workers(global);
   options.min_face_px = args.min_face_px;
+  options.restore_aspect = !args.stretched;
   auto result = eval::EvaluateDetection(DataDir(args.data), options);
   if (!result.ok()) return Fail(result.status());
   const nlohmann::json j = report::DetectionJson(*result, options);
@@ -383,6 +385,10 @@ void RegisterEvalReport(CLI::App* eval, const GlobalOptions& global, int* exit_c
   detect->add_option("--min-face", args->min_face_px,
                      "smallest face the detector looks for, px (default 20, as the engine)")
       ->check(CLI::Range(4.0, 1000.0));
+  detect->add_flag("--stretched", args->stretched,
+                   "detect on the 416x416 stretched images as they are; by default each is "
+                   "resized back to its original size (voc_xml_original) first, so faces "
+                   "have their natural shape, and --min-face counts its pixels");
   detect->callback([&global, args, exit_code] { *exit_code = RunEvalDetect(global, *args); });
 
   CLI::App* report_cmd = eval->add_subcommand(

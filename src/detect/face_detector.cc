@@ -4,102 +4,106 @@
 #include <cmath>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include "image/crop.h"
+#include <string>
 
 namespace candor::detect {
 namespace {
 
-// Input normalisation of RFB-320, from its training code: RGB, (x - 127) / 128.
-constexpr double kInputScale = 1.0 / 128.0;
-constexpr double kInputMean = 127.0;
-
-// The smallest face (box side in network pixels) the network finds reliably;
-// its smallest anchor is 10 px at stride 8.
-constexpr float kSmallestNetworkFace = 16.f;
-// Pyramid levels differ by at most this factor; the network sees faces from
-// about 16 to 200 network pixels, so 3 leaves each face two levels to be
-// found in.
-constexpr float kLevelRatio = 3.f;
-// On every level but the coarsest, a face larger than this (network pixels)
-// is left to the coarser level, where it is at least kMaxFineFace /
-// kLevelRatio = 28 px and whole in one window; large boxes on fine levels
-// are mostly texture seen through a window too small for context.
-constexpr float kMaxFineFace = 84.f;
-// Windows overlap by more than kMaxFineFace, so every face a fine level keeps
-// lies whole in some window.
-constexpr int kWindowOverlap = 96;
-
-// A detection scoring below this is looked at again, zoomed so that it is
-// kVerifySize network pixels high with its surroundings around it: at that
-// scale the network is far more reliable than on a 15-40 px patch, where
-// folds of dark cloth score 0.7-0.9 (seen on video/two_people.jpg).
-constexpr float kVerifyBelow = 0.95f;
-constexpr float kVerifySize = 64.f;
-// The second look must find a box overlapping the first by this much, scoring
-// at least kVerifyMinScore (or the caller's threshold, if higher): on the
-// cloth folds of two_people.jpg the second look still gives 0.80-0.90, real
-// faces at that zoom give above 0.99.
-constexpr float kVerifyIoU = 0.4f;
-constexpr float kVerifyMinScore = 0.9f;
+// RetinaFace's anchors (peteryuX/retinaface-tf2, configs/retinaface_mbv2.yaml):
+// per level its stride and two square anchor sizes, centred on each cell;
+// box and landmark deltas scaled by the variances 0.1 (centre) and 0.2 (size).
+struct Level {
+  int stride;
+  float anchors[2];
+};
+constexpr Level kLevels[] = {{8, {16, 32}}, {16, {64, 128}}, {32, {256, 512}}};
+constexpr float kCentreVariance = 0.1f;
+constexpr float kSizeVariance = 0.2f;
+// The network's input must be a multiple of its largest stride.
+constexpr int kAlign = 32;
+// A pass at a scale where the image's long side is at most this sees faces
+// up to the largest anchor (512) with context around them.
+constexpr float kCoarseSide = 640.f;
 
 }  // namespace
 
-StatusOr<float> FaceDetector::VerifiedScore(const cv::Mat& bgr, const ScoredBox& candidate) {
-  const BoundingBox& b = candidate.box;
-  const float zoom = kVerifySize / std::max(b.width, b.height);
-  const float w = kInputWidth / zoom, h = kInputHeight / zoom;
-  const cv::Rect2f region(b.left + b.width / 2 - w / 2, b.top + b.height / 2 - h / 2, w, h);
-  cv::Mat window = image::CropResize(bgr, region, cv::Size(kInputWidth, kInputHeight));
-  std::vector<ScoredBox> boxes;
-  CANDOR_RETURN_IF_ERROR(DetectWindow(window, {0, 0}, 0.f, /*fine_level=*/false, &boxes));
-  float best = 0;
-  for (ScoredBox& sb : boxes) {
-    const BoundingBox mapped{region.x + sb.box.left / zoom, region.y + sb.box.top / zoom,
-                             sb.box.width / zoom, sb.box.height / zoom};
-    if (IoU(mapped, b) >= kVerifyIoU) best = std::max(best, sb.score);
-  }
-  return best;
+BoundingBox LandmarkerFrame(const BoundingBox& b) {
+  const float width = b.width * 0.977f, height = b.height * 1.022f;
+  const float cx = b.left + b.width / 2, cy = b.top + b.height / 2 - 0.008f * b.height;
+  return {cx - width / 2, cy - height / 2, width, height};
 }
 
-Status FaceDetector::DetectWindow(const cv::Mat& level, cv::Point origin, float score_threshold,
-                                  bool fine_level, std::vector<ScoredBox>* out) {
-  cv::Rect window(origin, cv::Size(kInputWidth, kInputHeight));
-  cv::Rect inside = window & cv::Rect(0, 0, level.cols, level.rows);
-  cv::Mat input(kInputHeight, kInputWidth, CV_8UC3, cv::Scalar(kInputMean, kInputMean, kInputMean));
-  level(inside).copyTo(input(cv::Rect(inside.tl() - origin, inside.size())));
-
-  cv::Mat blob = cv::dnn::blobFromImage(input, kInputScale, cv::Size(),
-                                        cv::Scalar(kInputMean, kInputMean, kInputMean),
-                                        /*swapRB=*/true, /*crop=*/false);
+Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, float score_threshold,
+                                   std::vector<ScoredBox>* out) {
+  const int width = std::max(1, static_cast<int>(std::lround(bgr.cols * scale)));
+  const int height = std::max(1, static_cast<int>(std::lround(bgr.rows * scale)));
+  cv::Mat scaled;
+  if (width == bgr.cols && height == bgr.rows) {
+    scaled = bgr;
+  } else {
+    cv::resize(bgr, scaled, cv::Size(width, height), 0, 0,
+               scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
+  // Zero padding on the right and bottom, as the network's reference code.
+  const int padded_w = (width + kAlign - 1) / kAlign * kAlign;
+  const int padded_h = (height + kAlign - 1) / kAlign * kAlign;
+  cv::Mat input(padded_h, padded_w, CV_8UC3, cv::Scalar::all(0));
+  scaled.copyTo(input(cv::Rect(0, 0, width, height)));
+  // RGB 0..255: the graph normalises its input itself.
+  cv::Mat blob = cv::dnn::blobFromImage(input, 1.0, cv::Size(), cv::Scalar(), /*swapRB=*/true,
+                                        /*crop=*/false);
+  static const std::vector<std::string> kOutputs = {
+      "bbox_8", "bbox_16", "bbox_32", "landmark_8", "landmark_16", "landmark_32",
+      "class_8", "class_16", "class_32"};
   std::vector<cv::Mat> outputs;
-  CANDOR_RETURN_IF_ERROR(net_.Forward(blob, &outputs, {"scores", "boxes"}));
-  const cv::Mat& scores = outputs[0];  // 1 x N x 2 (background, face), softmaxed
-  const cv::Mat& boxes = outputs[1];   // 1 x N x 4, x1 y1 x2 y2 as ratios of the input
-  const int n = scores.size[1];
-  const float* s = scores.ptr<float>();
-  const float* b = boxes.ptr<float>();
-  // A face whose box touches a window edge that is not the image's edge was
-  // probably cut by the window: another window or a coarser level has it whole.
-  const float edge = 2.f;
-  for (int i = 0; i < n; ++i) {
-    const float score = s[2 * i + 1];
-    if (score < score_threshold) continue;
-    float x1 = b[4 * i] * kInputWidth, y1 = b[4 * i + 1] * kInputHeight;
-    float x2 = b[4 * i + 2] * kInputWidth, y2 = b[4 * i + 3] * kInputHeight;
-    if (fine_level) {
-      if (std::max(x2 - x1, y2 - y1) > kMaxFineFace) continue;
-      const bool cut = (x1 < edge && origin.x > 0) || (y1 < edge && origin.y > 0) ||
-                       (x2 > kInputWidth - edge && window.br().x < level.cols) ||
-                       (y2 > kInputHeight - edge && window.br().y < level.rows);
-      if (cut) continue;
+  CANDOR_RETURN_IF_ERROR(net_.Forward(blob, &outputs, kOutputs));
+  const float to_image = 1.f / scale;
+  for (int li = 0; li < 3; ++li) {
+    const Level& level = kLevels[li];
+    // NHWC: 1 x rows x cols x (2 anchors x 4 | 10 | 2).
+    const cv::Mat& boxes = outputs[li];
+    const cv::Mat& points = outputs[3 + li];
+    const cv::Mat& logits = outputs[6 + li];
+    const int rows = boxes.size[1], cols = boxes.size[2];
+    if (rows != padded_h / level.stride || cols != padded_w / level.stride) {
+      return Status::Internal("detector output " + std::to_string(rows) + "x" +
+                              std::to_string(cols) + " does not match its input");
     }
-    x1 = std::max(x1, 0.f) + origin.x;
-    y1 = std::max(y1, 0.f) + origin.y;
-    x2 = std::min(x2, static_cast<float>(kInputWidth)) + origin.x;
-    y2 = std::min(y2, static_cast<float>(kInputHeight)) + origin.y;
-    if (x2 - x1 < 1 || y2 - y1 < 1) continue;
-    out->push_back({BoundingBox{x1, y1, x2 - x1, y2 - y1}, score});
+    const float* b = boxes.ptr<float>();
+    const float* p = points.ptr<float>();
+    const float* c = logits.ptr<float>();
+    for (int r = 0; r < rows; ++r) {
+      for (int col = 0; col < cols; ++col) {
+        for (int a = 0; a < 2; ++a) {
+          const int i = (r * cols + col) * 2 + a;
+          // Softmax over (background, face).
+          const float score = 1.f / (1.f + std::exp(c[2 * i] - c[2 * i + 1]));
+          if (score < score_threshold) continue;
+          const float size = level.anchors[a];
+          const float ax = (col + 0.5f) * level.stride, ay = (r + 0.5f) * level.stride;
+          const float* d = b + 4 * i;
+          const float cx = ax + d[0] * kCentreVariance * size;
+          const float cy = ay + d[1] * kCentreVariance * size;
+          const float w = size * std::exp(d[2] * kSizeVariance);
+          const float h = size * std::exp(d[3] * kSizeVariance);
+          ScoredBox sb;
+          sb.score = score;
+          float x1 = std::max(cx - w / 2, 0.f), y1 = std::max(cy - h / 2, 0.f);
+          float x2 = std::min(cx + w / 2, static_cast<float>(width));
+          float y2 = std::min(cy + h / 2, static_cast<float>(height));
+          if (x2 - x1 < 1 || y2 - y1 < 1) continue;
+          sb.box = {x1 * to_image, y1 * to_image, (x2 - x1) * to_image, (y2 - y1) * to_image};
+          const float* l = p + 10 * i;
+          Point* five[] = {&sb.five.left_eye, &sb.five.right_eye, &sb.five.nose,
+                           &sb.five.mouth_left, &sb.five.mouth_right};
+          for (int k = 0; k < 5; ++k) {
+            five[k]->x = (ax + l[2 * k] * kCentreVariance * size) * to_image;
+            five[k]->y = (ay + l[2 * k + 1] * kCentreVariance * size) * to_image;
+          }
+          out->push_back(sb);
+        }
+      }
+    }
   }
   return Status::Ok();
 }
@@ -109,57 +113,24 @@ StatusOr<std::vector<ScoredBox>> FaceDetector::Detect(const cv::Mat& bgr,
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status::InvalidArgument("detector needs a non-empty 8-bit BGR image");
   }
-  const float width = static_cast<float>(bgr.cols), height = static_cast<float>(bgr.rows);
-  // Coarsest level: the whole image fits one window.
-  const float fit_scale = std::min(kInputWidth / width, kInputHeight / height);
-  // Finest level: a face of min_face_px becomes kSmallestNetworkFace, but the
-  // image is never upsampled beyond fitting one window and never exceeds
-  // max_working_side.
-  float fine_scale = kSmallestNetworkFace / std::max(options.min_face_px, 1.f);
-  fine_scale = std::min(fine_scale, options.max_working_side / std::max(width, height));
-  fine_scale = std::max(fine_scale, fit_scale);
-
-  std::vector<float> scales{fit_scale};
-  while (scales.back() < fine_scale * 0.99f) {
-    scales.push_back(std::min(scales.back() * kLevelRatio, fine_scale));
-  }
+  const float long_side = static_cast<float>(std::max(bgr.cols, bgr.rows));
+  // Fine pass: the smallest face asked for becomes kSmallestNetworkFace, as
+  // long as the image stays within max_working_side.
+  float fine = kSmallestNetworkFace / std::max(options.min_face_px, 1.f);
+  fine = std::min(fine, options.max_working_side / long_side);
+  std::vector<float> scales{fine};
+  // Coarse pass for faces larger than the largest anchors at the fine scale.
+  const float coarse = kCoarseSide / long_side;
+  if (coarse < fine / 1.5f) scales.push_back(coarse);
 
   std::vector<ScoredBox> found;
-  for (size_t li = 0; li < scales.size(); ++li) {
-    const float scale = scales[li];
-    cv::Mat level;
-    const cv::Size size(std::max(1, static_cast<int>(std::lround(width * scale))),
-                        std::max(1, static_cast<int>(std::lround(height * scale))));
-    cv::resize(bgr, level, size, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    std::vector<ScoredBox> level_boxes;
-    const int step_x = kInputWidth - kWindowOverlap, step_y = kInputHeight - kWindowOverlap;
-    for (int y = 0;; y += step_y) {
-      for (int x = 0;; x += step_x) {
-        CANDOR_RETURN_IF_ERROR(DetectWindow(level, {x, y}, options.score_threshold,
-                                            /*fine_level=*/li > 0, &level_boxes));
-        if (x + kInputWidth >= level.cols) break;
-      }
-      if (y + kInputHeight >= level.rows) break;
-    }
-    for (ScoredBox& sb : level_boxes) {
-      sb.box.left /= scale;
-      sb.box.top /= scale;
-      sb.box.width /= scale;
-      sb.box.height /= scale;
-      found.push_back(sb);
-    }
+  for (float scale : scales) {
+    CANDOR_RETURN_IF_ERROR(DetectAtScale(bgr, scale, options.score_threshold, &found));
   }
-  std::vector<ScoredBox> merged =
-      NonMaxSuppression(std::move(found), options.nms_iou, /*containment_threshold=*/0.7f);
   std::vector<ScoredBox> kept;
-  for (ScoredBox& sb : merged) {
-    // Boxes far below the smallest face asked for are noise, not faces.
-    if (std::max(sb.box.width, sb.box.height) < 0.6f * options.min_face_px) continue;
-    if (sb.score < kVerifyBelow) {
-      CANDOR_ASSIGN_OR_RETURN(float verified, VerifiedScore(bgr, sb));
-      if (verified < std::max(options.score_threshold, kVerifyMinScore)) continue;
-      sb.score = std::max(sb.score, verified);
-    }
+  for (ScoredBox& sb : NonMaxSuppression(std::move(found), options.nms_iou)) {
+    // Boxes far below the smallest face asked for are not asked for.
+    if (sb.box.height < 0.6f * options.min_face_px) continue;
     kept.push_back(sb);
   }
   std::stable_sort(kept.begin(), kept.end(), [](const ScoredBox& a, const ScoredBox& b) {

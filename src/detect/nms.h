@@ -13,6 +13,7 @@ namespace candor::detect {
 struct ScoredBox {
   BoundingBox box;
   float score = 0;  // 0..1
+  FivePoints five{};  // the detector's own five points, where it has them
 };
 
 // Greedy NMS: visits boxes by descending score and keeps one unless it

@@ -122,7 +122,7 @@ class EngineImpl final : public Engine {
     return pack_.face_model_version() + ";flip=" + std::to_string(options_.flip_average) +
            ";refine=" + std::to_string(options_.refine_landmarks) +
            ";min_face=" + std::to_string(options_.min_face_px) +
-           ";det=" + std::to_string(options_.detection_threshold) + ";pipeline=3";
+           ";det=" + std::to_string(options_.detection_threshold) + ";pipeline=4-retinaface";
   }
 
  private:

@@ -30,8 +30,9 @@ StatusOr<std::vector<Face>> Pipeline::Locate(const PreparedImage& image,
     Face face;
     face.box = sb.box;
     face.confidence = sb.score * 100.f;
-    CANDOR_ASSIGN_OR_RETURN(face.landmarks68,
-                            landmarker->Predict(image.grey, sb.box, landmark_options));
+    CANDOR_ASSIGN_OR_RETURN(
+        face.landmarks68,
+        landmarker->Predict(image.grey, detect::LandmarkerFrame(sb.box), landmark_options));
     face.five = detect::FivePointsFrom68(face.landmarks68);
     faces.push_back(face);
   }

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "core/parallel.h"
@@ -164,12 +167,55 @@ void MatchDetections(const std::vector<GroundTruthFace>& truth,
   }
 }
 
+namespace {
+
+// Width and height of a WIDER image before it was stretched, from its
+// voc_xml_original/<name>.xml (<size><width>..</width><height>..</height>).
+StatusOr<cv::Size> OriginalSize(const std::string& root, const std::string& file) {
+  const std::string name = std::filesystem::path(file).stem().string();
+  const std::string path = root + "/voc_xml_original/" + name + ".xml";
+  CANDOR_ASSIGN_OR_RETURN(std::string xml, ReadEvalFile(path));
+  auto value = [&](const std::string& tag) -> int {
+    const size_t at = xml.find("<" + tag + ">");
+    if (at == std::string::npos) return 0;
+    return std::atoi(xml.c_str() + at + tag.size() + 2);
+  };
+  const int width = value("width"), height = value("height");
+  if (width <= 0 || height <= 0 || width > 20000 || height > 20000) {
+    return Status::InvalidArgument(path + " has no usable <width>/<height>");
+  }
+  return cv::Size(width, height);
+}
+
+StatusOr<std::vector<detect::ScoredBox>> DetectOne(detect::FaceDetector& detector,
+                                                   const std::string& root, const std::string& file,
+                                                   const detect::DetectorOptions& options,
+                                                   bool restore_aspect) {
+  const std::string path = root + "/images/" + file;
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) return Status::IOError("cannot decode " + path);
+  if (!restore_aspect) return detector.Detect(bgr, options);
+  CANDOR_ASSIGN_OR_RETURN(cv::Size original, OriginalSize(root, file));
+  cv::Mat restored;
+  cv::resize(bgr, restored, original, 0, 0, cv::INTER_CUBIC);
+  CANDOR_ASSIGN_OR_RETURN(std::vector<detect::ScoredBox> boxes, detector.Detect(restored, options));
+  const float sx = static_cast<float>(bgr.cols) / original.width;
+  const float sy = static_cast<float>(bgr.rows) / original.height;
+  for (detect::ScoredBox& b : boxes) {
+    b.box = {b.box.left * sx, b.box.top * sy, b.box.width * sx, b.box.height * sy};
+  }
+  return boxes;
+}
+
+}  // namespace
+
 StatusOr<DetectionReport> EvaluateDetection(const std::string& data_dir,
                                             const DetectionEvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   DetectionReport report;
   const std::string root = data_dir + "/widerface_val200";
-  report.dataset = root + " (gt_resized_416_wider_format.txt)";
+  report.dataset = root + " (gt_resized_416_wider_format.txt" +
+                   (options.restore_aspect ? "; images restored to their original size)" : ")");
   CANDOR_ASSIGN_OR_RETURN(std::string text, ReadEvalFile(root + "/gt_resized_416_wider_format.txt"));
   CANDOR_ASSIGN_OR_RETURN(std::vector<AnnotatedImage> images, ParseWiderAnnotations(text));
   if (images.empty()) return Status::InvalidArgument("no images in the WIDER annotations");
@@ -181,12 +227,9 @@ StatusOr<DetectionReport> EvaluateDetection(const std::string& data_dir,
   std::mutex mutex;
   Status failure;
   core::ParallelFor(images.size(), options.threads, [&](size_t i) {
-    const std::string path = root + "/images/" + images[i].file;
-    const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
     StatusOr<std::vector<detect::ScoredBox>> boxes =
-        bgr.empty() ? StatusOr<std::vector<detect::ScoredBox>>(
-                          Status::IOError("cannot decode " + path))
-                    : pool->Acquire()->detector->Detect(bgr, detector);
+        DetectOne(*pool->Acquire()->detector, root, images[i].file, detector,
+                  options.restore_aspect);
     std::lock_guard<std::mutex> lock(mutex);
     if (!boxes.ok()) {
       if (failure.ok()) failure = boxes.status();

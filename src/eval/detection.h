@@ -89,6 +89,13 @@ struct DetectionEvalOptions {
   float min_face_px = 20;           // the engine's default
   float score_threshold = 0.7f;     // the engine's default
   float min_iou = 0.5f;
+  // The subset's images were stretched to 416x416 from their original sizes
+  // (voc_xml_original/*.xml), which squashes every face; when true, each
+  // image is resized back to its original width and height before detection
+  // and the boxes are mapped back onto the 416x416 ground truth, so the
+  // detector sees faces of natural shape (the bins stay in 416x416 pixels).
+  // min_face_px then counts pixels of the restored image.
+  bool restore_aspect = false;
 };
 
 struct DetectionReport {

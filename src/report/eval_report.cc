@@ -319,6 +319,7 @@ json DetectionJson(const eval::DetectionReport& r, const eval::DetectionEvalOpti
                " matching, greedy by detection score; faces flagged invalid are don't-care "
                "(neither missed nor false when detected); every other face counts however tiny"},
           {"min_face_px", options.min_face_px},
+          {"restore_aspect", options.restore_aspect},
           {"score_threshold", options.score_threshold},
           {"min_iou", options.min_iou},
           {"images", r.images},
