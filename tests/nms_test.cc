@@ -49,6 +49,20 @@ TEST(NmsTest, ContainmentRemovesPartialFaces) {
   EXPECT_FLOAT_EQ(kept[0].box.width, 100.f);
 }
 
+TEST(NmsTest, PartsOfALargerFaceAreRemovedWhateverTheirScore) {
+  // The eyes-and-nose part scores higher than the whole face; it goes all
+  // the same. A neighbour half outside, or a box not twice smaller, stays.
+  std::vector<ScoredBox> boxes = {{{20, 20, 50, 40}, 0.99f},
+                                  {{0, 0, 100, 100}, 0.8f},
+                                  {{80, 10, 40, 40}, 0.9f},
+                                  {{5, 5, 90, 60}, 0.85f}};
+  auto kept = SuppressContained(boxes, 2.f, 0.8f);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_FLOAT_EQ(kept[0].box.width, 100.f);
+  EXPECT_FLOAT_EQ(kept[1].box.left, 80.f);
+  EXPECT_FLOAT_EQ(kept[2].box.width, 90.f);
+}
+
 TEST(NmsTest, EmptyInput) { EXPECT_TRUE(NonMaxSuppression({}, 0.3f).empty()); }
 
 }  // namespace

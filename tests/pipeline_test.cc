@@ -183,7 +183,10 @@ TEST_F(PipelineTest, FivePointsLieInsideTheFace) {
     const FivePoints& f = located.face.five;
     const BoundingBox& b = located.face.box;
     EXPECT_LT(f.left_eye.x, f.right_eye.x) << path;
-    EXPECT_LT(std::max(f.left_eye.y, f.right_eye.y), f.nose.y) << path;
+    // A head thrown back brings the nose tip up to the eyes' line in the
+    // picture (Tatiana_Gratcheva_0001, pitch about 36 degrees: nose 1 px
+    // above the eyes), so the nose may be a little above, never far above.
+    EXPECT_LT(std::max(f.left_eye.y, f.right_eye.y), f.nose.y + 0.05f * b.height) << path;
     EXPECT_LT(f.nose.y, std::min(f.mouth_left.y, f.mouth_right.y)) << path;
     for (const Point& p : {f.left_eye, f.right_eye, f.nose, f.mouth_left, f.mouth_right}) {
       EXPECT_GT(p.x, b.left - 0.2f * b.width) << path;

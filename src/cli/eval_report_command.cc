@@ -35,6 +35,7 @@ struct EvalReportArgs {
   std::string only;  // "utkface", "fer", "nuaa" or empty: all
   // detect
   float min_face_px = 20;
+  float score_threshold = 0.7f;
   bool stretched = false;
   // report
   std::string out_dir;
@@ -144,13 +145,15 @@ int RunEvalDetect(const GlobalOptions& global, const EvalReportArgs& args) {
   options.model_dir = global.model_dir;
   options.threads = Workers(global);
   options.min_face_px = args.min_face_px;
+  options.score_threshold = args.score_threshold;
   options.restore_aspect = !args.stretched;
   auto result = eval::EvaluateDetection(DataDir(args.data), options);
   if (!result.ok()) return Fail(result.status());
   const nlohmann::json j = report::DetectionJson(*result, options);
   if (!args.json) {
-    std::printf("WIDER FACE subset: %s, %d images, IoU >= %.2f, min face %.0f px\n",
-                result->dataset.c_str(), result->images, options.min_iou, options.min_face_px);
+    std::printf("WIDER FACE subset: %s, %d images, IoU >= %.2f, min face %.0f px, score >= %.2f\n",
+                result->dataset.c_str(), result->images, options.min_iou, options.min_face_px,
+                options.score_threshold);
     std::printf("  %-8s %7s %7s %8s %10s %7s %9s\n", "height", "faces", "found", "recall",
                 "detections", "true", "precision");
     std::vector<nlohmann::json> rows(j["bins"].begin(), j["bins"].end());
@@ -385,6 +388,9 @@ void RegisterEvalReport(CLI::App* eval, const GlobalOptions& global, int* exit_c
   detect->add_option("--min-face", args->min_face_px,
                      "smallest face the detector looks for, px (default 20, as the engine)")
       ->check(CLI::Range(4.0, 1000.0));
+  detect->add_option("--score-threshold", args->score_threshold,
+                     "detector score a box needs, 0..1 (default 0.7, as the engine)")
+      ->check(CLI::Range(0.05, 1.0));
   detect->add_flag("--stretched", args->stretched,
                    "detect on the 416x416 stretched images as they are; by default each is "
                    "resized back to its original size (voc_xml_original) first, so faces "

@@ -24,6 +24,15 @@ constexpr int kAlign = 32;
 // A pass at a scale where the image's long side is at most this sees faces
 // up to the largest anchor (512) with context around them.
 constexpr float kCoarseSide = 640.f;
+// Neighbouring tiles share this many (scaled) pixels, so that a face up to
+// this size lies whole in one of them. A face larger than that is found by the
+// coarse pass: with max_scaled_side 4096 it is at least 4096 / 640 = 6.4
+// times smaller there, 25 px, which the network finds.
+constexpr int kTileOverlap = 160;
+// A box 80% inside one at least twice its area is part of that face (on the
+// WIDER subset, one face filling a press photo came with four such parts).
+constexpr float kPartOfAFaceArea = 2.f;
+constexpr float kPartOfAFaceContainment = 0.8f;
 
 }  // namespace
 
@@ -33,8 +42,26 @@ BoundingBox LandmarkerFrame(const BoundingBox& b) {
   return {cx - width / 2, cy - height / 2, width, height};
 }
 
-Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, float score_threshold,
-                                   std::vector<ScoredBox>* out) {
+namespace {
+
+// Starts of tiles of `length` covering [0, total) with at least
+// `overlap` shared between neighbours.
+std::vector<int> TileStarts(int total, int max_length, int overlap, int* length) {
+  if (total <= max_length) {
+    *length = total;
+    return {0};
+  }
+  const int count = (total - overlap + (max_length - overlap) - 1) / (max_length - overlap);
+  *length = (total - overlap + count - 1) / count + overlap;
+  std::vector<int> starts;
+  for (int i = 0; i < count; ++i) starts.push_back(std::min(i * (*length - overlap), total - *length));
+  return starts;
+}
+
+}  // namespace
+
+Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, int max_tile_side,
+                                   float score_threshold, std::vector<ScoredBox>* out) {
   const int width = std::max(1, static_cast<int>(std::lround(bgr.cols * scale)));
   const int height = std::max(1, static_cast<int>(std::lround(bgr.rows * scale)));
   cv::Mat scaled;
@@ -44,11 +71,29 @@ Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, float score_
     cv::resize(bgr, scaled, cv::Size(width, height), 0, 0,
                scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   }
+  const int tile_side = std::max(max_tile_side, 2 * kTileOverlap) / kAlign * kAlign;
+  int tile_w = 0, tile_h = 0;
+  const std::vector<int> xs = TileStarts(width, tile_side, kTileOverlap, &tile_w);
+  const std::vector<int> ys = TileStarts(height, tile_side, kTileOverlap, &tile_h);
+  for (size_t yi = 0; yi < ys.size(); ++yi) {
+    for (size_t xi = 0; xi < xs.size(); ++xi) {
+      const bool inner[4] = {xi > 0, yi > 0, xi + 1 < xs.size(), yi + 1 < ys.size()};
+      CANDOR_RETURN_IF_ERROR(DetectTile(scaled, cv::Rect(xs[xi], ys[yi], tile_w, tile_h), inner,
+                                        1.f / scale, score_threshold, out));
+    }
+  }
+  return Status::Ok();
+}
+
+Status FaceDetector::DetectTile(const cv::Mat& scaled, const cv::Rect& tile,
+                                const bool inner_sides[4], float to_image,
+                                float score_threshold, std::vector<ScoredBox>* out) {
+  const int width = tile.width, height = tile.height;
   // Zero padding on the right and bottom, as the network's reference code.
   const int padded_w = (width + kAlign - 1) / kAlign * kAlign;
   const int padded_h = (height + kAlign - 1) / kAlign * kAlign;
   cv::Mat input(padded_h, padded_w, CV_8UC3, cv::Scalar::all(0));
-  scaled.copyTo(input(cv::Rect(0, 0, width, height)));
+  scaled(tile).copyTo(input(cv::Rect(0, 0, width, height)));
   // RGB 0..255: the graph normalises its input itself.
   cv::Mat blob = cv::dnn::blobFromImage(input, 1.0, cv::Size(), cv::Scalar(), /*swapRB=*/true,
                                         /*crop=*/false);
@@ -57,7 +102,8 @@ Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, float score_
       "class_8", "class_16", "class_32"};
   std::vector<cv::Mat> outputs;
   CANDOR_RETURN_IF_ERROR(net_.Forward(blob, &outputs, kOutputs));
-  const float to_image = 1.f / scale;
+  // A box reaching within this many pixels of an inner side is cut by it.
+  constexpr float kCut = 1.f;
   for (int li = 0; li < 3; ++li) {
     const Level& level = kLevels[li];
     // NHWC: 1 x rows x cols x (2 anchors x 4 | 10 | 2).
@@ -86,19 +132,24 @@ Status FaceDetector::DetectAtScale(const cv::Mat& bgr, float scale, float score_
           const float cy = ay + d[1] * kCentreVariance * size;
           const float w = size * std::exp(d[2] * kSizeVariance);
           const float h = size * std::exp(d[3] * kSizeVariance);
+          const float x1 = std::max(cx - w / 2, 0.f), y1 = std::max(cy - h / 2, 0.f);
+          const float x2 = std::min(cx + w / 2, static_cast<float>(width));
+          const float y2 = std::min(cy + h / 2, static_cast<float>(height));
+          if (x2 - x1 < 1 || y2 - y1 < 1) continue;
+          if ((inner_sides[0] && x1 < kCut) || (inner_sides[1] && y1 < kCut) ||
+              (inner_sides[2] && x2 > width - kCut) || (inner_sides[3] && y2 > height - kCut)) {
+            continue;
+          }
           ScoredBox sb;
           sb.score = score;
-          float x1 = std::max(cx - w / 2, 0.f), y1 = std::max(cy - h / 2, 0.f);
-          float x2 = std::min(cx + w / 2, static_cast<float>(width));
-          float y2 = std::min(cy + h / 2, static_cast<float>(height));
-          if (x2 - x1 < 1 || y2 - y1 < 1) continue;
-          sb.box = {x1 * to_image, y1 * to_image, (x2 - x1) * to_image, (y2 - y1) * to_image};
+          sb.box = {(tile.x + x1) * to_image, (tile.y + y1) * to_image, (x2 - x1) * to_image,
+                    (y2 - y1) * to_image};
           const float* l = p + 10 * i;
           Point* five[] = {&sb.five.left_eye, &sb.five.right_eye, &sb.five.nose,
                            &sb.five.mouth_left, &sb.five.mouth_right};
           for (int k = 0; k < 5; ++k) {
-            five[k]->x = (ax + l[2 * k] * kCentreVariance * size) * to_image;
-            five[k]->y = (ay + l[2 * k + 1] * kCentreVariance * size) * to_image;
+            five[k]->x = (tile.x + ax + l[2 * k] * kCentreVariance * size) * to_image;
+            five[k]->y = (tile.y + ay + l[2 * k + 1] * kCentreVariance * size) * to_image;
           }
           out->push_back(sb);
         }
@@ -117,18 +168,23 @@ StatusOr<std::vector<ScoredBox>> FaceDetector::Detect(const cv::Mat& bgr,
   // Fine pass: the smallest face asked for becomes kSmallestNetworkFace, as
   // long as the image stays within max_working_side.
   float fine = kSmallestNetworkFace / std::max(options.min_face_px, 1.f);
-  fine = std::min(fine, options.max_working_side / long_side);
+  fine = std::min(fine, options.max_scaled_side / long_side);
   std::vector<float> scales{fine};
-  // Coarse pass for faces larger than the largest anchors at the fine scale.
-  const float coarse = kCoarseSide / long_side;
-  if (coarse < fine / 1.5f) scales.push_back(coarse);
+  // Coarser passes for faces larger than the largest anchors at the finer
+  // scales: the long side at 640, then 320 (a face filling the frame).
+  for (float side : {kCoarseSide, kCoarseSide / 2}) {
+    const float coarse = side / long_side;
+    if (coarse < scales.back() / 1.5f) scales.push_back(coarse);
+  }
 
   std::vector<ScoredBox> found;
   for (float scale : scales) {
-    CANDOR_RETURN_IF_ERROR(DetectAtScale(bgr, scale, options.score_threshold, &found));
+    CANDOR_RETURN_IF_ERROR(
+        DetectAtScale(bgr, scale, options.max_tile_side, options.score_threshold, &found));
   }
   std::vector<ScoredBox> kept;
-  for (ScoredBox& sb : NonMaxSuppression(std::move(found), options.nms_iou)) {
+  for (ScoredBox& sb : SuppressContained(NonMaxSuppression(std::move(found), options.nms_iou),
+                                         kPartOfAFaceArea, kPartOfAFaceContainment)) {
     // Boxes far below the smallest face asked for are not asked for.
     if (sb.box.height < 0.6f * options.min_face_px) continue;
     kept.push_back(sb);

@@ -2,9 +2,10 @@
 // modules; anchors of 16 and 32 px at stride 8, 64 and 128 at stride 16, 256
 // and 512 at stride 32), converted from PyPI retinaface 1.1.1 by
 // tools/models/convert_retinaface.py. The network is fully convolutional: it
-// runs on the whole image, scaled so that the smallest face asked for is
-// large enough for it, padded to a multiple of 32; very large images also
-// get a coarser pass for faces bigger than the largest anchors.
+// runs on the image scaled so that the smallest face asked for is large
+// enough for it, padded to a multiple of 32, in overlapping tiles when the
+// scaled image is larger than the network should see at once; large images
+// also get a coarser pass for faces bigger than the largest anchors.
 //
 // A FaceDetector owns its network and is NOT safe for concurrent use; the
 // engine keeps one per worker.
@@ -30,9 +31,13 @@ struct DetectorOptions {
   float nms_iou = 0.4f;
   // Keep at most this many faces, the largest first (Rekognition: 100).
   int max_faces = 100;
-  // The image the network sees never has more than this many pixels a side
-  // (the cost grows with the area: about 1.3 s for 1920x1920 on one core).
-  int max_working_side = 1920;
+  // The scaled image is never larger than this many pixels a side: it bounds
+  // the work on very large images (the cost grows with the area, about 1.3 s
+  // per 1920x1920 on one core), at the price of their smallest faces.
+  int max_scaled_side = 4096;
+  // The network never sees more than this many pixels a side at once; a
+  // larger scaled image is cut into overlapping tiles (bounds the memory).
+  int max_tile_side = 1920;
 };
 
 class FaceDetector {
@@ -51,10 +56,16 @@ class FaceDetector {
   StatusOr<std::vector<ScoredBox>> Detect(const cv::Mat& bgr, const DetectorOptions& options);
 
  private:
-  // Runs the network on `bgr` scaled by `scale`; appends boxes in `bgr`'s
-  // pixels scoring at least `score_threshold`.
-  Status DetectAtScale(const cv::Mat& bgr, float scale, float score_threshold,
-                       std::vector<ScoredBox>* out);
+  // Runs the network on `bgr` scaled by `scale`, in tiles of at most
+  // `max_tile_side`; appends boxes in `bgr`'s pixels scoring at least
+  // `score_threshold`.
+  Status DetectAtScale(const cv::Mat& bgr, float scale, int max_tile_side,
+                       float score_threshold, std::vector<ScoredBox>* out);
+  // Runs the network once on `tile` of `scaled`. Boxes touching a side of the
+  // tile listed in `inner_sides` (left, top, right, bottom) are dropped:
+  // that face lies whole in the neighbouring tile.
+  Status DetectTile(const cv::Mat& scaled, const cv::Rect& tile, const bool inner_sides[4],
+                    float to_image, float score_threshold, std::vector<ScoredBox>* out);
 
   models::DnnNet net_;
 };

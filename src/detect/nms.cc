@@ -41,5 +41,22 @@ std::vector<ScoredBox> NonMaxSuppression(std::vector<ScoredBox> boxes, float iou
   return kept;
 }
 
+std::vector<ScoredBox> SuppressContained(std::vector<ScoredBox> boxes, float area_ratio,
+                                         float containment) {
+  std::vector<ScoredBox> kept;
+  for (const ScoredBox& candidate : boxes) {
+    bool inside = false;
+    for (const ScoredBox& other : boxes) {
+      if (other.box.area() >= area_ratio * candidate.box.area() &&
+          IntersectionOverOwnArea(candidate.box, other.box) > containment) {
+        inside = true;
+        break;
+      }
+    }
+    if (!inside) kept.push_back(candidate);
+  }
+  return kept;
+}
+
 }  // namespace detect
 }  // namespace candor

@@ -24,6 +24,14 @@ struct ScoredBox {
 std::vector<ScoredBox> NonMaxSuppression(std::vector<ScoredBox> boxes, float iou_threshold,
                                          float containment_threshold = 1.01f);
 
+// Removes every box lying mostly (more than `containment` of its own area)
+// inside a box at least `area_ratio` times larger, whatever their scores: the
+// parts of a face (eyes and nose, a cheek) a network finds as faces when the
+// face is larger than it was trained on, beside the whole face a coarser pass
+// found. Order is kept.
+std::vector<ScoredBox> SuppressContained(std::vector<ScoredBox> boxes, float area_ratio,
+                                         float containment);
+
 }  // namespace candor::detect
 
 #endif  // CANDOR_DETECT_NMS_H_
