@@ -100,7 +100,14 @@ TEST_F(VideoTest, DetectsAndTracksTheClip) {
   for (const auto& [track, n] : faces_per_track) faces += n;
   EXPECT_GE(faces, 12);
   EXPECT_LE(faces_per_track.size(), 2u);
-  EXPECT_LE(p.tracks, 12);
+  // RetinaFace also finds the dim audience behind Lin-Manuel at 1.6-2.6 s
+  // (checked by eye: six faces of 57-98 px at 2002 ms, one box between two
+  // of them at 70-80% confidence) and more of the audience from 7.2 s: 18
+  // tracks where RFB-320 made 12, not one per analysed face (46 frames).
+  int at_2002 = 0;
+  for (const VideoFace& f : seen.faces) at_2002 += f.timestamp_ms == 2002;
+  EXPECT_GE(at_2002, 5);
+  EXPECT_LE(p.tracks, 20);
 }
 
 TEST_F(VideoTest, SearchFindsLinManuelAtPinnedTimesAndNobodyElse) {
@@ -158,6 +165,8 @@ TEST_F(VideoTest, AlexAtThePianoIsRankedFirstButTooSmallToMatch) {
     const std::string& top = names[m.matches[0].face.face_id];
     if (m.timestamp_ms <= 700 && m.face.box.left < 0.2f) {
       pianist = true;
+      std::printf("pianist at %lld ms: %s, Similarity %.1f\n",
+                  static_cast<long long>(m.timestamp_ms), top.c_str(), m.matches[0].similarity);
       EXPECT_EQ(top, "alex-lacamoire");
       EXPECT_GT(m.matches[0].similarity, 6.f);
       EXPECT_LT(m.matches[0].similarity, 80.f);
