@@ -60,7 +60,9 @@ const AnalyzerInputs& DefaultAnalyzerInputs() {
     // The distribution is roughly calibrated: on analyze_test's 200 UTKFace
     // faces its central half held the true age for 50.5% of them and its
     // central 80% for 74.5%, 15.6 years wide on average (about three times
-    // the MAE); on all of UTKFace, see the README.
+    // the MAE). On all 5,997 UTKFace faces (`candor eval attributes`) the
+    // central 80% held the true age for 79.5%: from 71.6% (White women) to
+    // 85.3% (Others women) per group.
     in.age_range_mass = 0.8;
     // mini-Xception (oarriaga/face_classification, trained on FER-2013):
     // 64x64 grey, x/255 scaled to -1..1 (its preprocess_input with v2=True:
