@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <opencv2/imgproc.hpp>
 #include <cstring>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <utility>
 #include <vector>
