@@ -46,6 +46,8 @@ check "no invented attributes" json "$tmp/all.json" \
   "not any(k in d['FaceDetails'][0] for k in ('Eyeglasses','Sunglasses','Beard','Mustache','FaceOccluded','EyeDirection'))"
 check "no CONFUSED emotion" json "$tmp/all.json" \
   "all(e['Type'] != 'CONFUSED' for e in d['FaceDetails'][0]['Emotions'])"
+check "AgeRange holds the estimate, Emotions sum to 100" json "$tmp/all.json" \
+  "(lambda f: f['AgeRange']['Low'] <= f['CandorAgeEstimate'] <= f['AgeRange']['High'] and abs(sum(e['Confidence'] for e in f['Emotions']) - 100) < 0.01)(d['FaceDetails'][0])"
 
 # detect on a directory with a bad file: the rest is processed, the bad file
 # reported on stderr, exit code non-zero.

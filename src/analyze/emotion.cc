@@ -16,13 +16,19 @@ void SoftmaxInPlace(float* values, int n) {
   for (int i = 0; i < n; ++i) values[i] /= sum;
 }
 
-std::vector<Emotion> EmotionsFromLogits(const std::array<float, kExpressionClasses>& logits) {
-  std::array<float, kExpressionClasses> p = logits;
-  SoftmaxInPlace(p.data(), kExpressionClasses);
+std::vector<Emotion> EmotionsFromProbabilities(const ExpressionProbabilities& probabilities) {
+  ExpressionProbabilities p;
+  float sum = 0;
+  for (int i = 0; i < kExpressionClasses; ++i) {
+    p[i] = std::isfinite(probabilities[i]) ? std::max(0.f, probabilities[i]) : 0.f;
+    sum += p[i];
+  }
   std::vector<Emotion> emotions;
   emotions.reserve(kExpressionClasses);
   for (int i = 0; i < kExpressionClasses; ++i) {
-    emotions.push_back({kExpressionToEmotion[i], 100.f * p[i]});
+    // A network that returned nothing usable says nothing: equal shares.
+    const float share = sum > 0 ? p[i] / sum : 1.f / kExpressionClasses;
+    emotions.push_back({kExpressionToEmotion[i], 100.f * share});
   }
   std::stable_sort(emotions.begin(), emotions.end(),
                    [](const Emotion& a, const Emotion& b) { return a.confidence > b.confidence; });

