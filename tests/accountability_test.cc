@@ -136,9 +136,11 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"GetFaceSearch", {Role::kSearcher}},
       {"StartFaceDetection", {Role::kAnalyst}},
       {"GetFaceDetection", {Role::kAnalyst}},
+      {"TagResource", {Role::kAdmin}},
+      {"UntagResource", {Role::kAdmin}},
   };
   const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
-                                          "Candor.GetCollectionPolicy"};
+                                          "Candor.GetCollectionPolicy", "ListTagsForResource"};
   // Every operation the service knows is in one of the two lists.
   for (std::string_view op : server::OperationNames()) {
     EXPECT_TRUE(allowed.count(std::string(op)) || everyone.count(std::string(op)))

@@ -6,6 +6,8 @@
 // made by hand.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -28,14 +30,14 @@ std::set<std::string> Keys(const json& j) {
 TEST(CollectionsJsonTest, DescribeCollectionCarriesClaimedAndMeasuredRates) {
   CollectionDescription d;
   d.collection_id = "c";
-  d.collection_arn = "aws:rekognition:candor:local:collection/c";
+  d.collection_arn = "arn:aws:rekognition:candor:000000000000:collection/c";
   d.face_model_version = "m";
   d.face_count = 3;
   d.calibration_version = kVersion;
   d.false_match_rates = {{50, 1e-2, 2.0 / 3.0, 3}, {99, 1e-5, 0.0, 3}};
   const json j = protocol::DescribeCollectionResponse(d);
   EXPECT_EQ(Keys(j), (std::set<std::string>{"FaceCount", "UserCount", "FaceModelVersion",
-                                            "CollectionARN", "CreationTimestamp",
+                                            "CandorFaceModel", "CollectionARN", "CreationTimestamp",
                                             "CandorCalibrationVersion", "CandorFalseMatchRates"}));
   EXPECT_EQ(j["CandorCalibrationVersion"], kVersion);
   ASSERT_TRUE(j["CandorFalseMatchRates"].is_array());
@@ -86,7 +88,9 @@ SearchFacesResult Searched(std::optional<double> collection_rate) {
 TEST(CollectionsJsonTest, SearchesSayWhatTheirSimilaritiesMean) {
   for (const json& j : {protocol::SearchFacesResponse(Searched(0.25)),
                         protocol::SearchFacesByImageResponse(Searched(0.25))}) {
-    EXPECT_EQ(j["FaceModelVersion"], "m");
+    // An embedding network Candor never shipped: no number to claim.
+    EXPECT_EQ(j["FaceModelVersion"], "0");
+    EXPECT_EQ(j["CandorFaceModel"], "m");
     EXPECT_EQ(j["CandorCalibrationVersion"], kVersion);
     EXPECT_DOUBLE_EQ(j["CandorCollectionFalseMatchRate"].get<double>(), 0.25);
     EXPECT_DOUBLE_EQ(j["CandorExpectedFalseMatches"].get<double>(), 1e-4);
@@ -120,6 +124,53 @@ TEST(CollectionsJsonTest, CompareFacesNamesItsCalibration) {
   EXPECT_EQ(protocol::CompareFacesResponse(r)["CandorCalibrationVersion"], kVersion);
   r.calibration_version.clear();  // an engine without a calibration
   EXPECT_FALSE(protocol::CompareFacesResponse(r).contains("CandorCalibrationVersion"));
+}
+
+// Rekognition's FaceModelVersion is a number (pattern [0-9.]+) that client
+// code compares as one: the shipped embedding network has one, and the name
+// travels in CandorFaceModel.
+TEST(CollectionsJsonTest, FaceModelVersionIsANumberForTheShippedNetwork) {
+  std::ifstream in(std::string(CANDOR_SOURCE_DIR) + "/models/manifest.json");
+  ASSERT_TRUE(in) << "models/manifest.json";
+  const std::string shipped = json::parse(in).at("face_model_version").get<std::string>();
+  const std::string number = protocol::FaceModelNumber(shipped);
+  EXPECT_TRUE(std::regex_match(number, std::regex("[0-9.]+"))) << number;
+  EXPECT_NE(number, "0") << "give the embedding network " << shipped << " its number";
+
+  CollectionDescription d;
+  d.face_model_version = shipped;
+  for (const json& j : {protocol::CreateCollectionResponse(d),
+                        protocol::DescribeCollectionResponse(d)}) {
+    EXPECT_EQ(j["FaceModelVersion"], number);
+    EXPECT_EQ(j["CandorFaceModel"], shipped);
+  }
+  CollectionListPage page;
+  page.collection_ids = {"a", "b"};
+  page.face_model_versions = {shipped, "retired-network"};
+  const json listed = protocol::ListCollectionsResponse(page);
+  EXPECT_EQ(listed["FaceModelVersions"], json::array({number, "0"}));
+  EXPECT_EQ(listed["CandorFaceModels"], json::array({shipped, "retired-network"}));
+  StoredFace face;
+  face.face_model_version = shipped;
+  EXPECT_EQ(protocol::StoredFaceJson(face)["IndexFacesModelVersion"], number);
+}
+
+// Rekognition's model: OrientationCorrection is always null (boxes are of
+// the image after its EXIF rotation, as Candor's are), so it is left out
+// even when a rotation was applied.
+TEST(CollectionsJsonTest, NoOrientationCorrectionEvenAfterARotation) {
+  DetectResult detected;
+  detected.image = {100, 200, Orientation::kRotate90};
+  EXPECT_FALSE(protocol::DetectFacesResponse(detected, {}).contains("OrientationCorrection"));
+  CompareResult compared;
+  compared.source_image = compared.target_image = {100, 200, Orientation::kRotate270};
+  const json j = protocol::CompareFacesResponse(compared);
+  EXPECT_FALSE(j.contains("SourceImageOrientationCorrection"));
+  EXPECT_FALSE(j.contains("TargetImageOrientationCorrection"));
+  IndexFacesResult indexed;
+  indexed.image = {100, 200, Orientation::kRotate180};
+  EXPECT_FALSE(protocol::IndexFacesResponse(indexed, AttributeSet::kDefault)
+                   .contains("OrientationCorrection"));
 }
 
 }  // namespace

@@ -41,12 +41,31 @@ TEST(ParseRequestTest, DetectFaces) {
     ASSERT_TRUE(r.ok()) << attributes.dump();
     EXPECT_EQ(r->attributes, AttributeSet::kDefault) << attributes.dump();
   }
-  for (const json& attributes : {json({"DEFAULT", "ALL"}), json({"AGE_RANGE"}),
-                                 json({"DEFAULT", "EMOTIONS", "SMILE"}), json({"FACE_OCCLUDED"})}) {
+  // Named attributes ask for those (and DEFAULT's members) only, so that
+  // only the networks they need run; ALL wins over any list.
+  const std::pair<json, AttributeSet> kNamed[] = {
+      {json({"DEFAULT", "ALL"}), AttributeSet::kAll},
+      {json({"EMOTIONS", "ALL"}), AttributeSet::kAll},
+      {json({"AGE_RANGE"}), AttributeSet::kAgeRange},
+      {json({"DEFAULT", "EMOTIONS", "SMILE"}), AttributeSet::kEmotions | AttributeSet::kSmile},
+      {json({"GENDER", "EYES_OPEN", "MOUTH_OPEN"}),
+       AttributeSet::kGender | AttributeSet::kEyesOpen | AttributeSet::kMouthOpen},
+      {json({"FACE_OCCLUDED"}), AttributeSet::kDefault},  // no network here
+  };
+  for (const auto& [attributes, expected] : kNamed) {
     r = ParseDetectFaces({{"Image", Bytes(kImage)}, {"Attributes", attributes}}, {});
     ASSERT_TRUE(r.ok()) << attributes.dump();
-    EXPECT_EQ(r->attributes, AttributeSet::kAll) << attributes.dump();
+    EXPECT_EQ(r->attributes, expected) << attributes.dump();
   }
+  // What was asked for and is not produced here is named, never guessed.
+  EXPECT_EQ(AttributesNotProduced({{"Attributes", {"FACE_OCCLUDED", "AGE_RANGE", "BEARD"}}},
+                                  "Attributes"),
+            (std::vector<std::string>{"BEARD", "FACE_OCCLUDED"}));
+  EXPECT_EQ(AttributesNotProduced({{"Attributes", {"ALL"}}}, "Attributes"),
+            (std::vector<std::string>{"BEARD", "EYE_DIRECTION", "EYEGLASSES", "MUSTACHE",
+                                      "FACE_OCCLUDED", "SUNGLASSES"}));
+  EXPECT_TRUE(AttributesNotProduced({{"Attributes", {"EMOTIONS"}}}, "Attributes").empty());
+  EXPECT_TRUE(AttributesNotProduced(json::object(), "Attributes").empty());
   EXPECT_CODE(ParseDetectFaces({{"Image", Bytes(kImage)}, {"Attributes", {"all"}}}, {}),
               StatusCode::kInvalidArgument);
   EXPECT_CODE(ParseDetectFaces({{"Image", Bytes(kImage)}, {"Attributes", {"NOSE"}}}, {}),
@@ -122,10 +141,34 @@ TEST(ParseRequestTest, CollectionId) {
   EXPECT_CODE(ParseCollectionId({{"CollectionId", std::string(256, 'a')}}),
               StatusCode::kInvalidArgument);
   EXPECT_CODE(ParseCollectionId({{"CollectionId", 12}}), StatusCode::kSerialization);
-  EXPECT_CODE(ParseCollectionId({{"CollectionId", "staff"}, {"Tags", {{"team", 1}}}}),
+  // CreateCollection's Tags: kept, and checked as Rekognition's TagMap.
+  auto created = ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"team", "door"}}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->collection_id, "staff");
+  EXPECT_EQ(created->tags, (Tags{{"team", "door"}}));
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"team", 1}}}}),
               StatusCode::kSerialization);
-  EXPECT_CODE(ParseCollectionId({{"CollectionId", "staff"}, {"Tags", {"team"}}}),
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {"team"}}}),
               StatusCode::kSerialization);
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"aws:owner", "x"}}}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"", "x"}}}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(
+      ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{std::string(129, 'k'), "x"}}}}),
+      StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"k", "a;b"}}}}),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", {{"k", "\xff"}}}}),
+              StatusCode::kInvalidArgument);
+  json many = json::object();
+  for (int i = 0; i < 201; ++i) many[std::to_string(i)] = "v";
+  EXPECT_CODE(ParseCreateCollection({{"CollectionId", "staff"}, {"Tags", many}}),
+              StatusCode::kInvalidArgument);
+  // Letters of any script, spaces and the listed symbols are allowed.
+  EXPECT_TRUE(ParseCreateCollection({{"CollectionId", "staff"},
+                                     {"Tags", {{"Abteilung Süd", "Zürich/Wache 2: +@=_.-"}}}})
+                  .ok());
   // Unknown members are ignored.
   EXPECT_TRUE(ParseCollectionId({{"CollectionId", "staff"}, {"Surprise", {1, 2}}}).ok());
 }
@@ -179,7 +222,14 @@ TEST(ParseRequestTest, ListCollectionsFacesUsers) {
   EXPECT_EQ(r->max_results, 500);
   EXPECT_EQ(r->next_token, "u.61");
   EXPECT_MESSAGE_HAS(ParseListUsers({{"CollectionId", "staff"}, {"MaxResults", 501}}),
-                     "MaxResults must be between 0 and 500, got 501");
+                     "MaxResults must be between 1 and 500, got 501");
+  // Rekognition's MaxUserResults has a minimum of 1.
+  EXPECT_CODE(ParseListUsers({{"CollectionId", "staff"}, {"MaxResults", 0}}),
+              StatusCode::kInvalidArgument);
+  // PaginationToken is at most 255 characters.
+  EXPECT_CODE(ParseListFaces({{"CollectionId", "staff"}, {"NextToken", std::string(256, 'f')}}),
+              StatusCode::kInvalidPaginationToken);
+  EXPECT_TRUE(ParseListFaces({{"CollectionId", "staff"}, {"NextToken", std::string(255, 'f')}}).ok());
 }
 
 TEST(ParseRequestTest, IndexFaces) {
@@ -214,8 +264,15 @@ TEST(ParseRequestTest, IndexFaces) {
   };
   EXPECT_TRUE(ParseIndexFaces(with("MaxFaces", 100), {}).ok());
   EXPECT_CODE(ParseIndexFaces(with("MaxFaces", 0), {}), StatusCode::kInvalidArgument);
-  EXPECT_MESSAGE_HAS(ParseIndexFaces(with("MaxFaces", 101), {}),
-                     "MaxFaces must be between 1 and 100, got 101");
+  // Rekognition indexes at most the 100 largest faces: more is capped, not
+  // refused.
+  for (json many : {json(101), json(1000), json(1e9), json(18446744073709551615ull)}) {
+    auto capped = ParseIndexFaces(with("MaxFaces", many), {});
+    ASSERT_TRUE(capped.ok()) << many.dump();
+    EXPECT_EQ(capped->max_faces, 100) << many.dump();
+  }
+  EXPECT_CODE(ParseIndexFaces(with("MaxFaces", -1), {}), StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseIndexFaces(with("MaxFaces", 1000.5), {}), StatusCode::kSerialization);
   EXPECT_CODE(ParseIndexFaces(with("MaxFaces", "3"), {}), StatusCode::kSerialization);
   // Fractional counts are not Integers: SerializationException. 3.0 is 3.
   EXPECT_CODE(ParseIndexFaces(with("MaxFaces", 3.5), {}), StatusCode::kSerialization);
@@ -494,7 +551,7 @@ TEST(HostileRequestTest, DeeplyNestedMembers) {
                 StatusCode::kSerialization);
     EXPECT_CODE(ParseDetectFaces(body(R"({"Image":{"Bytes":"Zm9v"},"Attributes":)"), {}),
                 StatusCode::kSerialization);
-    EXPECT_CODE(ParseCollectionId(body(R"({"CollectionId":"staff","Tags":{"k":)", "}}")),
+    EXPECT_CODE(ParseCreateCollection(body(R"({"CollectionId":"staff","Tags":{"k":)", "}}")),
                 StatusCode::kSerialization);
     // Unknown members, however deep, are ignored.
     EXPECT_TRUE(ParseCollectionId(body(R"({"CollectionId":"staff","Extra":)")).ok());

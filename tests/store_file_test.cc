@@ -148,7 +148,8 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
   // Back to version 2 as that build wrote it, checked against a file made by
   // the first two migration steps alone.
   RawExec(path,
-          "DROP TABLE collection_policies; DROP INDEX faces_by_collection_indexed_ms;"
+          "DROP TABLE collection_tags; DROP TABLE collection_policies;"
+          " DROP INDEX faces_by_collection_indexed_ms;"
           " PRAGMA user_version = 2;");
   {
     TempDir reference;
@@ -160,12 +161,12 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
 
   auto store = Store::OpenSqlite(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 4);
   EXPECT_EQ(RawInt(path, "PRAGMA application_id"), kApplicationId);
   EXPECT_EQ(RawInt(path,
                    "SELECT count(*) FROM sqlite_schema WHERE name IN"
-                   " ('collection_policies', 'faces_by_collection_indexed_ms')"),
-            2);
+                   " ('collection_policies', 'faces_by_collection_indexed_ms', 'collection_tags')"),
+            3);
   // Everything is still there, byte for byte.
   std::vector<FaceRecord> visited;
   ASSERT_TRUE((*store)->ForEachFace("c", [&](const FaceRecord& f) { visited.push_back(f); }).ok());
@@ -189,6 +190,31 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
   EXPECT_EQ(old->size(), 10u);
   ASSERT_TRUE((*store)->PutPolicy("c", {"audit", 99.5f, true, 10, true, 30, 0}).ok());
   EXPECT_EQ((*store)->GetPolicy("c")->value().purpose, "audit");
+  EXPECT_TRUE((*store)->GetTags("c")->empty());
+  ASSERT_TRUE((*store)->UpdateTags("c", {{"team", "door"}}, {}, 50).ok());
+  EXPECT_EQ((*store)->GetTags("c")->at("team"), "door");
+}
+
+// Tags: set, replaced, removed in one transaction, capped, and gone with
+// their collection.
+TEST(StoreFileTest, TagsOfACollection) {
+  TempDir dir;
+  auto store = Store::OpenSqlite(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Store& s = **store;
+  ASSERT_TRUE(s.CreateCollection(MakeCollection("c")).ok());
+  EXPECT_EQ(s.GetTags("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.UpdateTags("missing", {{"a", "1"}}, {}, 50).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(s.UpdateTags("c", {{"a", "1"}, {"b", ""}}, {}, 3).ok());
+  ASSERT_TRUE(s.UpdateTags("c", {{"a", "2"}}, {"b", "never-set"}, 3).ok());
+  EXPECT_EQ(*s.GetTags("c"), (std::map<std::string, std::string>{{"a", "2"}}));
+  // Over the cap: refused, and nothing of the call is kept.
+  EXPECT_EQ(s.UpdateTags("c", {{"x", "1"}, {"y", "1"}, {"z", "1"}}, {"a"}, 2).code(),
+            StatusCode::kServiceQuotaExceeded);
+  EXPECT_EQ(*s.GetTags("c"), (std::map<std::string, std::string>{{"a", "2"}}));
+  ASSERT_TRUE(s.DeleteCollection("c").ok());
+  ASSERT_TRUE(s.CreateCollection(MakeCollection("c")).ok());
+  EXPECT_TRUE(s.GetTags("c")->empty());
 }
 
 TEST(StoreFileTest, EmptyFileIsANewDatabase) {

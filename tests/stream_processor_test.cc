@@ -192,7 +192,7 @@ bool Stopped(const video::StreamProcessorInfo& i) {
 TEST_F(StreamProcessorTest, LifecycleWritesRecordsAndAuditsTheSession) {
   auto created = manager_->Create(Definition("door"));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
-  EXPECT_EQ(created->arn, "arn:aws:rekognition:candor:local:streamprocessor/door");
+  EXPECT_EQ(created->arn, "arn:aws:rekognition:candor:000000000000:streamprocessor/door");
   EXPECT_GT(created->created_ms, 0);
   EXPECT_EQ(manager_->Describe("door")->status, StreamProcessorStatus::kStopped);
   EXPECT_FALSE(manager_->Describe("door")->session.has_value());
@@ -210,14 +210,14 @@ TEST_F(StreamProcessorTest, LifecycleWritesRecordsAndAuditsTheSession) {
   EXPECT_GE(info.session->events_written, 1);
 
   // A second Start and a Delete while it runs are refused, and change nothing.
-  EXPECT_EQ(manager_->Start("door", {}).status().code(), StatusCode::kConflict);
-  EXPECT_EQ(manager_->Delete("door").code(), StatusCode::kConflict);
+  EXPECT_EQ(manager_->Start("door", {}).status().code(), StatusCode::kResourceInUse);
+  EXPECT_EQ(manager_->Delete("door").code(), StatusCode::kResourceInUse);
   EXPECT_EQ(manager_->Describe("door")->session->session_id, started->session_id);
 
   ASSERT_TRUE(manager_->Stop("door").ok());
   info = WaitFor("door", Stopped);
   EXPECT_EQ(info.session->stream_state, "ENDED");
-  EXPECT_EQ(manager_->Stop("door").code(), StatusCode::kConflict);
+  EXPECT_EQ(manager_->Stop("door").code(), StatusCode::kResourceInUse);
   const int64_t written = info.session->events_written;
 
   // The records: Rekognition's Kinesis face-search shape, every one written.
@@ -272,7 +272,7 @@ TEST_F(StreamProcessorTest, LifecycleWritesRecordsAndAuditsTheSession) {
 TEST_F(StreamProcessorTest, RefusesBadDefinitionsAndChangesNothing) {
   ASSERT_TRUE(manager_->Create(Definition("a")).ok());
   auto d = Definition("a");
-  EXPECT_EQ(manager_->Create(d).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(manager_->Create(d).status().code(), StatusCode::kResourceInUse);
   d = Definition("b");
   d.collection_id = "missing";
   EXPECT_EQ(manager_->Create(d).status().code(), StatusCode::kNotFound);
@@ -693,7 +693,7 @@ TEST_F(StreamProcessorTest, OperationsThroughRunOperation) {
       server::RunOperation("CreateStreamProcessor", create, service, call({policy::Role::kAdmin}));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ((*created)["StreamProcessorArn"],
-            "arn:aws:rekognition:candor:local:streamprocessor/lobby");
+            "arn:aws:rekognition:candor:000000000000:streamprocessor/lobby");
   // An admin alone may not start it (starting is a search).
   EXPECT_EQ(server::RunOperation("StartStreamProcessor", {{"Name", "lobby"}}, service,
                                  call({policy::Role::kAdmin}))
@@ -724,7 +724,7 @@ TEST_F(StreamProcessorTest, OperationsThroughRunOperation) {
                                  call({policy::Role::kAdmin}))
                 .status()
                 .code(),
-            StatusCode::kConflict);
+            StatusCode::kResourceInUse);
   ASSERT_TRUE(server::RunOperation("StopStreamProcessor", {{"Name", "lobby"}}, service,
                                    call({policy::Role::kAdmin}))
                   .ok());

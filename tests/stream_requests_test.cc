@@ -170,13 +170,14 @@ TEST(StreamRequestsTest, ListRequests) {
   EXPECT_EQ(r->next_token, "sp.61");
   EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 0}}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 1001}}).status().code(),
-            StatusCode::kInvalidArgument);
+  // The model sets no maximum; more than 1000 means 1000.
+  EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 100000}})->max_results, 1000);
   EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 2.5}}).status().code(),
             StatusCode::kSerialization);
   EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", "5"}}).status().code(),
             StatusCode::kSerialization);
-  EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 1e300}}).status().code(),
+  EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", 1e300}})->max_results, 1000);
+  EXPECT_EQ(ParseListStreamProcessors({{"MaxResults", -5}}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseListStreamProcessors({{"NextToken", 3}}).status().code(),
             StatusCode::kSerialization);

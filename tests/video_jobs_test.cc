@@ -385,5 +385,23 @@ TEST_F(VideoJobsTest, AnUnreadableVideoFailsTheJob) {
   EXPECT_TRUE(done["Faces"].empty());
 }
 
+// A failed job's StatusMessage is read by the caller: it names the video as
+// the caller did and no file of the server.
+TEST(VideoJobMessageTest, StatusMessageCarriesNoServerPath) {
+  video::VideoJobRequest r;
+  r.bucket = "cams";
+  r.name = "door/0412.mp4";
+  r.video_path = "/srv/candor/buckets/cams/door/0412.mp4";
+  EXPECT_EQ(video::PublicStatusMessage("cannot open " + r.video_path + " (no decoder)", r),
+            "cannot open s3://cams/door/0412.mp4 (no decoder)");
+  EXPECT_EQ(video::PublicStatusMessage("model '/opt/candor/models/x.onnx' failed: 1/2 done", r),
+            "model '(a server path)' failed: 1/2 done");
+  const std::string message =
+      video::PublicStatusMessage("read " + r.video_path + ": /tmp/x; then /var/y", r);
+  EXPECT_EQ(message.find("/srv"), std::string::npos) << message;
+  EXPECT_EQ(message.find("/tmp"), std::string::npos) << message;
+  EXPECT_EQ(message.find("/var"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace candor

@@ -11,6 +11,7 @@
 #define CANDOR_COLLECTIONS_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -332,6 +333,19 @@ struct CollectionPolicy {
   int64_t updated_ms = 0;  // set by the store
 };
 
+// ARNs of Candor's resources, in the shape Rekognition's model gives them
+// (arn:aws:rekognition:<region>:<12-digit account>:<kind>/<name>): region
+// "candor", account 000000000000 (a self-hosted service has neither).
+inline constexpr std::string_view kCollectionArnPrefix =
+    "arn:aws:rekognition:candor:000000000000:collection/";
+inline constexpr std::string_view kStreamProcessorArnPrefix =
+    "arn:aws:rekognition:candor:000000000000:streamprocessor/";
+
+// Tags of a collection or stream processor: key -> value.
+using Tags = std::map<std::string, std::string>;
+// The most tags one resource holds (AWS's usual quota).
+inline constexpr size_t kMaxTagsPerResource = 50;
+
 class Collections {
  public:
   // `engine` must outlive the Collections object.
@@ -339,7 +353,12 @@ class Collections {
                                                      const CollectionsOptions& options);
   virtual ~Collections() = default;
 
-  virtual StatusOr<CollectionDescription> CreateCollection(const std::string& collection_id) = 0;
+  // With `tags` (CreateCollection's Tags), stored with the collection.
+  virtual StatusOr<CollectionDescription> CreateCollection(const std::string& collection_id,
+                                                           const Tags& tags) = 0;
+  StatusOr<CollectionDescription> CreateCollection(const std::string& collection_id) {
+    return CreateCollection(collection_id, Tags{});
+  }
   // With `false_match_rates`, the rates of CollectionDescription are filled
   // in, measuring the gallery when its last measurement is missing or out of
   // date (at most kGalleryMaxFaces faces' pairs; the index is not loaded for
@@ -421,6 +440,15 @@ class Collections {
   // FaceIds erased.
   virtual StatusOr<std::vector<std::string>> EraseFacesIndexedBefore(
       const std::string& collection_id, int64_t cutoff_ms) = 0;
+
+  // Tags (Rekognition's TagResource, UntagResource and ListTagsForResource
+  // on a collection's ARN). Checked by ValidateTags / ValidateTagKeys; a
+  // collection holds at most kMaxTagsPerResource (ServiceQuotaExceeded, and
+  // nothing changed, beyond). Unknown collection: ResourceNotFoundException.
+  virtual StatusOr<Tags> ListTags(const std::string& collection_id) = 0;
+  virtual Status TagCollection(const std::string& collection_id, const Tags& tags) = 0;
+  virtual Status UntagCollection(const std::string& collection_id,
+                                 const std::vector<std::string>& keys) = 0;
 };
 
 // Rekognition's validation of identifiers, exposed for the server and CLI.
@@ -431,6 +459,13 @@ Status ValidateUserId(const std::string& id);
 // Empty is valid (no token).
 Status ValidateClientRequestToken(const std::string& token);
 Status ValidateCollectionPolicy(const CollectionPolicy& policy);
+// Rekognition's TagMap: at most 200 entries a call; keys of 1..128
+// characters that do not start with "aws:", values of 0..256, both of
+// letters, digits, spaces and _.:/=+-@ (valid UTF-8; any non-ASCII
+// character other than a control counts as a letter).
+Status ValidateTags(const Tags& tags);
+// UntagResource's TagKeys: at most 200 keys, each as ValidateTags checks it.
+Status ValidateTagKeys(const std::vector<std::string>& keys);
 
 }  // namespace candor
 

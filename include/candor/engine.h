@@ -44,11 +44,27 @@ struct EngineOptions {
   bool refine_landmarks = false;
 };
 
-// Which attributes DetectFaces computes (Rekognition's Attributes).
-enum class AttributeSet {
-  kDefault,  // box, confidence, landmarks, pose, quality
-  kAll,      // and age, gender, emotions, smile, eyes/mouth open, liveness
+// Which attributes a face is described with (Rekognition's Attributes):
+// the DEFAULT members (box, confidence, landmarks, pose, quality) always,
+// and each of these flags when asked for; only the networks a set needs run.
+enum class AttributeSet : unsigned {
+  kDefault = 0,
+  kAgeRange = 1u << 0,   // AgeRange, CandorAgeEstimate (the age/gender network)
+  kGender = 1u << 1,     // Gender (the same network, the same pass)
+  kEmotions = 1u << 2,   // Emotions (the expression network)
+  kSmile = 1u << 3,      // Smile (the expression network's HAPPY)
+  kEyesOpen = 1u << 4,   // EyesOpen
+  kMouthOpen = 1u << 5,  // MouthOpen (from the landmarks)
+  kLiveness = 1u << 6,   // CandorLiveness (asked for by ALL only)
+  kAll = (1u << 7) - 1,
 };
+constexpr AttributeSet operator|(AttributeSet a, AttributeSet b) {
+  return static_cast<AttributeSet>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+// Whether `set` asks for any of `part`.
+constexpr bool Includes(AttributeSet set, AttributeSet part) {
+  return (static_cast<unsigned>(set) & static_cast<unsigned>(part)) != 0;
+}
 
 struct ImageInfo {
   int width = 0;   // of the upright image, pixels
@@ -79,12 +95,20 @@ struct FaceMatch {
   double false_match_rate = 0; // estimated per comparison at this similarity
 };
 
+// A face left out of a comparison by a QualityFilter, with Rekognition's
+// reasons (LOW_SHARPNESS, ...).
+struct FilteredFace {
+  Face face;
+  std::vector<std::string> reasons;
+};
+
 struct CompareResult {
   ImageInfo source_image;
   ImageInfo target_image;
   Face source_face;
   std::vector<FaceMatch> matches;  // similarity >= threshold, highest first
   std::vector<Face> unmatched;
+  std::vector<FilteredFace> filtered;  // target faces below the QualityFilter: not compared
   std::string calibration_version;  // of the calibration that gave the similarities
 };
 

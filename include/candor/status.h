@@ -43,6 +43,10 @@ enum class StatusCode {
   kInvalidS3Object,    // an S3Object image that cannot be read
   kThrottling,         // the service is saturated; retry later
   kUnknownOperation,   // an X-Amz-Target that names no operation
+  // Rekognition's ResourceInUseException: a stream processor name that is
+  // taken, or one in a state that does not allow the change asked for.
+  kResourceInUse,
+  kLimitExceeded,      // a limit on concurrent work, e.g. queued video jobs
 };
 
 class [[nodiscard]] Status {
@@ -84,6 +88,8 @@ class [[nodiscard]] Status {
     return {StatusCode::kInvalidS3Object, std::move(m)};
   }
   static Status Throttling(std::string m) { return {StatusCode::kThrottling, std::move(m)}; }
+  static Status ResourceInUse(std::string m) { return {StatusCode::kResourceInUse, std::move(m)}; }
+  static Status LimitExceeded(std::string m) { return {StatusCode::kLimitExceeded, std::move(m)}; }
   static Status UnknownOperation(std::string m) {
     return {StatusCode::kUnknownOperation, std::move(m)};
   }

@@ -81,8 +81,11 @@ class CollectionsImpl final : public Collections {
     std::filesystem::remove_all(data_dir_ + "/index-cache", ec);
   }
 
-  StatusOr<CollectionDescription> CreateCollection(const std::string& id) override {
+  StatusOr<CollectionDescription> CreateCollection(const std::string& id,
+                                                   const Tags& tags) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_RETURN_IF_ERROR(ValidateTags(tags));
+    if (tags.size() > kMaxTagsPerResource) return TooManyTags(id);
     store::CollectionRecord record;
     record.collection_id = id;
     record.face_model_version = engine_->face_model_version();
@@ -92,7 +95,33 @@ class CollectionsImpl final : public Collections {
       return Status::AlreadyExists("The collection id: " + id + " already exists");
     }
     CANDOR_RETURN_IF_ERROR(s);
+    if (!tags.empty()) {
+      if (Status tagged = store_->UpdateTags(id, tags, {}, kMaxTagsPerResource); !tagged.ok()) {
+        // A collection is created with its tags or not at all.
+        (void)store_->DeleteCollection(id);
+        return tagged;
+      }
+    }
     return Describe(record);
+  }
+
+  StatusOr<Tags> ListTags(const std::string& id) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    auto tags = store_->GetTags(id);
+    if (tags.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    return tags;
+  }
+
+  Status TagCollection(const std::string& id, const Tags& tags) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_RETURN_IF_ERROR(ValidateTags(tags));
+    return ChangeTags(id, tags, {});
+  }
+
+  Status UntagCollection(const std::string& id, const std::vector<std::string>& keys) override {
+    CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));
+    CANDOR_RETURN_IF_ERROR(ValidateTagKeys(keys));
+    return ChangeTags(id, {}, keys);
   }
 
   StatusOr<CollectionDescription> DescribeCollection(const std::string& id,
@@ -117,7 +146,11 @@ class CollectionsImpl final : public Collections {
     CANDOR_ASSIGN_OR_RETURN(int limit, ListLimit(max_results));
     std::string after;
     if (!next_token.empty()) {
-      CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("c", next_token));
+      CANDOR_ASSIGN_OR_RETURN(PageToken token, DecodePageToken("c", "", next_token));
+      after = std::move(token.after);
+      if (token.key_hash) {
+        CANDOR_ASSIGN_OR_RETURN(after, LongCollectionIdAfter(after, *token.key_hash));
+      }
     }
     CANDOR_ASSIGN_OR_RETURN(auto records, store_->ListCollections(after, limit + 1));
     CollectionListPage page;
@@ -126,9 +159,26 @@ class CollectionsImpl final : public Collections {
       page.face_model_versions.push_back(records[i].face_model_version);
     }
     if (static_cast<int>(records.size()) > limit) {
-      page.next_token = EncodePageToken("c", page.collection_ids.back());
+      page.next_token = EncodePageToken("c", "", page.collection_ids.back());
     }
     return page;
+  }
+
+  // The collection id a shortened ListCollections token stands for: among
+  // the ids that start with `prefix`, the one whose hash is `hash`. When it
+  // was deleted meanwhile, the list resumes at the first id with the prefix
+  // (a page may then repeat ids; none is skipped).
+  StatusOr<std::string> LongCollectionIdAfter(const std::string& prefix, uint32_t hash) {
+    std::string after = prefix;
+    while (true) {
+      CANDOR_ASSIGN_OR_RETURN(auto records, store_->ListCollections(after, 256));
+      for (const auto& r : records) {
+        if (r.collection_id.compare(0, prefix.size(), prefix) != 0) return prefix;
+        if (PageKeyHash(r.collection_id) == hash) return r.collection_id;
+        after = r.collection_id;
+      }
+      if (records.size() < 256) return prefix;
+    }
   }
 
   Status DeleteCollection(const std::string& id) override {
@@ -216,7 +266,7 @@ class CollectionsImpl final : public Collections {
     for (const std::string& f : filter.face_ids) CANDOR_RETURN_IF_ERROR(ValidateFaceId(f));
     std::string after;
     if (!next_token.empty()) {
-      CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("f", next_token));
+      CANDOR_ASSIGN_OR_RETURN(after, DecodeShortPageToken("f", id, next_token));
     }
     CANDOR_ASSIGN_OR_RETURN(store::CollectionRecord collection, GetCollection(id));
     std::vector<store::FaceRecord> records;
@@ -231,7 +281,7 @@ class CollectionsImpl final : public Collections {
       page.faces.push_back(ToStored(records[i]));
     }
     if (static_cast<int>(records.size()) > limit) {
-      page.next_token = EncodePageToken("f", page.faces.back().face_id);
+      page.next_token = EncodePageToken("f", id, page.faces.back().face_id);
     }
     return page;
   }
@@ -498,6 +548,18 @@ class CollectionsImpl final : public Collections {
     return Status::Ok();
   }
 
+  static Status TooManyTags(const std::string& id) {
+    return Status::ServiceQuotaExceeded("collection " + id + " would hold more than " +
+                                        std::to_string(kMaxTagsPerResource) + " tags");
+  }
+
+  Status ChangeTags(const std::string& id, const Tags& set, const std::vector<std::string>& remove) {
+    const Status s = store_->UpdateTags(id, set, remove, kMaxTagsPerResource);
+    if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
+    if (s.code() == StatusCode::kServiceQuotaExceeded) return TooManyTags(id);
+    return s;
+  }
+
   StatusOr<store::CollectionRecord> GetCollection(const std::string& id) {
     auto record = store_->GetCollection(id);
     if (record.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
@@ -507,7 +569,7 @@ class CollectionsImpl final : public Collections {
   CollectionDescription Describe(const store::CollectionRecord& r) const {
     CollectionDescription d;
     d.collection_id = r.collection_id;
-    d.collection_arn = "aws:rekognition:candor:local:collection/" + r.collection_id;
+    d.collection_arn = std::string(kCollectionArnPrefix) + r.collection_id;
     d.face_model_version = r.face_model_version;
     d.created_ms = r.created_ms;
     d.face_count = r.face_count;

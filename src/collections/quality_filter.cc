@@ -41,4 +41,36 @@ std::vector<std::string> QualityReasons(const Face& face, QualityFilter filter) 
   return reasons;
 }
 
+Status FilterCompared(QualityFilter filter, CompareResult* result) {
+  if (filter == QualityFilter::kNone) return Status::Ok();
+  const auto join = [](const std::vector<std::string>& reasons) {
+    std::string text;
+    for (const std::string& r : reasons) text += (text.empty() ? "" : ", ") + r;
+    return text;
+  };
+  if (auto reasons = QualityReasons(result->source_face, filter); !reasons.empty()) {
+    return Status::InvalidArgument("the source face does not pass the QualityFilter (" +
+                                   join(reasons) + ")");
+  }
+  std::vector<FaceMatch> matches;
+  for (FaceMatch& m : result->matches) {
+    if (auto reasons = QualityReasons(m.face, filter); !reasons.empty()) {
+      result->filtered.push_back({std::move(m.face), std::move(reasons)});
+    } else {
+      matches.push_back(std::move(m));
+    }
+  }
+  result->matches = std::move(matches);
+  std::vector<Face> unmatched;
+  for (Face& f : result->unmatched) {
+    if (auto reasons = QualityReasons(f, filter); !reasons.empty()) {
+      result->filtered.push_back({std::move(f), std::move(reasons)});
+    } else {
+      unmatched.push_back(std::move(f));
+    }
+  }
+  result->unmatched = std::move(unmatched);
+  return Status::Ok();
+}
+
 }  // namespace candor

@@ -30,6 +30,12 @@ QualityBar BarFor(QualityFilter filter);
 // passes or the filter is NONE. `face` needs pose and quality.
 std::vector<std::string> QualityReasons(const Face& face, QualityFilter filter);
 
+// CompareFaces' QualityFilter. Rekognition: "Filtered faces aren't
+// compared": target faces that fail `filter` leave FaceMatches and
+// UnmatchedFaces for `result->filtered`, with their reasons. A source face
+// that fails it is an InvalidParameter error naming the reasons.
+Status FilterCompared(QualityFilter filter, CompareResult* result);
+
 }  // namespace candor
 
 #endif  // CANDOR_COLLECTIONS_QUALITY_FILTER_H_

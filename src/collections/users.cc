@@ -168,7 +168,7 @@ StatusOr<UserListPage> UserOperations::ListUsers(const std::string& collection_i
   CANDOR_RETURN_IF_ERROR(ValidateMaxUsers(limit, "MaxResults"));
   std::string after;
   if (!next_token.empty()) {
-    CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("u", next_token));
+    CANDOR_ASSIGN_OR_RETURN(after, DecodeShortPageToken("u", collection_id, next_token));
   }
   auto records = store_->ListUsers(collection_id, after, limit + 1);
   if (records.status().code() == StatusCode::kNotFound) return NotFoundCollection(collection_id);
@@ -179,7 +179,7 @@ StatusOr<UserListPage> UserOperations::ListUsers(const std::string& collection_i
     page.users.push_back({r.user_id, StatusFor(r.face_count), r.face_count});
   }
   if (static_cast<int>(records->size()) > limit) {
-    page.next_token = EncodePageToken("u", page.users.back().user_id);
+    page.next_token = EncodePageToken("u", collection_id, page.users.back().user_id);
   }
   return page;
 }

@@ -44,6 +44,10 @@ std::string_view ErrorTypeName(StatusCode code) {
       return "ThrottlingException";
     case StatusCode::kUnknownOperation:
       return "UnknownOperationException";
+    case StatusCode::kResourceInUse:
+      return "ResourceInUseException";
+    case StatusCode::kLimitExceeded:
+      return "LimitExceededException";
   }
   return "InternalServerError";
 }

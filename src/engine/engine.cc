@@ -43,9 +43,7 @@ class EngineImpl final : public Engine {
     CANDOR_ASSIGN_OR_RETURN(result.faces,
                             pipeline->Locate(image, detector_options_, landmark_options_));
     for (Face& face : result.faces) {
-      CANDOR_RETURN_IF_ERROR(attributes == AttributeSet::kAll
-                                 ? pipeline->DescribeAll(image, &face)
-                                 : pipeline->DescribeDefault(image, &face));
+      CANDOR_RETURN_IF_ERROR(pipeline->Describe(image, attributes, &face));
     }
     return result;
   }
@@ -75,6 +73,11 @@ class EngineImpl final : public Engine {
     CANDOR_ASSIGN_OR_RETURN(EmbedResult target_faces,
                             EmbedPrepared(*pipeline.operator->(), target, kMaxCompareTargets,
                                           AttributeSet::kDefault));
+    if (target_faces.faces.empty()) {
+      // Rekognition's model: no face in the source or the target image is
+      // an InvalidParameterException, not an empty answer.
+      return Status::InvalidArgument("no face was found in the target image");
+    }
     CompareResult result;
     result.calibration_version = calibration_.version();
     result.source_image = source.info;
@@ -103,9 +106,7 @@ class EngineImpl final : public Engine {
     CANDOR_ASSIGN_OR_RETURN(std::vector<Face> faces,
                             pipeline->Locate(image, detector_options_, landmark_options_));
     for (Face& face : faces) {
-      CANDOR_RETURN_IF_ERROR(attributes == AttributeSet::kAll
-                                 ? pipeline->DescribeAll(image, &face)
-                                 : pipeline->DescribeDefault(image, &face));
+      CANDOR_RETURN_IF_ERROR(pipeline->Describe(image, attributes, &face));
     }
     return faces;
   }
@@ -164,8 +165,7 @@ class EngineImpl final : public Engine {
                             pipeline.Locate(image, options, landmark_options_));
     for (Face& face : faces) {
       if (describe) {
-        CANDOR_RETURN_IF_ERROR(*describe == AttributeSet::kAll ? pipeline.DescribeAll(image, &face)
-                                                               : pipeline.DescribeDefault(image, &face));
+        CANDOR_RETURN_IF_ERROR(pipeline.Describe(image, *describe, &face));
       }
       CANDOR_ASSIGN_OR_RETURN(std::vector<float> embedding,
                               pipeline.Embed(image, face, embedder_options_));

@@ -46,23 +46,34 @@ Status Pipeline::DescribeDefault(const PreparedImage& image, Face* face) {
   return Status::Ok();
 }
 
-Status Pipeline::DescribeAll(const PreparedImage& image, Face* face) {
+Status Pipeline::Describe(const PreparedImage& image, AttributeSet attributes, Face* face) {
   CANDOR_RETURN_IF_ERROR(DescribeDefault(image, face));
   analyze::FaceRegion region{image.decoded.bgr, image.grey, face->box, face->landmarks68};
   FaceAttributes& a = face->attributes;
-  CANDOR_ASSIGN_OR_RETURN(a.age_range, analyzer->Age(region));
-  CANDOR_ASSIGN_OR_RETURN(BoolAttribute female, analyzer->IsFemale(region));
-  a.gender = female.value ? Gender::kFemale : Gender::kMale;
-  a.gender_confidence = female.confidence;
-  CANDOR_ASSIGN_OR_RETURN(a.emotions, analyzer->Emotions(region));
-  float happy = 0;
-  for (const Emotion& e : a.emotions) {
-    if (e.type == EmotionType::kHappy) happy = e.confidence;
+  if (Includes(attributes, AttributeSet::kAgeRange)) {
+    CANDOR_ASSIGN_OR_RETURN(a.age_range, analyzer->Age(region));
   }
-  a.smile = analyzer->Smile(region, happy);
-  CANDOR_ASSIGN_OR_RETURN(a.eyes_open, analyzer->EyesOpen(region));
-  a.mouth_open = analyzer->MouthOpen(region);
-  CANDOR_ASSIGN_OR_RETURN(a.liveness_score, analyzer->Liveness(region));
+  if (Includes(attributes, AttributeSet::kGender)) {
+    CANDOR_ASSIGN_OR_RETURN(BoolAttribute female, analyzer->IsFemale(region));
+    a.gender = female.value ? Gender::kFemale : Gender::kMale;
+    a.gender_confidence = female.confidence;
+  }
+  if (Includes(attributes, AttributeSet::kEmotions | AttributeSet::kSmile)) {
+    CANDOR_ASSIGN_OR_RETURN(std::vector<Emotion> emotions, analyzer->Emotions(region));
+    float happy = 0;
+    for (const Emotion& e : emotions) {
+      if (e.type == EmotionType::kHappy) happy = e.confidence;
+    }
+    if (Includes(attributes, AttributeSet::kSmile)) a.smile = analyzer->Smile(region, happy);
+    if (Includes(attributes, AttributeSet::kEmotions)) a.emotions = std::move(emotions);
+  }
+  if (Includes(attributes, AttributeSet::kEyesOpen)) {
+    CANDOR_ASSIGN_OR_RETURN(a.eyes_open, analyzer->EyesOpen(region));
+  }
+  if (Includes(attributes, AttributeSet::kMouthOpen)) a.mouth_open = analyzer->MouthOpen(region);
+  if (Includes(attributes, AttributeSet::kLiveness)) {
+    CANDOR_ASSIGN_OR_RETURN(a.liveness_score, analyzer->Liveness(region));
+  }
   return Status::Ok();
 }
 

@@ -37,8 +37,9 @@ struct Pipeline {
                                      const detect::LandmarkerOptions& landmark_options);
   // Pose and quality (Rekognition's DEFAULT attributes besides box and landmarks).
   Status DescribeDefault(const PreparedImage& image, Face* face);
-  // Everything ALL asks for.
-  Status DescribeAll(const PreparedImage& image, Face* face);
+  // DescribeDefault and what `attributes` asks for, running only the
+  // networks that needs.
+  Status Describe(const PreparedImage& image, AttributeSet attributes, Face* face);
   StatusOr<std::vector<float>> Embed(const PreparedImage& image, const Face& face,
                                      const embed::EmbedderOptions& options);
 

@@ -37,6 +37,12 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"SearchUsersByImage", {Role::kSearcher}},
         {"CompareFaces", {Role::kSearcher}},
         {"DetectFaces", {Role::kAnalyst}},
+        // Tags are labels for billing and housekeeping, not biometric data:
+        // whoever administers a collection or processor sets them, and
+        // anyone may read them.
+        {"TagResource", {Role::kAdmin}},
+        {"UntagResource", {Role::kAdmin}},
+        {"ListTagsForResource", all},
         {"Candor.GetCollectionPolicy", all},
         {"Candor.PutCollectionPolicy", {Role::kAdmin}},
         {"Candor.CreateAccessKey", {Role::kAdmin}},

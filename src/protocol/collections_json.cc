@@ -43,8 +43,17 @@ void CalibrationFields(const std::string& calibration_version,
   }
 }
 
+// FaceModelVersion as Rekognition's model has it (a number), and the
+// embedding network's name beside it.
+json FaceModelFields(const std::string& name, json j) {
+  j["FaceModelVersion"] = FaceModelNumber(name);
+  j["CandorFaceModel"] = name;
+  return j;
+}
+
 template <typename SearchResult>
 json CandorSearchFields(const SearchResult& r, json j) {
+  j = FaceModelFields(r.face_model_version, std::move(j));
   j["CandorFacesSearched"] = r.faces_searched;
   j["CandorExpectedFalseMatches"] = r.expected_false_matches;
   CalibrationFields(r.calibration_version, r.collection_false_match_rate, j);
@@ -94,7 +103,7 @@ json DisassociateFacesResponse(const DisassociateFacesResult& r) {
 }
 
 json SearchUsersResponse(const SearchUsersResult& r) {
-  json j = {{"UserMatches", UserMatches(r)}, {"FaceModelVersion", r.face_model_version}};
+  json j = {{"UserMatches", UserMatches(r)}};
   if (!r.searched_face_id.empty()) j["SearchedFace"] = {{"FaceId", r.searched_face_id}};
   if (!r.searched_user_id.empty()) j["SearchedUser"] = {{"UserId", r.searched_user_id}};
   return CandorSearchFields(r, std::move(j));
@@ -102,7 +111,7 @@ json SearchUsersResponse(const SearchUsersResult& r) {
 
 json SearchUsersByImageResponse(const SearchUsersResult& r) {
   const JsonOptions options;  // DEFAULT attributes, as Rekognition returns here
-  json j = {{"UserMatches", UserMatches(r)}, {"FaceModelVersion", r.face_model_version}};
+  json j = {{"UserMatches", UserMatches(r)}};
   if (r.searched_face) {
     j["SearchedFace"] = {{"FaceDetail", FaceDetail(*r.searched_face, r.image, options)}};
   }
@@ -121,24 +130,24 @@ json StoredFaceJson(const StoredFace& f) {
             {"BoundingBox", Ratios(f.box)},
             {"ImageId", f.image_id},
             {"Confidence", f.confidence},
-            {"IndexFacesModelVersion", f.face_model_version}};
+            {"IndexFacesModelVersion", FaceModelNumber(f.face_model_version)}};
   if (!f.external_image_id.empty()) j["ExternalImageId"] = f.external_image_id;
   if (!f.user_id.empty()) j["UserId"] = f.user_id;
   return j;
 }
 
 json CreateCollectionResponse(const CollectionDescription& d) {
-  return {{"StatusCode", 200}, {"CollectionArn", d.collection_arn},
-          {"FaceModelVersion", d.face_model_version}};
+  return FaceModelFields(d.face_model_version,
+                         {{"StatusCode", 200}, {"CollectionArn", d.collection_arn}});
 }
 
 json DescribeCollectionResponse(const CollectionDescription& d) {
-  json j = {{"FaceCount", d.face_count},
-            {"UserCount", d.user_count},
-            {"FaceModelVersion", d.face_model_version},
-            {"CollectionARN", d.collection_arn},
-            // Rekognition sends timestamps as epoch seconds.
-            {"CreationTimestamp", static_cast<double>(d.created_ms) / 1000.0}};
+  json j = FaceModelFields(d.face_model_version,
+                           {{"FaceCount", d.face_count},
+                            {"UserCount", d.user_count},
+                            {"CollectionARN", d.collection_arn},
+                            // Rekognition sends timestamps as epoch seconds.
+                            {"CreationTimestamp", static_cast<double>(d.created_ms) / 1000.0}});
   if (!d.calibration_version.empty()) j["CandorCalibrationVersion"] = d.calibration_version;
   if (!d.false_match_rates.empty()) {
     json rates = json::array();
@@ -157,7 +166,11 @@ json DescribeCollectionResponse(const CollectionDescription& d) {
 }
 
 json ListCollectionsResponse(const CollectionListPage& page) {
-  json j = {{"CollectionIds", page.collection_ids}, {"FaceModelVersions", page.face_model_versions}};
+  json numbers = json::array();
+  for (const std::string& name : page.face_model_versions) numbers.push_back(FaceModelNumber(name));
+  json j = {{"CollectionIds", page.collection_ids},
+            {"FaceModelVersions", numbers},
+            {"CandorFaceModels", page.face_model_versions}};
   if (!page.next_token.empty()) j["NextToken"] = page.next_token;
   return j;
 }
@@ -173,16 +186,14 @@ json IndexFacesResponse(const IndexFacesResult& r, AttributeSet attributes) {
   for (const UnindexedFace& f : r.unindexed_faces) {
     unindexed.push_back({{"Reasons", f.reasons}, {"FaceDetail", FaceDetail(f.detail, r.image, options)}});
   }
-  return {{"FaceRecords", records},
-          {"UnindexedFaces", unindexed},
-          {"FaceModelVersion", r.face_model_version},
-          {"OrientationCorrection", OrientationName(r.image.orientation_correction)}};
+  return FaceModelFields(r.face_model_version,
+                         {{"FaceRecords", records}, {"UnindexedFaces", unindexed}});
 }
 
 json ListFacesResponse(const FaceListPage& page) {
   json faces = json::array();
   for (const StoredFace& f : page.faces) faces.push_back(StoredFaceJson(f));
-  json j = {{"Faces", faces}, {"FaceModelVersion", page.face_model_version}};
+  json j = FaceModelFields(page.face_model_version, {{"Faces", faces}});
   if (!page.next_token.empty()) j["NextToken"] = page.next_token;
   return j;
 }
@@ -200,14 +211,12 @@ json DeleteFacesResponse(const DeleteFacesResult& r) {
 json SearchFacesByImageResponse(const SearchFacesResult& r) {
   return CandorSearchFields(r, {{"SearchedFaceBoundingBox", Ratios(r.searched_face_box)},
                                 {"SearchedFaceConfidence", r.searched_face_confidence},
-                                {"FaceMatches", Matches(r)},
-                                {"FaceModelVersion", r.face_model_version}});
+                                {"FaceMatches", Matches(r)}});
 }
 
 json SearchFacesResponse(const SearchFacesResult& r) {
   return CandorSearchFields(r, {{"SearchedFaceId", r.searched_face_id},
-                                {"FaceMatches", Matches(r)},
-                                {"FaceModelVersion", r.face_model_version}});
+                                {"FaceMatches", Matches(r)}});
 }
 
 }  // namespace candor::protocol

@@ -1,6 +1,7 @@
 #include "protocol/rekognition_json.h"
 
 #include <initializer_list>
+#include <utility>
 
 namespace candor::protocol {
 namespace {
@@ -49,19 +50,16 @@ json BoolJson(const BoolAttribute& a) { return {{"Value", a.value}, {"Confidence
 
 }  // namespace
 
-std::string_view OrientationName(Orientation o) {
-  switch (o) {
-    case Orientation::kNone:
-    case Orientation::kRotate0:
-      return "ROTATE_0";
-    case Orientation::kRotate90:
-      return "ROTATE_90";
-    case Orientation::kRotate180:
-      return "ROTATE_180";
-    case Orientation::kRotate270:
-      return "ROTATE_270";
+std::string FaceModelNumber(std::string_view face_model_name) {
+  // A new embedding network adds a line with the next number
+  // (tests/rekognition_json_test.cc checks the shipped manifest's is here).
+  static constexpr std::pair<std::string_view, std::string_view> kNumbers[] = {
+      {"candor-faceplugin-0.0.1-mobilefacenet512-v1", "1.0"},
+  };
+  for (const auto& [name, number] : kNumbers) {
+    if (name == face_model_name) return std::string(number);
   }
-  return "ROTATE_0";
+  return "0";
 }
 
 std::string_view EmotionName(EmotionType t) {
@@ -124,26 +122,30 @@ json ComparedFace(const Face& face, const ImageInfo& image) {
 
 json FaceDetail(const Face& face, const ImageInfo& image, const JsonOptions& options) {
   json d = ComparedFace(face, image);
-  if (options.attributes == AttributeSet::kAll) {
-    const FaceAttributes& a = face.attributes;
-    if (a.age_range) d["AgeRange"] = {{"Low", a.age_range->low}, {"High", a.age_range->high}};
-    if (a.smile) d["Smile"] = BoolJson(*a.smile);
-    if (a.gender) {
-      d["Gender"] = {{"Value", *a.gender == Gender::kFemale ? "Female" : "Male"},
-                     {"Confidence", a.gender_confidence}};
-    }
-    if (a.eyes_open) d["EyesOpen"] = BoolJson(*a.eyes_open);
-    if (a.mouth_open) d["MouthOpen"] = BoolJson(*a.mouth_open);
-    if (!a.emotions.empty()) {
-      json emotions = json::array();
-      for (const Emotion& e : a.emotions) {
-        emotions.push_back({{"Type", EmotionName(e.type)}, {"Confidence", e.confidence}});
-      }
-      d["Emotions"] = emotions;
-    }
-    if (a.liveness_score) d["CandorLiveness"] = {{"Score", *a.liveness_score * 100.f}};
-    if (a.age_range) d["CandorAgeEstimate"] = a.age_range->estimate;
+  // Each attribute only when asked for (a face may carry more).
+  const auto asked = [&](AttributeSet part) { return Includes(options.attributes, part); };
+  const FaceAttributes& a = face.attributes;
+  if (a.age_range && asked(AttributeSet::kAgeRange)) {
+    d["AgeRange"] = {{"Low", a.age_range->low}, {"High", a.age_range->high}};
   }
+  if (a.smile && asked(AttributeSet::kSmile)) d["Smile"] = BoolJson(*a.smile);
+  if (a.gender && asked(AttributeSet::kGender)) {
+    d["Gender"] = {{"Value", *a.gender == Gender::kFemale ? "Female" : "Male"},
+                   {"Confidence", a.gender_confidence}};
+  }
+  if (a.eyes_open && asked(AttributeSet::kEyesOpen)) d["EyesOpen"] = BoolJson(*a.eyes_open);
+  if (a.mouth_open && asked(AttributeSet::kMouthOpen)) d["MouthOpen"] = BoolJson(*a.mouth_open);
+  if (!a.emotions.empty() && asked(AttributeSet::kEmotions)) {
+    json emotions = json::array();
+    for (const Emotion& e : a.emotions) {
+      emotions.push_back({{"Type", EmotionName(e.type)}, {"Confidence", e.confidence}});
+    }
+    d["Emotions"] = emotions;
+  }
+  if (a.liveness_score && asked(AttributeSet::kLiveness)) {
+    d["CandorLiveness"] = {{"Score", *a.liveness_score * 100.f}};
+  }
+  if (a.age_range && asked(AttributeSet::kAgeRange)) d["CandorAgeEstimate"] = a.age_range->estimate;
   if (options.include_landmarks68) {
     json points = json::array();
     for (const Point& p : face.landmarks68) {
@@ -157,8 +159,9 @@ json FaceDetail(const Face& face, const ImageInfo& image, const JsonOptions& opt
 json DetectFacesResponse(const DetectResult& result, const JsonOptions& options) {
   json faces = json::array();
   for (const Face& f : result.faces) faces.push_back(FaceDetail(f, result.image, options));
-  return {{"FaceDetails", faces},
-          {"OrientationCorrection", OrientationName(result.image.orientation_correction)}};
+  // OrientationCorrection is left out, as Rekognition's model says it is
+  // (always null): boxes are of the image after its EXIF rotation.
+  return {{"FaceDetails", faces}};
 }
 
 json CompareFacesResponse(const CompareResult& result) {
@@ -174,11 +177,15 @@ json CompareFacesResponse(const CompareResult& result) {
              {{"BoundingBox", BoundingBoxJson(result.source_face.box, result.source_image)},
               {"Confidence", result.source_face.confidence}}},
             {"FaceMatches", matches},
-            {"UnmatchedFaces", unmatched},
-            {"SourceImageOrientationCorrection",
-             OrientationName(result.source_image.orientation_correction)},
-            {"TargetImageOrientationCorrection",
-             OrientationName(result.target_image.orientation_correction)}};
+            {"UnmatchedFaces", unmatched}};
+  if (!result.filtered.empty()) {
+    json filtered = json::array();
+    for (const FilteredFace& f : result.filtered) {
+      filtered.push_back({{"Face", ComparedFace(f.face, result.target_image)},
+                          {"Reasons", f.reasons}});
+    }
+    j["CandorFilteredFaces"] = std::move(filtered);
+  }
   if (!result.calibration_version.empty()) {
     j["CandorCalibrationVersion"] = result.calibration_version;
   }

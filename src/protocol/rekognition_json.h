@@ -29,8 +29,12 @@ nlohmann::json BoundingBoxJson(const BoundingBox& box, const ImageInfo& image);
 // Rekognition's named landmarks derived from the 68 points (28 of its 30
 // types; leftPupil and rightPupil are not located by the 68 points).
 nlohmann::json LandmarksJson(const Face& face, const ImageInfo& image);
-std::string_view OrientationName(Orientation o);
 std::string_view EmotionName(EmotionType t);
+// Rekognition's FaceModelVersion is a number ("7.0"; pattern [0-9.]+) that
+// client code compares as one; Candor's stored faces carry the embedding
+// network's name. The number of each network Candor has shipped; "0" for a
+// name Candor does not know (the name itself goes in CandorFaceModel).
+std::string FaceModelNumber(std::string_view face_model_name);
 // {"__type": ..., "Message": ...}
 nlohmann::json ErrorJson(const Status& status);
 

@@ -129,39 +129,6 @@ std::string NumberText(const json& v) {
   return v.dump();
 }
 
-// A count (MaxFaces, MaxResults, MaxUsers) in [min, max]; `*out` is left
-// alone when it is absent. Integral floats (3.0) are accepted; 3.5 is not an
-// Integer and is refused as SerializationException.
-Status OptionalCount(const json& body, const char* name, int min, int max, int* out) {
-  const json* v = Member(body, name);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_number()) return Status::Serialization(std::string(name) + " must be a number");
-  bool in_range = false;
-  int64_t value = 0;
-  if (v->is_number_unsigned()) {
-    const uint64_t u = v->get<uint64_t>();
-    in_range = u <= static_cast<uint64_t>(max) && static_cast<int64_t>(u) >= min;
-    value = static_cast<int64_t>(std::min<uint64_t>(u, static_cast<uint64_t>(max)));
-  } else if (v->is_number_integer()) {
-    value = v->get<int64_t>();
-    in_range = value >= min && value <= max;
-  } else {
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d != std::trunc(d)) {
-      return Status::Serialization(std::string(name) + " must be an integer, got " +
-                                   NumberText(*v));
-    }
-    in_range = d >= min && d <= max;
-    if (in_range) value = static_cast<int64_t>(d);
-  }
-  if (!in_range) {
-    return Status::InvalidArgument(std::string(name) + " must be between " + std::to_string(min) +
-                                   " and " + std::to_string(max) + ", got " + NumberText(*v));
-  }
-  *out = static_cast<int>(value);
-  return Status::Ok();
-}
-
 // A percent (SimilarityThreshold, FaceMatchThreshold, UserMatchThreshold) in
 // [0, 100]; `*out` is left alone when it is absent.
 Status OptionalPercent(const json& body, const char* name, float* out) {
@@ -188,14 +155,20 @@ Status OptionalQualityFilter(const json& body, QualityFilter* out) {
   return Status::Ok();
 }
 
-// Rekognition's Attribute values besides DEFAULT and ALL: asking for any of
-// them gets every attribute here (a superset of what was asked).
-constexpr std::string_view kAttributeNames[] = {
-    "AGE_RANGE", "BEARD",      "EMOTIONS", "EYE_DIRECTION", "EYEGLASSES", "EYES_OPEN",
-    "GENDER",    "MOUTH_OPEN", "MUSTACHE", "FACE_OCCLUDED", "SMILE",      "SUNGLASSES",
+// Rekognition's Attribute values besides DEFAULT and ALL, with what each
+// asks of Candor's networks; kDefault for those no network here produces
+// (AttributesNotProduced names them).
+constexpr std::pair<std::string_view, AttributeSet> kAttributeNames[] = {
+    {"AGE_RANGE", AttributeSet::kAgeRange},  {"BEARD", AttributeSet::kDefault},
+    {"EMOTIONS", AttributeSet::kEmotions},   {"EYE_DIRECTION", AttributeSet::kDefault},
+    {"EYEGLASSES", AttributeSet::kDefault},  {"EYES_OPEN", AttributeSet::kEyesOpen},
+    {"GENDER", AttributeSet::kGender},       {"MOUTH_OPEN", AttributeSet::kMouthOpen},
+    {"MUSTACHE", AttributeSet::kDefault},    {"FACE_OCCLUDED", AttributeSet::kDefault},
+    {"SMILE", AttributeSet::kSmile},         {"SUNGLASSES", AttributeSet::kDefault},
 };
 
-// Attributes (DetectFaces) or DetectionAttributes (IndexFaces).
+// Attributes (DetectFaces) or DetectionAttributes (IndexFaces): DEFAULT's
+// members always, ALL's or each named one's besides.
 Status OptionalAttributes(const json& body, const char* name, AttributeSet* out) {
   const json* v = Member(body, name);
   if (v == nullptr) return Status::Ok();
@@ -208,14 +181,18 @@ Status OptionalAttributes(const json& body, const char* name, AttributeSet* out)
   for (const json& item : *v) {
     const std::string& value = item.get_ref<const std::string&>();
     if (value == "DEFAULT") continue;
-    if (value == "ALL" || std::find(std::begin(kAttributeNames), std::end(kAttributeNames),
-                                    value) != std::end(kAttributeNames)) {
+    if (value == "ALL") {
       attributes = AttributeSet::kAll;
       continue;
     }
-    return Status::InvalidArgument(std::string(name) + " holds '" + value.substr(0, 64) +
-                                   "'; expected DEFAULT, ALL or an attribute name such as "
-                                   "AGE_RANGE or EMOTIONS");
+    const auto* known = std::find_if(std::begin(kAttributeNames), std::end(kAttributeNames),
+                                     [&](const auto& a) { return a.first == value; });
+    if (known == std::end(kAttributeNames)) {
+      return Status::InvalidArgument(std::string(name) + " holds '" + value.substr(0, 64) +
+                                     "'; expected DEFAULT, ALL or an attribute name such as "
+                                     "AGE_RANGE or EMOTIONS");
+    }
+    attributes = attributes | known->second;
   }
   *out = attributes;
   return Status::Ok();
@@ -239,17 +216,6 @@ Status RequiredFaceIds(const json& body, size_t min, size_t max, std::vector<std
   for (const json& item : *v) {
     out->push_back(item.get<std::string>());
     CANDOR_RETURN_IF_ERROR(ValidateFaceId(out->back()));
-  }
-  return Status::Ok();
-}
-
-// CreateCollection's Tags: a map of strings, accepted and ignored.
-Status CheckTags(const json& body) {
-  const json* v = Member(body, "Tags");
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_object()) return Status::Serialization("Tags must be a map of strings");
-  for (const auto& [key, value] : v->items()) {
-    if (!value.is_string()) return Status::Serialization("Tags must be a map of strings");
   }
   return Status::Ok();
 }
@@ -361,16 +327,77 @@ Status ParseSearchCommon(const json& body, SearchRequest* search) {
   return OptionalPercent(body, "FaceMatchThreshold", &search->face_match_threshold);
 }
 
-StatusOr<ListRequest> ParseList(const json& body, bool has_collection, int max_results) {
+// MaxResults in [min_results, max_results] as the operation's model has it.
+StatusOr<ListRequest> ParseList(const json& body, bool has_collection, int min_results,
+                                int max_results) {
   CANDOR_RETURN_IF_ERROR(CheckObject(body));
   ListRequest request;
   if (has_collection) CANDOR_RETURN_IF_ERROR(RequiredCollectionId(body, &request.collection_id));
-  CANDOR_RETURN_IF_ERROR(OptionalString(body, "NextToken", &request.next_token));
-  CANDOR_RETURN_IF_ERROR(OptionalCount(body, "MaxResults", 0, max_results, &request.max_results));
+  CANDOR_RETURN_IF_ERROR(OptionalNextToken(body, &request.next_token));
+  CANDOR_RETURN_IF_ERROR(
+      OptionalCount(body, "MaxResults", min_results, max_results, &request.max_results));
   return request;
 }
 
 }  // namespace
+
+// A count (MaxFaces, MaxResults, MaxUsers) in [min, max]; `*out` is left
+// alone when it is absent. Integral floats (3.0) are accepted; 3.5 is not an
+// Integer and is refused as SerializationException.
+Status OptionalCount(const json& body, const char* name, int min, int max, int* out) {
+  const json* v = Member(body, name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number()) return Status::Serialization(std::string(name) + " must be a number");
+  bool in_range = false;
+  int64_t value = 0;
+  if (v->is_number_unsigned()) {
+    const uint64_t u = v->get<uint64_t>();
+    in_range = u <= static_cast<uint64_t>(max) && static_cast<int64_t>(u) >= min;
+    value = static_cast<int64_t>(std::min<uint64_t>(u, static_cast<uint64_t>(max)));
+  } else if (v->is_number_integer()) {
+    value = v->get<int64_t>();
+    in_range = value >= min && value <= max;
+  } else {
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || d != std::trunc(d)) {
+      return Status::Serialization(std::string(name) + " must be an integer, got " +
+                                   NumberText(*v));
+    }
+    in_range = d >= min && d <= max;
+    if (in_range) value = static_cast<int64_t>(d);
+  }
+  if (!in_range) {
+    return Status::InvalidArgument(std::string(name) + " must be between " + std::to_string(min) +
+                                   " and " + std::to_string(max) + ", got " + NumberText(*v));
+  }
+  *out = static_cast<int>(value);
+  return Status::Ok();
+}
+
+Status OptionalCappedCount(const json& body, const char* name, int min, int cap, int* out) {
+  const json* v = Member(body, name);
+  if (v != nullptr && v->is_number()) {
+    const bool above = v->is_number_unsigned()  ? v->get<uint64_t>() > static_cast<uint64_t>(cap)
+                       : v->is_number_integer() ? v->get<int64_t>() > cap
+                                                : v->get<double>() > cap;
+    // Integral and finite: 1e400 and 1000.5 are still refused below.
+    const double d = v->get<double>();
+    if (above && std::isfinite(d) && (!v->is_number_float() || d == std::trunc(d))) {
+      *out = cap;
+      return Status::Ok();
+    }
+  }
+  return OptionalCount(body, name, min, cap, out);
+}
+
+Status OptionalNextToken(const json& body, std::string* out) {
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "NextToken", out));
+  if (out->size() > kMaxNextTokenChars) {
+    return Status::InvalidPaginationToken("NextToken is longer than " +
+                                          std::to_string(kMaxNextTokenChars) + " characters");
+  }
+  return Status::Ok();
+}
 
 StatusOr<std::string> DecodeBase64(std::string_view text) {
   CANDOR_ASSIGN_OR_RETURN(const size_t size, DecodedBase64Size(text));
@@ -422,6 +449,20 @@ std::string EncodeBase64(std::string_view bytes) {
     dst[0] = kBase64Alphabet[v >> 18];
     dst[1] = kBase64Alphabet[(v >> 12) & 63];
     if (rest == 2) dst[2] = kBase64Alphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+std::vector<std::string> AttributesNotProduced(const json& body, const char* name) {
+  std::vector<std::string> out;
+  const json* v = Member(body, name);
+  if (v == nullptr || !v->is_array()) return out;
+  const bool all = std::find(v->begin(), v->end(), json("ALL")) != v->end();
+  for (const auto& [attribute, set] : kAttributeNames) {
+    if (set != AttributeSet::kDefault) continue;
+    if (all || std::find(v->begin(), v->end(), json(attribute)) != v->end()) {
+      out.emplace_back(attribute);
+    }
   }
   return out;
 }
@@ -504,16 +545,60 @@ StatusOr<std::string> ParseCollectionId(const json& body) {
   CANDOR_RETURN_IF_ERROR(CheckObject(body));
   std::string collection_id;
   CANDOR_RETURN_IF_ERROR(RequiredCollectionId(body, &collection_id));
-  CANDOR_RETURN_IF_ERROR(CheckTags(body));
   return collection_id;
 }
 
+Status OptionalTags(const json& body, const char* name, Tags* out) {
+  const json* v = Member(body, name);
+  if (v == nullptr) return Status::Ok();
+  const std::string map_error = std::string(name) + " must be a map of strings";
+  if (!v->is_object()) return Status::Serialization(map_error);
+  Tags tags;
+  for (const auto& [key, value] : v->items()) {
+    if (!value.is_string()) return Status::Serialization(map_error);
+    tags[key] = value.get<std::string>();
+  }
+  CANDOR_RETURN_IF_ERROR(ValidateTags(tags));
+  *out = std::move(tags);
+  return Status::Ok();
+}
+
+StatusOr<CreateCollectionRequest> ParseCreateCollection(const json& body) {
+  CreateCollectionRequest request;
+  CANDOR_ASSIGN_OR_RETURN(request.collection_id, ParseCollectionId(body));
+  CANDOR_RETURN_IF_ERROR(OptionalTags(body, "Tags", &request.tags));
+  return request;
+}
+
+StatusOr<TagRequest> ParseTagRequest(const json& body, TagOperation operation) {
+  CANDOR_RETURN_IF_ERROR(CheckObject(body));
+  TagRequest request;
+  CANDOR_RETURN_IF_ERROR(RequiredString(body, "ResourceArn", &request.resource_arn));
+  if (request.resource_arn.size() < 20 || request.resource_arn.size() > 2048) {
+    return Status::InvalidArgument("ResourceArn must be 20 to 2048 characters");
+  }
+  if (operation == TagOperation::kTag) {
+    if (Member(body, "Tags") == nullptr) return Required("Tags");
+    CANDOR_RETURN_IF_ERROR(OptionalTags(body, "Tags", &request.tags));
+  } else if (operation == TagOperation::kUntag) {
+    const json* keys = Member(body, "TagKeys");
+    if (keys == nullptr) return Required("TagKeys");
+    if (!keys->is_array()) return Status::Serialization("TagKeys must be a list of strings");
+    for (const json& k : *keys) {
+      if (!k.is_string()) return Status::Serialization("TagKeys must be a list of strings");
+      request.keys.push_back(k.get<std::string>());
+    }
+    CANDOR_RETURN_IF_ERROR(ValidateTagKeys(request.keys));
+  }
+  return request;
+}
+
 StatusOr<ListRequest> ParseListCollections(const json& body) {
-  return ParseList(body, /*has_collection=*/false, 4096);
+  return ParseList(body, /*has_collection=*/false, 0, 4096);
 }
 
 StatusOr<ListRequest> ParseListFaces(const json& body) {
-  CANDOR_ASSIGN_OR_RETURN(ListRequest request, ParseList(body, /*has_collection=*/true, 4096));
+  CANDOR_ASSIGN_OR_RETURN(ListRequest request, ParseList(body, /*has_collection=*/true, 0, 4096));
   bool has_user_id = false;
   CANDOR_RETURN_IF_ERROR(OptionalString(body, "UserId", &request.filter.user_id, &has_user_id));
   if (has_user_id) CANDOR_RETURN_IF_ERROR(ValidateUserId(request.filter.user_id));
@@ -524,7 +609,7 @@ StatusOr<ListRequest> ParseListFaces(const json& body) {
 }
 
 StatusOr<ListRequest> ParseListUsers(const json& body) {
-  return ParseList(body, /*has_collection=*/true, 500);
+  return ParseList(body, /*has_collection=*/true, 1, 500);
 }
 
 StatusOr<IndexFacesRequest> ParseIndexFaces(const json& body, const RequestOptions& o) {
@@ -537,7 +622,8 @@ StatusOr<IndexFacesRequest> ParseIndexFaces(const json& body, const RequestOptio
   if (has_external_id) CANDOR_RETURN_IF_ERROR(ValidateExternalImageId(request.external_image_id));
   CANDOR_RETURN_IF_ERROR(
       OptionalAttributes(body, "DetectionAttributes", &request.detection_attributes));
-  CANDOR_RETURN_IF_ERROR(OptionalCount(body, "MaxFaces", 1, 100, &request.max_faces));
+  // Rekognition indexes at most the 100 largest faces: more is capped.
+  CANDOR_RETURN_IF_ERROR(OptionalCappedCount(body, "MaxFaces", 1, 100, &request.max_faces));
   CANDOR_RETURN_IF_ERROR(OptionalQualityFilter(body, &request.quality_filter));
   CANDOR_ASSIGN_OR_RETURN(request.image_bytes, ParseImage(body, "Image", o));
   return request;
@@ -694,7 +780,7 @@ StatusOr<audit::AuditQuery> ParseAuditQuery(const json& body) {
   CANDOR_RETURN_IF_ERROR(OptionalString(body, "CollectionId", &q.collection_id));
   CANDOR_RETURN_IF_ERROR(OptionalString(body, "Operation", &q.operation));
   CANDOR_RETURN_IF_ERROR(OptionalCount(body, "MaxResults", 1, 1000, &q.max_results));
-  CANDOR_RETURN_IF_ERROR(OptionalString(body, "NextToken", &q.next_token));
+  CANDOR_RETURN_IF_ERROR(OptionalNextToken(body, &q.next_token));
   if (q.principal.size() > 256 || q.collection_id.size() > 255 || q.operation.size() > 64) {
     return Status::InvalidArgument("Principal, CollectionId or Operation is too long");
   }

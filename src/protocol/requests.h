@@ -70,10 +70,27 @@ StatusOr<std::string> ParseImage(const nlohmann::json& body, std::string_view me
 StatusOr<std::string> ResolveS3Object(const nlohmann::json& s3, const std::string& prefix,
                                       const RequestOptions& options);
 
+// A count (MaxFaces, MaxResults, MaxUsers) in [min, max]; `*out` is left
+// alone when it is absent. Integral floats (3.0) are accepted; 3.5 is not an
+// Integer and is refused as SerializationException.
+Status OptionalCount(const nlohmann::json& body, const char* name, int min, int max, int* out);
+// A count that Rekognition caps rather than bounds (IndexFaces MaxFaces at
+// 100, GetFaceDetection MaxResults at 1000): a larger integer means `cap`.
+Status OptionalCappedCount(const nlohmann::json& body, const char* name, int min, int cap,
+                           int* out);
+// NextToken, at most Rekognition's 255 characters (InvalidPaginationToken).
+constexpr size_t kMaxNextTokenChars = 255;
+Status OptionalNextToken(const nlohmann::json& body, std::string* out);
+
 struct DetectFacesRequest {
   std::string image_bytes;
-  AttributeSet attributes = AttributeSet::kDefault;  // Attributes: ["DEFAULT"] or ["ALL"]
+  AttributeSet attributes = AttributeSet::kDefault;  // Attributes: DEFAULT, ALL or named ones
 };
+
+// The attributes that `body`'s list `name` (Attributes, DetectionAttributes)
+// asks for, by naming them or ALL, that no network here produces (BEARD,
+// EYEGLASSES, ...), in Rekognition's spelling; empty when none.
+std::vector<std::string> AttributesNotProduced(const nlohmann::json& body, const char* name);
 
 struct CompareFacesRequest {
   std::string source_bytes;
@@ -112,9 +129,25 @@ struct SearchUsersByImageFullRequest {
 StatusOr<DetectFacesRequest> ParseDetectFaces(const nlohmann::json& body, const RequestOptions& o);
 StatusOr<CompareFacesRequest> ParseCompareFaces(const nlohmann::json& body,
                                                 const RequestOptions& o);
-// CreateCollection, DescribeCollection, DeleteCollection: the CollectionId.
-// CreateCollection's Tags (a map of strings) are type-checked and ignored.
+// DescribeCollection, DeleteCollection: the CollectionId.
 StatusOr<std::string> ParseCollectionId(const nlohmann::json& body);
+// A Tags member (CreateCollection, CreateStreamProcessor, TagResource):
+// a map of strings checked by ValidateTags; `*out` is left alone when absent.
+Status OptionalTags(const nlohmann::json& body, const char* name, Tags* out);
+struct CreateCollectionRequest {
+  std::string collection_id;
+  Tags tags;
+};
+StatusOr<CreateCollectionRequest> ParseCreateCollection(const nlohmann::json& body);
+// TagResource (ResourceArn, Tags), UntagResource (ResourceArn, TagKeys),
+// ListTagsForResource (ResourceArn).
+enum class TagOperation { kTag, kUntag, kList };
+struct TagRequest {
+  std::string resource_arn;
+  Tags tags;
+  std::vector<std::string> keys;
+};
+StatusOr<TagRequest> ParseTagRequest(const nlohmann::json& body, TagOperation operation);
 StatusOr<ListRequest> ParseListCollections(const nlohmann::json& body);
 // ListFaces' UserId and FaceIds (1..4096) filters are validated as
 // Rekognition does.

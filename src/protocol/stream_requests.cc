@@ -1,6 +1,11 @@
 #include "protocol/stream_requests.h"
 
+#include <cctype>
 #include <cmath>
+#include <string_view>
+#include <utility>
+
+#include "protocol/requests.h"
 
 namespace candor::protocol {
 namespace {
@@ -69,17 +74,18 @@ Status Unsupported(const json& body, const char* name, const std::string& path,
   return Status::InvalidArgument(path + name + " is not supported by Candor: " + why);
 }
 
-// A map of strings (Tags), type-checked only.
-Status OptionalStringMap(const json& body, const char* name) {
-  const json* v = Member(body, name);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_object()) return Status::Serialization(std::string(name) + " must be an object");
-  for (const auto& [key, value] : v->items()) {
-    if (!value.is_string()) {
-      return Status::Serialization(std::string(name) + " values must be strings");
+// Rekognition's KmsKeyId: ^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$.
+bool ValidKmsKeyId(const std::string& id) {
+  if (id.empty() || id.size() > 2048 || !std::isalnum(static_cast<unsigned char>(id[0]))) {
+    return false;
+  }
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view(":_/+=,@.-").find(c) == std::string_view::npos) {
+      return false;
     }
   }
-  return Status::Ok();
+  return true;
 }
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -139,11 +145,19 @@ StatusOr<video::StreamProcessorDefinition> ParseCreateStreamProcessor(const json
   if (d.role_arn.size() > kMaxArnBytes) {
     return Status::InvalidArgument("RoleArn must be at most 2048 characters");
   }
-  CANDOR_RETURN_IF_ERROR(OptionalStringMap(body, "Tags"));
-  std::string ignored;
-  CANDOR_RETURN_IF_ERROR(OptionalString(body, "KmsKeyId", "", &ignored));
-  CANDOR_RETURN_IF_ERROR(OptionalObject(body, "NotificationChannel", "").status());
-  CANDOR_RETURN_IF_ERROR(OptionalObject(body, "DataSharingPreference", "").status());
+  CANDOR_RETURN_IF_ERROR(OptionalTags(body, "Tags", &d.tags));
+  CANDOR_RETURN_IF_ERROR(OptionalString(body, "KmsKeyId", "", &d.kms_key_id));
+  if (Member(body, "KmsKeyId") != nullptr && !ValidKmsKeyId(d.kms_key_id)) {
+    return Status::InvalidArgument(
+        "KmsKeyId must be 1 to 2048 characters of [A-Za-z0-9:_/+=,@.-], starting with a letter "
+        "or digit");
+  }
+  // Kept as sent (a JSON object of the caller's) for DescribeStreamProcessor.
+  for (auto [name, out] : {std::pair{"NotificationChannel", &d.notification_channel_json},
+                           std::pair{"DataSharingPreference", &d.data_sharing_preference_json}}) {
+    CANDOR_ASSIGN_OR_RETURN(const json* object, OptionalObject(body, name, ""));
+    if (object != nullptr) *out = object->dump();
+  }
   if (const json* roi = Member(body, "RegionsOfInterest"); roi != nullptr) {
     if (!roi->is_array()) return Status::Serialization("RegionsOfInterest must be a list");
     if (!roi->empty()) {
@@ -161,15 +175,8 @@ StatusOr<ListStreamProcessorsRequest> ParseListStreamProcessors(const json& body
   if (r.next_token.size() > kMaxTokenBytes) {
     return Status::InvalidPaginationToken("NextToken is longer than 255 characters");
   }
-  if (const json* v = Member(body, "MaxResults"); v != nullptr) {
-    if (!v->is_number()) return Status::Serialization("MaxResults must be a number");
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d != std::trunc(d)) {
-      return Status::Serialization("MaxResults must be an integer");
-    }
-    if (d < 1 || d > 1000) return Status::InvalidArgument("MaxResults must be between 1 and 1000");
-    r.max_results = static_cast<int>(d);
-  }
+  // The model sets no maximum; Rekognition returns at most 1000 a page.
+  CANDOR_RETURN_IF_ERROR(OptionalCappedCount(body, "MaxResults", 1, 1000, &r.max_results));
   return r;
 }
 
@@ -201,6 +208,11 @@ json DescribeStreamProcessorResponse(const video::StreamProcessorInfo& info) {
        {{"FaceSearch",
          {{"CollectionId", d.collection_id}, {"FaceMatchThreshold", d.face_match_threshold}}}}}};
   if (!d.role_arn.empty()) out["RoleArn"] = d.role_arn;
+  if (!d.kms_key_id.empty()) out["KmsKeyId"] = d.kms_key_id;
+  for (auto [name, text] : {std::pair{"NotificationChannel", &d.notification_channel_json},
+                            std::pair{"DataSharingPreference", &d.data_sharing_preference_json}}) {
+    if (!text->empty()) out[name] = json::parse(*text, nullptr, false);
+  }
   if (info.session) {
     const video::SessionStats& s = *info.session;
     json session = {{"SessionId", s.session_id},

@@ -82,21 +82,10 @@ Status ParseStartCommon(const json& body, const RequestOptions& options,
   return OptionalPatterned(body, "JobTag", 1024, "_.-:+=/", &r->job_tag);
 }
 
+// Rekognition: "Maximum number of results to return per paginated call. The
+// largest value you can specify is 1000": a larger one is capped.
 Status OptionalMaxResults(const json& body, int* out) {
-  const json* v = Member(body, "MaxResults");
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_number()) return Status::Serialization("MaxResults must be a number");
-  // Any integer converts (a huge one approximately) and fails the range check.
-  const double d = v->get<double>();
-  if (v->is_number_float() && (!std::isfinite(d) || d != std::trunc(d))) {
-    return Status::Serialization("MaxResults must be an integer");
-  }
-  if (!(d >= 1 && d <= kMaxResultsLimit)) {
-    return Status::InvalidArgument("MaxResults must be between 1 and " +
-                                   std::to_string(kMaxResultsLimit));
-  }
-  *out = static_cast<int>(d);
-  return Status::Ok();
+  return OptionalCappedCount(body, "MaxResults", 1, kMaxResultsLimit, out);
 }
 
 StatusOr<GetVideoJobRequest> ParseGet(const json& body, bool has_sort) {

@@ -339,7 +339,7 @@ class HttpServerImpl : public HttpServer {
 
     [&] {
       auto op = OperationFromTarget(req.get_header_value("X-Amz-Target"));
-      if (!op.ok()) return fail(400, ErrorTypeName(op.status().code()), op.status().message());
+      if (!op.ok()) return fail(400, WireErrorName(op.status().code()), op.status().message());
       operation = *op;
 
       // Authentication first: nothing about the request is trusted before.
@@ -369,7 +369,7 @@ class HttpServerImpl : public HttpServer {
       if (req.has_header("X-Candor-Reason")) {
         call.reason = req.get_header_value("X-Candor-Reason");
         Status valid = ValidateReason(call.reason);
-        if (!valid.ok()) return fail(400, ErrorTypeName(valid.code()), "X-Candor-Reason: " + valid.message());
+        if (!valid.ok()) return fail(400, WireErrorName(valid.code()), "X-Candor-Reason: " + valid.message());
       }
 
       if (!IsKnownOperation(operation)) {
@@ -407,7 +407,7 @@ class HttpServerImpl : public HttpServer {
 
       auto body = ParseRequestBody(req.body, options_.max_json_depth);
       if (!body.ok()) {
-        return fail(HttpStatusFor(body.status().code()), ErrorTypeName(body.status().code()),
+        return fail(HttpStatusFor(body.status().code()), WireErrorName(body.status().code()),
                     body.status().message());
       }
       call.principal = principal;
@@ -415,7 +415,7 @@ class HttpServerImpl : public HttpServer {
       call.request_id = request_id;
       StatusOr<nlohmann::json> result = RunOperation(operation, *body, service_, call);
       if (!result.ok()) {
-        return fail(HttpStatusFor(result.status().code()), ErrorTypeName(result.status().code()),
+        return fail(HttpStatusFor(result.status().code()), WireErrorName(result.status().code()),
                     result.status().message());
       }
       res.status = 200;

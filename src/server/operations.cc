@@ -5,12 +5,15 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
 
+#include "collections/quality_filter.h"
 #include "policy/search_policy.h"
 #include "protocol/collections_json.h"
 #include "protocol/rekognition_json.h"
 #include "server/stream_operations.h"
 #include "server/video_operations.h"
+#include "video/stream_processor.h"
 
 namespace candor::server {
 namespace {
@@ -98,11 +101,64 @@ void AuditCalibration(const SearchResult& x, json& results) {
   }
 }
 
-// Which operations leave an audit record: all but the two that only name
-// collections and count their faces.
+// Which operations leave an audit record: all but those that only name
+// collections, count their faces or read their labels.
 bool Audited(std::string_view operation) {
   return operation != "ListCollections" && operation != "DescribeCollection" &&
-         operation != "Candor.GetCollectionPolicy";
+         operation != "Candor.GetCollectionPolicy" && operation != "ListTagsForResource";
+}
+
+// Says which of the attributes asked for no network here produces, rather
+// than leave a client to guess why Beard or Eyeglasses is missing.
+json WithAttributesNotProduced(const json& body, const char* member, json response) {
+  std::vector<std::string> missing = protocol::AttributesNotProduced(body, member);
+  if (!missing.empty()) response["CandorAttributesNotProduced"] = std::move(missing);
+  return response;
+}
+
+// TagResource, UntagResource and ListTagsForResource on a collection's or a
+// stream processor's ARN (as CreateCollection and CreateStreamProcessor
+// return them).
+StatusOr<json> TagOperation(const json& body, Call& c, protocol::TagOperation operation) {
+  CANDOR_ASSIGN_OR_RETURN(protocol::TagRequest r, protocol::ParseTagRequest(body, operation));
+  const std::string& arn = r.resource_arn;
+  const auto starts = [&](std::string_view prefix) {
+    return arn.size() > prefix.size() && arn.compare(0, prefix.size(), prefix) == 0;
+  };
+  std::optional<Tags> listed;
+  if (starts(kCollectionArnPrefix)) {
+    const std::string id = arn.substr(kCollectionArnPrefix.size());
+    c.event.collection_id = id;
+    Collections& collections = *c.service.collections;
+    if (operation == protocol::TagOperation::kTag) {
+      CANDOR_RETURN_IF_ERROR(collections.TagCollection(id, r.tags));
+    } else if (operation == protocol::TagOperation::kUntag) {
+      CANDOR_RETURN_IF_ERROR(collections.UntagCollection(id, r.keys));
+    } else {
+      CANDOR_ASSIGN_OR_RETURN(listed, collections.ListTags(id));
+    }
+  } else if (starts(kStreamProcessorArnPrefix)) {
+    const std::string name = arn.substr(kStreamProcessorArnPrefix.size());
+    video::StreamProcessorManager* streams = c.service.stream_processors;
+    if (streams == nullptr) return Status::NotFound("no stream processor has the ARN " + arn);
+    if (operation == protocol::TagOperation::kTag) {
+      CANDOR_RETURN_IF_ERROR(streams->Tag(name, r.tags));
+    } else if (operation == protocol::TagOperation::kUntag) {
+      CANDOR_RETURN_IF_ERROR(streams->Untag(name, r.keys));
+    } else {
+      CANDOR_ASSIGN_OR_RETURN(listed, streams->ListTags(name));
+    }
+  } else {
+    return Status::InvalidArgument("ResourceArn must be a collection's (" +
+                                   std::string(kCollectionArnPrefix) + "<id>) or a stream " +
+                                   "processor's (" + std::string(kStreamProcessorArnPrefix) +
+                                   "<name>)");
+  }
+  c.event.results = {{"ResourceArn", arn}};
+  if (!r.tags.empty()) c.event.results["Tags"] = r.tags;
+  if (!r.keys.empty()) c.event.results["TagKeys"] = r.keys;
+  if (listed) return json{{"Tags", *listed}};
+  return protocol::EmptyResponse();
 }
 
 const std::map<std::string, Handler, std::less<>>& Handlers() {
@@ -114,7 +170,8 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          CANDOR_ASSIGN_OR_RETURN(DetectResult d,
                                  c.service.engine->DetectFaces(r.image_bytes, r.attributes));
          c.event.results = {{"FaceCount", d.faces.size()}};
-         return protocol::DetectFacesResponse(d, {.attributes = r.attributes});
+         return WithAttributesNotProduced(
+             body, "Attributes", protocol::DetectFacesResponse(d, {.attributes = r.attributes}));
        }},
       {"CompareFaces",
        [](const json& body, Call& c) -> StatusOr<json> {
@@ -125,20 +182,34 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          CANDOR_ASSIGN_OR_RETURN(
              CompareResult x,
              c.service.engine->CompareFaces(r.source_bytes, r.target_bytes, r.similarity_threshold));
+         CANDOR_RETURN_IF_ERROR(FilterCompared(r.quality_filter, &x));
          json matches = json::array();
          for (const FaceMatch& m : x.matches) matches.push_back({{"Similarity", m.similarity}});
          c.event.results = {{"FaceMatches", matches},
                             {"UnmatchedFaces", x.unmatched.size()},
+                            {"FilteredFaces", x.filtered.size()},
                             {"CalibrationVersion", x.calibration_version}};
          c.event.faces_searched = static_cast<int64_t>(x.matches.size() + x.unmatched.size());
          return protocol::CompareFacesResponse(x);
        }},
       {"CreateCollection",
        [](const json& body, Call& c) -> StatusOr<json> {
-         CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
-         c.event.collection_id = id;
-         CANDOR_ASSIGN_OR_RETURN(auto d, c.service.collections->CreateCollection(id));
+         CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseCreateCollection(body));
+         c.event.collection_id = r.collection_id;
+         if (!r.tags.empty()) c.event.results = {{"Tags", r.tags}};
+         CANDOR_ASSIGN_OR_RETURN(auto d,
+                                 c.service.collections->CreateCollection(r.collection_id, r.tags));
          return protocol::CreateCollectionResponse(d);
+       }},
+      {"TagResource",
+       [](const json& body, Call& c) { return TagOperation(body, c, protocol::TagOperation::kTag); }},
+      {"UntagResource",
+       [](const json& body, Call& c) {
+         return TagOperation(body, c, protocol::TagOperation::kUntag);
+       }},
+      {"ListTagsForResource",
+       [](const json& body, Call& c) {
+         return TagOperation(body, c, protocol::TagOperation::kList);
        }},
       {"DescribeCollection",
        [](const json& body, Call& c) -> StatusOr<json> {
@@ -175,7 +246,8 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          c.event.results = {{"FaceIds", ids},
                             {"ExternalImageId", r.external_image_id},
                             {"UnindexedFaces", x.unindexed_faces.size()}};
-         return protocol::IndexFacesResponse(x, r.detection_attributes);
+         return WithAttributesNotProduced(body, "DetectionAttributes",
+                                          protocol::IndexFacesResponse(x, r.detection_attributes));
        }},
       {"ListFaces",
        [](const json& body, Call& c) -> StatusOr<json> {

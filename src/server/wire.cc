@@ -59,9 +59,23 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kInternal:
     case StatusCode::kCorruption:
     case StatusCode::kIOError:
+    case StatusCode::kResourceExhausted:
       return 500;
     default:
       return 400;
+  }
+}
+
+std::string_view WireErrorName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kCorruption:
+    case StatusCode::kIOError:
+    case StatusCode::kResourceExhausted:
+      return "InternalServerError";
+    case StatusCode::kUnsupported:
+      return "InvalidParameterException";
+    default:
+      return ErrorTypeName(code);
   }
 }
 

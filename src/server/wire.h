@@ -35,6 +35,13 @@ StatusOr<nlohmann::json> ParseRequestBody(std::string_view body, int max_depth);
 // 403 for AccessDenied, 404 is not used (unknown resources are 400), 500 for
 // internal errors, 503 for an unavailable service.
 int HttpStatusFor(StatusCode code);
+// The error name a client sees for `code`: ErrorTypeName's (which the CLI
+// and the audit log keep) except where Rekognition's model has no such
+// error. A corrupt store, an I/O error and exhausted resources (disk full,
+// out of memory) are InternalServerError (500), never a throttling error
+// that SDKs would retry as if it were transient; a feature this service
+// does not offer is an InvalidParameterException.
+std::string_view WireErrorName(StatusCode code);
 
 // {"__type": "<type>", "message": ..., "Message": ...}. Both spellings of the
 // message: botocore reads either, the JavaScript SDK "message".

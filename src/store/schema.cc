@@ -92,18 +92,33 @@ CREATE TABLE collection_policies (
 CREATE INDEX faces_by_collection_indexed_ms ON faces (collection_id, indexed_ms);
 )sql";
 
+// Version 4: tags of collections (Rekognition's CreateCollection Tags,
+// TagResource, UntagResource, ListTagsForResource). Not biometric data; they
+// go with their collection (ON DELETE CASCADE). Limits (keys of 1..128
+// characters, values of 0..256, at most kMaxTagsPerResource a collection)
+// are checked before a write (collections/validation.h).
+constexpr const char kVersion4[] = R"sql(
+CREATE TABLE collection_tags (
+  collection_id TEXT NOT NULL REFERENCES collections (collection_id) ON DELETE CASCADE,
+  tag_key TEXT NOT NULL,
+  tag_value TEXT NOT NULL,
+  PRIMARY KEY (collection_id, tag_key)
+);
+)sql";
+
 static_assert(kEmbeddingBytes == 2048, "kVersion1's CHECK on embedding length");
 
-constexpr std::array<Migration, 3> kMigrations = {{
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "collections, faces, users and idempotency tokens", kVersion1},
     {2, "index of faces by user", kVersion2},
     {3, "collection policies and the index of faces by time indexed", kVersion3},
+    {4, "tags of collections", kVersion4},
 }};
 static_assert(kMigrations.size() == Store::kSchemaVersion,
               "every schema version needs exactly one migration step");
 
-constexpr std::array<const char*, 5> kRequiredTables = {"collections", "faces", "users", "tokens",
-                                                        "collection_policies"};
+constexpr std::array<const char*, 6> kRequiredTables = {
+    "collections", "faces", "users", "tokens", "collection_policies", "collection_tags"};
 
 }  // namespace
 

@@ -113,6 +113,9 @@ class SqliteStore final : public Store {
   // Collection policies: sqlite_policies.cc.
   StatusOr<std::optional<PolicyRecord>> GetPolicy(const std::string& collection_id) override;
   Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) override;
+  StatusOr<std::map<std::string, std::string>> GetTags(const std::string& collection_id) override;
+  Status UpdateTags(const std::string& collection_id, const std::map<std::string, std::string>& set,
+                    const std::vector<std::string>& remove, size_t max_tags) override;
 
  private:
   Status Error(int rc, std::string_view what) const { return db_.Error(rc, what); }

@@ -28,7 +28,7 @@ Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
       return Status::InvalidArgument(detail);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Status::ResourceExhausted("database busy: " + detail);
+      return Status::Throttling("database busy: " + detail);  // transient: retry
     case SQLITE_NOMEM:
       return Status::ResourceExhausted("out of memory: " + detail);
     case SQLITE_READONLY:

@@ -90,6 +90,15 @@ inline constexpr char kAssociateFace[] =
     "UPDATE faces SET user_id = ?3 WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ''";
 inline constexpr char kDisassociateFace[] =
     "UPDATE faces SET user_id = '' WHERE collection_id = ?1 AND face_id = ?2 AND user_id = ?3";
+// Collection tags (schema version 4).
+inline constexpr char kGetTags[] =
+    "SELECT tag_key, tag_value FROM collection_tags WHERE collection_id = ?1 ORDER BY tag_key";
+inline constexpr char kPutTag[] =
+    "INSERT INTO collection_tags (collection_id, tag_key, tag_value) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (collection_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value";
+inline constexpr char kDeleteTag[] =
+    "DELETE FROM collection_tags WHERE collection_id = ?1 AND tag_key = ?2";
+inline constexpr char kCountTags[] = "SELECT count(*) FROM collection_tags WHERE collection_id = ?1";
 // Collection policies (schema version 3).
 inline constexpr char kGetPolicy[] =
     "SELECT purpose, threshold_floor, refuse_below_floor, max_faces, reason_required,"

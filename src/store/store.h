@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,7 +91,7 @@ class Store {
   virtual ~Store() = default;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   virtual Status CreateCollection(const CollectionRecord& record) = 0;  // AlreadyExists
   virtual StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) = 0;
@@ -169,6 +170,17 @@ class Store {
   // updated_ms set to now (policy.updated_ms is ignored). NotFound when the
   // collection does not exist; InvalidArgument for a floor that is not finite.
   virtual Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) = 0;
+
+  // Collection tags (schema version 4). NotFound when the collection does
+  // not exist.
+  virtual StatusOr<std::map<std::string, std::string>> GetTags(
+      const std::string& collection_id) = 0;
+  // Sets `set` (replacing the values of keys already there) and removes
+  // `remove` in one transaction; ServiceQuotaExceeded, and nothing changed,
+  // when the collection would then hold more than `max_tags`.
+  virtual Status UpdateTags(const std::string& collection_id,
+                            const std::map<std::string, std::string>& set,
+                            const std::vector<std::string>& remove, size_t max_tags) = 0;
 
   // Idempotency (Rekognition's ClientRequestToken): the stored response of an
   // earlier request with this token, if any.

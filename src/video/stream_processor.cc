@@ -15,7 +15,6 @@
 namespace candor::video {
 namespace {
 
-constexpr std::string_view kArnPrefix = "arn:aws:rekognition:candor:local:streamprocessor/";
 constexpr int kDefaultPage = 1000;
 constexpr size_t kMaxUrlBytes = 2048;
 // Matches per search in a session (VideoOptions::max_matches' default),
@@ -130,6 +129,8 @@ StatusOr<std::unique_ptr<StreamProcessorManager>> StreamProcessorManager::Open(
       CANDOR_RETURN_IF_ERROR(manager->AuditInterruptedSession(p));
     }
     const std::string name = p.definition.name;
+    // Derived from the name, in today's form (older files hold another).
+    p.definition.arn = std::string(kStreamProcessorArnPrefix) + name;
     manager->processors_[name].stored = std::move(p);
   }
   for (auto& [name, entry] : manager->processors_) {
@@ -194,16 +195,20 @@ StatusOr<StreamProcessorDefinition> StreamProcessorManager::Create(StreamProcess
   CANDOR_RETURN_IF_ERROR(ValidateCollectionId(d.collection_id));
   CANDOR_RETURN_IF_ERROR(options_.collections->DescribeCollection(d.collection_id, false).status());
   std::lock_guard lock(mutex_);
-  if (shut_down_) return Status::Unsupported("the service is shutting down");
+  if (shut_down_) return Status::Throttling("the service is shutting down; retry");
   if (processors_.count(d.name) != 0) {
-    return Status::AlreadyExists("a stream processor named " + d.name + " already exists");
+    return Status::ResourceInUse("a stream processor named " + d.name + " already exists");
+  }
+  if (d.tags.size() > kMaxTagsPerResource) {
+    return Status::ServiceQuotaExceeded("a stream processor holds at most " +
+                                        std::to_string(kMaxTagsPerResource) + " tags");
   }
   if (static_cast<int>(processors_.size()) >= options_.max_processors) {
-    return Status::ResourceExhausted("this service holds at most " +
+    return Status::LimitExceeded("this service holds at most " +
                                      std::to_string(options_.max_processors) +
                                      " stream processors; delete one first");
   }
-  d.arn = std::string(kArnPrefix) + d.name;
+  d.arn = std::string(kStreamProcessorArnPrefix) + d.name;
   d.created_ms = d.updated_ms = NowMs();
   StoredStreamProcessor stored;
   stored.definition = d;
@@ -218,8 +223,8 @@ StatusOr<StartedSession> StreamProcessorManager::StartLocked(Entry& entry,
   int running = 0;
   for (const auto& [name, e] : processors_) running += Active(e) ? 1 : 0;
   if (running >= options_.max_running) {
-    return Status::ResourceExhausted("at most " + std::to_string(options_.max_running) +
-                                     " stream processors may run at once");
+    return Status::Throttling("at most " + std::to_string(options_.max_running) +
+                                     " stream processors may run at once; retry when one stops");
   }
   CANDOR_ASSIGN_OR_RETURN(CollectionPolicy policy,
                           options_.collections->GetCollectionPolicy(d.collection_id));
@@ -253,11 +258,11 @@ StatusOr<StartedSession> StreamProcessorManager::StartLocked(Entry& entry,
 StatusOr<StartedSession> StreamProcessorManager::Start(const std::string& name,
                                                        const SessionCaller& caller) {
   std::lock_guard lock(mutex_);
-  if (shut_down_) return Status::Unsupported("the service is shutting down");
+  if (shut_down_) return Status::Throttling("the service is shutting down; retry");
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   if (Active(it->second)) {
-    return Status::Conflict("stream processor " + name + " is " +
+    return Status::ResourceInUse("stream processor " + name + " is " +
                             std::string(StatusName(it->second.session->snapshot().status)) +
                             "; stop it first");
   }
@@ -270,15 +275,15 @@ Status StreamProcessorManager::Stop(const std::string& name) {
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   Entry& entry = it->second;
   if (!Active(entry)) {
-    return Status::Conflict("stream processor " + name + " is not running");
+    return Status::ResourceInUse("stream processor " + name + " is not running");
   }
   const StreamSession::Snapshot snap = entry.session->snapshot();
   if (snap.status == StreamProcessorStatus::kStopping) {
-    return Status::Conflict("stream processor " + name + " is already stopping");
+    return Status::ResourceInUse("stream processor " + name + " is already stopping");
   }
   if (snap.status != StreamProcessorStatus::kStarting &&
       snap.status != StreamProcessorStatus::kRunning) {
-    return Status::Conflict("stream processor " + name + " is not running");
+    return Status::ResourceInUse("stream processor " + name + " is not running");
   }
   // Recorded first: a service that dies while the session stops must not
   // restart it.
@@ -327,6 +332,42 @@ StreamProcessorInfo StreamProcessorManager::InfoLocked(const Entry& entry) const
   return info;
 }
 
+Status StreamProcessorManager::Tag(const std::string& name, const Tags& tags) {
+  return ChangeTags(name, [&](Tags& t) {
+    for (const auto& [key, value] : tags) t[key] = value;
+  });
+}
+
+Status StreamProcessorManager::Untag(const std::string& name,
+                                     const std::vector<std::string>& keys) {
+  return ChangeTags(name, [&](Tags& t) {
+    for (const std::string& key : keys) t.erase(key);
+  });
+}
+
+Status StreamProcessorManager::ChangeTags(const std::string& name,
+                                          const std::function<void(Tags&)>& change) {
+  std::lock_guard lock(mutex_);
+  auto it = processors_.find(name);
+  if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
+  StreamProcessorDefinition changed = it->second.stored.definition;
+  change(changed.tags);
+  if (changed.tags.size() > kMaxTagsPerResource) {
+    return Status::ServiceQuotaExceeded("stream processor " + name + " would hold more than " +
+                                        std::to_string(kMaxTagsPerResource) + " tags");
+  }
+  CANDOR_RETURN_IF_ERROR(store_->SaveExtras(changed));
+  it->second.stored.definition.tags = std::move(changed.tags);
+  return Status::Ok();
+}
+
+StatusOr<Tags> StreamProcessorManager::ListTags(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = processors_.find(name);
+  if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
+  return it->second.stored.definition.tags;
+}
+
 StatusOr<StreamProcessorInfo> StreamProcessorManager::Describe(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = processors_.find(name);
@@ -342,14 +383,14 @@ StatusOr<StreamProcessorPage> StreamProcessorManager::List(const std::string& ne
   if (max_results == 0) max_results = kDefaultPage;
   std::string after;
   if (!next_token.empty()) {
-    CANDOR_ASSIGN_OR_RETURN(after, DecodePageToken("sp", next_token));
+    CANDOR_ASSIGN_OR_RETURN(after, DecodeShortPageToken("sp", "", next_token));
   }
   std::lock_guard lock(mutex_);
   StreamProcessorPage page;
   auto it = next_token.empty() ? processors_.begin() : processors_.upper_bound(after);
   for (; it != processors_.end(); ++it) {
     if (static_cast<int>(page.processors.size()) == max_results) {
-      page.next_token = EncodePageToken("sp", page.processors.back().definition.name);
+      page.next_token = EncodePageToken("sp", "", page.processors.back().definition.name);
       break;
     }
     page.processors.push_back(InfoLocked(it->second));
@@ -362,7 +403,7 @@ Status StreamProcessorManager::Delete(const std::string& name) {
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   if (Active(it->second)) {
-    return Status::Conflict("stream processor " + name + " is " +
+    return Status::ResourceInUse("stream processor " + name + " is " +
                             std::string(StatusName(it->second.session->snapshot().status)) +
                             "; stop it before deleting it");
   }

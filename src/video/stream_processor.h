@@ -16,7 +16,7 @@
 //       (threshold raised to the floor or the start refused, a reason when
 //       required, matches per search capped by MaxFaces); a policy changed
 //       during a session applies from its next start.
-//   StreamProcessorArn  arn:aws:rekognition:candor:local:streamprocessor/<Name>.
+//   StreamProcessorArn  arn:aws:rekognition:candor:000000000000:streamprocessor/<Name>.
 //
 // Status: STOPPED after Create and after a session ends; STARTING from
 // StartStreamProcessor to the first frame; RUNNING from then on, also while
@@ -41,6 +41,7 @@
 #ifndef CANDOR_VIDEO_STREAM_PROCESSOR_H_
 #define CANDOR_VIDEO_STREAM_PROCESSOR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -96,19 +97,26 @@ class StreamProcessorManager {
   ~StreamProcessorManager();
 
   // InvalidArgument for bad URLs or threshold, NotFound for a missing
-  // collection, AlreadyExists for a name taken, ResourceExhausted past
+  // collection, ResourceInUse for a name taken, LimitExceeded past
   // max_processors. Returns the definition as stored (Arn, timestamps).
   StatusOr<StreamProcessorDefinition> Create(StreamProcessorDefinition definition);
-  // NotFound; Conflict unless STOPPED or FAILED; ResourceExhausted past
+  // NotFound; ResourceInUse unless STOPPED or FAILED; Throttling past
   // max_running; the policy's PermissionDenied.
   StatusOr<StartedSession> Start(const std::string& name, const SessionCaller& caller);
-  // NotFound; Conflict unless STARTING or RUNNING. Returns at once (STOPPING).
+  // NotFound; ResourceInUse unless STARTING or RUNNING. Returns at once
+  // (STOPPING).
   Status Stop(const std::string& name);
   StatusOr<StreamProcessorInfo> Describe(const std::string& name);
   // max_results 1..1000 (0: 1000); next_token from a previous page.
   StatusOr<StreamProcessorPage> List(const std::string& next_token, int max_results);
-  // NotFound; Conflict while a session is running or stopping.
+  // NotFound; ResourceInUse while a session is running or stopping.
   Status Delete(const std::string& name);
+  // Tags (TagResource, UntagResource, ListTagsForResource on the ARN):
+  // NotFound; ServiceQuotaExceeded, and nothing changed, beyond
+  // kMaxTagsPerResource. Keys and values are the caller's to check.
+  Status Tag(const std::string& name, const Tags& tags);
+  Status Untag(const std::string& name, const std::vector<std::string>& keys);
+  StatusOr<Tags> ListTags(const std::string& name);
 
   // Ends every session (each audited, EndedBy "ServiceShutdown") and waits
   // for them, leaving their RUNNING status stored so that they restart with
@@ -129,6 +137,7 @@ class StreamProcessorManager {
 
   explicit StreamProcessorManager(StreamProcessorManagerOptions options);
   // Under mutex_. Starts a session of `entry`.
+  Status ChangeTags(const std::string& name, const std::function<void(Tags&)>& change);
   StatusOr<StartedSession> StartLocked(Entry& entry, const SessionCaller& caller);
   StreamProcessorInfo InfoLocked(const Entry& entry) const;
   // Called on a session's thread when it ends.

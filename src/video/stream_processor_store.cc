@@ -17,7 +17,9 @@ using nlohmann::json;
 constexpr int kBusyTimeoutMs = 10000;
 // "CSPr": marks the file as Candor's stream-processor file.
 constexpr int32_t kApplicationId = 0x43535072;
-constexpr int kSchemaVersion = 1;
+// Version 2: extras_json, the definition's Tags, NotificationChannel,
+// KmsKeyId and DataSharingPreference (a version 1 file gains it at open).
+constexpr int kSchemaVersion = 2;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE stream_processors (
@@ -33,9 +35,12 @@ CREATE TABLE stream_processors (
   status TEXT NOT NULL CHECK (status IN ('STOPPED', 'RUNNING', 'FAILED')),
   status_message TEXT NOT NULL,
   caller_json TEXT NOT NULL,
-  session_json TEXT NOT NULL DEFAULT ''
+  session_json TEXT NOT NULL DEFAULT '',
+  extras_json TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 )sql";
+constexpr char kVersion2[] =
+    "ALTER TABLE stream_processors ADD COLUMN extras_json TEXT NOT NULL DEFAULT '{}'";
 
 
 Status Configure(sqlite3* db, const std::string& path) {
@@ -66,6 +71,43 @@ StatusOr<SessionCaller> ParseCaller(const std::string& text, const std::string& 
     if (it != j.end() && it->is_string()) *field = it->get<std::string>();
   }
   return c;
+}
+
+std::string ExtrasJson(const StreamProcessorDefinition& d) {
+  json extras = {{"Tags", d.tags}};
+  if (!d.notification_channel_json.empty()) {
+    extras["NotificationChannel"] = d.notification_channel_json;
+  }
+  if (!d.data_sharing_preference_json.empty()) {
+    extras["DataSharingPreference"] = d.data_sharing_preference_json;
+  }
+  if (!d.kms_key_id.empty()) extras["KmsKeyId"] = d.kms_key_id;
+  return extras.dump();
+}
+
+Status ParseExtras(const std::string& text, const std::string& path,
+                   StreamProcessorDefinition* d) {
+  const json j = json::parse(text, nullptr, false);
+  const auto bad = [&] {
+    return Status::Corruption(path + ": stream processor " + d->name + "'s extras are not valid");
+  };
+  if (!j.is_object()) return bad();
+  for (auto [key, field] : {std::pair{"NotificationChannel", &d->notification_channel_json},
+                            std::pair{"DataSharingPreference", &d->data_sharing_preference_json},
+                            std::pair{"KmsKeyId", &d->kms_key_id}}) {
+    const auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (!it->is_string()) return bad();
+    *field = it->get<std::string>();
+  }
+  if (const auto it = j.find("Tags"); it != j.end()) {
+    if (!it->is_object()) return bad();
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string()) return bad();
+      d->tags[key] = value.get<std::string>();
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -106,6 +148,15 @@ StatusOr<std::unique_ptr<StreamProcessorStore>> StreamProcessorStore::Open(
                           "mark the stream processors file");
         }));
     if (is_new && !dir.empty()) CANDOR_RETURN_IF_ERROR(store::FsyncDirectory(dir));
+  } else {
+    CANDOR_RETURN_IF_ERROR(db->InTransaction(true, "upgrade the stream processors file", [&]() -> Status {
+      CANDOR_ASSIGN_OR_RETURN(
+          const int64_t version,
+          store::QueryInt(db->handle(), "PRAGMA user_version", "read the version", path));
+      if (version >= 2) return Status::Ok();
+      CANDOR_RETURN_IF_ERROR(db->Exec(kVersion2, "add the extras column"));
+      return db->Exec("PRAGMA user_version = 2", "mark the stream processors file");
+    }));
   }
   return std::unique_ptr<StreamProcessorStore>(new StreamProcessorStore(std::move(db)));
 }
@@ -117,8 +168,8 @@ Status StreamProcessorStore::Insert(const StoredStreamProcessor& p) {
       store::Statement insert,
       db_->Prepare("INSERT INTO stream_processors (name, arn, input_url, output_url, role_arn,"
                    " collection_id, face_match_threshold, created_ms, updated_ms, status,"
-                   " status_message, caller_json)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                   " status_message, caller_json, extras_json)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
   insert.Bind(1, d.name);
   insert.Bind(2, d.arn);
   insert.Bind(3, d.input_url);
@@ -131,11 +182,12 @@ Status StreamProcessorStore::Insert(const StoredStreamProcessor& p) {
   insert.Bind(10, StatusName(p.status));
   insert.Bind(11, p.status_message);
   insert.Bind(12, CallerJson(p.caller));
+  insert.Bind(13, ExtrasJson(d));
   const int rc = insert.Step();
   if (rc != SQLITE_DONE) {
     Status s = db_->Error(rc, "record the stream processor");
     if (s.code() == StatusCode::kAlreadyExists) {
-      return Status::AlreadyExists("a stream processor named " + d.name + " already exists");
+      return Status::ResourceInUse("a stream processor named " + d.name + " already exists");
     }
     return s;
   }
@@ -159,6 +211,21 @@ Status StreamProcessorStore::UpdateStatus(const std::string& name, StreamProcess
   if (rc != SQLITE_DONE) return db_->Error(rc, "record the stream processor's status");
   if (sqlite3_changes64(db_->handle()) == 0) {
     return Status::NotFound("no stream processor named " + name);
+  }
+  return Status::Ok();
+}
+
+Status StreamProcessorStore::SaveExtras(const StreamProcessorDefinition& d) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      store::Statement update,
+      db_->Prepare("UPDATE stream_processors SET extras_json = ?2 WHERE name = ?1"));
+  update.Bind(1, d.name);
+  update.Bind(2, ExtrasJson(d));
+  const int rc = update.Step();
+  if (rc != SQLITE_DONE) return db_->Error(rc, "record the stream processor's tags");
+  if (sqlite3_changes64(db_->handle()) == 0) {
+    return Status::NotFound("no stream processor named " + d.name);
   }
   return Status::Ok();
 }
@@ -197,7 +264,8 @@ StatusOr<std::vector<StoredStreamProcessor>> StreamProcessorStore::LoadAll() {
       store::Statement select,
       db_->Prepare("SELECT name, arn, input_url, output_url, role_arn, collection_id,"
                    " face_match_threshold, created_ms, updated_ms, status, status_message,"
-                   " caller_json, session_json FROM stream_processors ORDER BY name"));
+                   " caller_json, session_json, extras_json FROM stream_processors"
+                   " ORDER BY name"));
   std::vector<StoredStreamProcessor> out;
   int rc;
   while ((rc = select.Step()) == SQLITE_ROW) {
@@ -221,6 +289,7 @@ StatusOr<std::vector<StoredStreamProcessor>> StreamProcessorStore::LoadAll() {
     p.status_message = select.Text(10);
     CANDOR_ASSIGN_OR_RETURN(p.caller, ParseCaller(select.Text(11), db_->path()));
     p.open_session = select.Text(12);
+    CANDOR_RETURN_IF_ERROR(ParseExtras(select.Text(13), db_->path(), &d));
     out.push_back(std::move(p));
   }
   if (rc != SQLITE_DONE) return db_->Error(rc, "read the stream processors");

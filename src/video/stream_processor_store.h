@@ -35,6 +35,8 @@ class StreamProcessorStore {
   // NotFound when there is no such processor.
   Status UpdateStatus(const std::string& name, StreamProcessorStatus status,
                       const std::string& message, const SessionCaller& caller, int64_t updated_ms);
+  // Stores d's tags, NotificationChannel, KmsKeyId and DataSharingPreference.
+  Status SaveExtras(const StreamProcessorDefinition& d);
   // Sets (or, with "", clears) the open session's audit record.
   Status SaveSession(const std::string& name, const std::string& session_json);
   Status Delete(const std::string& name);

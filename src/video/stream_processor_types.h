@@ -7,6 +7,7 @@
 #define CANDOR_VIDEO_STREAM_PROCESSOR_TYPES_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,14 @@ struct StreamProcessorDefinition {
   std::string role_arn;       // RoleArn: stored and echoed, not used
   std::string collection_id;  // Settings.FaceSearch.CollectionId
   float face_match_threshold = 80;  // Settings.FaceSearch.FaceMatchThreshold, as asked
+  // Stored and echoed by DescribeStreamProcessor, not acted on (Candor sends
+  // no SNS notification, holds no KMS key and shares no data): the JSON
+  // objects NotificationChannel and DataSharingPreference as sent ("" when
+  // absent), and KmsKeyId.
+  std::string notification_channel_json;
+  std::string data_sharing_preference_json;
+  std::string kms_key_id;
+  std::map<std::string, std::string> tags;  // Tags, then TagResource / UntagResource
   // Set by the manager.
   std::string arn;
   int64_t created_ms = 0;

@@ -61,6 +61,34 @@ json PersonEntry(const VideoFace& f, const std::vector<VideoTrackMatch>& matches
 
 }  // namespace
 
+// `message` with the server's file names taken out: the video's local path
+// becomes the S3Object the caller named, and any other absolute path
+// "(a server path)".
+std::string PublicStatusMessage(const std::string& message, const VideoJobRequest& r) {
+  std::string out = message;
+  const std::string named = "s3://" + r.bucket + "/" + r.name;
+  for (size_t at = 0; !r.video_path.empty() && (at = out.find(r.video_path, at)) != std::string::npos;
+       at += named.size()) {
+    out.replace(at, r.video_path.size(), named);
+  }
+  std::string cleaned;
+  for (size_t i = 0; i < out.size();) {
+    const bool starts_path = out[i] == '/' && i + 1 < out.size() && out[i + 1] != ' ' &&
+                             (i == 0 || out[i - 1] == ' ' || out[i - 1] == '\'' ||
+                              out[i - 1] == '"' || out[i - 1] == '(' || out[i - 1] == '[');
+    if (!starts_path) {
+      cleaned += out[i++];
+      continue;
+    }
+    while (i < out.size() && out[i] != ' ' && out[i] != '\'' && out[i] != '"' && out[i] != ')' &&
+           out[i] != ']' && out[i] != ',' && out[i] != ';') {
+      ++i;
+    }
+    cleaned += "(a server path)";
+  }
+  return cleaned;
+}
+
 VideoJobManager::VideoJobManager(VideoJobManagerOptions options) : options_(std::move(options)) {}
 
 VideoJobManager::~VideoJobManager() { Shutdown(); }
@@ -121,7 +149,7 @@ StatusOr<StartedVideoJob> VideoJobManager::Start(const VideoJobRequest& request,
     }
   }
   if (queue_.size() >= static_cast<size_t>(std::max(1, options_.max_pending))) {
-    return Status::ResourceExhausted("too many video jobs are in progress (" +
+    return Status::LimitExceeded("too many video jobs are in progress (" +
                                      std::to_string(queue_.size()) + "); retry later");
   }
   job.job_id = NewUuid();
@@ -237,7 +265,13 @@ bool VideoJobManager::RunJob(StoredVideoJob& job) {
     }
   }
   job.status = error.ok() ? VideoJobStatus::kSucceeded : VideoJobStatus::kFailed;
-  job.status_message = error.ok() ? "" : error.message().substr(0, 1024);
+  if (!error.ok()) {
+    // The whole message, paths included, is for the operator's log; the
+    // caller's StatusMessage names the video as the caller did.
+    std::fprintf(stderr, "candor: video job %s failed: %s\n", job.job_id.c_str(),
+                 error.ToString().c_str());
+  }
+  job.status_message = error.ok() ? "" : PublicStatusMessage(error.message(), r).substr(0, 1024);
   job.completed_ms = NowMs();
   const Status stored = store_->Complete(job);
   if (!stored.ok()) {

@@ -59,7 +59,7 @@ struct VideoJobManagerOptions {
   // Null: search jobs are not audited (tests of the lifecycle only).
   audit::AuditLog* audit = nullptr;
   // Jobs queued or running at once (Rekognition's default quota is 20
-  // concurrent jobs); more: ResourceExhausted.
+  // concurrent jobs); more: LimitExceeded.
   int max_pending = 20;
   // Faces[] or Persons[] entries a job may produce; beyond: FAILED (the
   // results are held in memory and in one row).
@@ -71,6 +71,12 @@ struct StartedVideoJob {
   SessionPolicy policy;  // FaceSearch: what the policy did
   bool reused = false;   // an earlier job of the same ClientRequestToken
 };
+
+// A failed job's StatusMessage: `message` with the server's file names taken
+// out (the video's local path becomes the S3Object the caller named, any
+// other absolute path "(a server path)"); the whole message goes to the
+// service's log.
+std::string PublicStatusMessage(const std::string& message, const VideoJobRequest& r);
 
 class VideoJobManager {
  public:

@@ -2,7 +2,8 @@
 # Runs one real client's scenario against a live `candor serve` on loopback.
 #
 # Usage: tests/clients/run_client.sh CLIENT [path/to/candor]
-#   CLIENT: boto3 | aws_cli | js | accountability | candor_fields | candor_fields_js
+#   CLIENT: boto3 | aws_cli | js | accountability | candor_fields | candor_fields_js |
+#           conformance
 #   candor: the binary (default: $CANDOR_BIN, else build/candor of this tree)
 #
 # Starts the server on a free port with a fresh data directory and a
@@ -14,7 +15,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-client=${1:?usage: run_client.sh boto3|aws_cli|js|accountability|candor_fields|candor_fields_js [path/to/candor]}
+client=${1:?usage: run_client.sh boto3|aws_cli|js|accountability|candor_fields|candor_fields_js|conformance [path/to/candor]}
 candor=${2:-${CANDOR_BIN:-$root/build/candor}}
 data=${CANDOR_DATA:-$root/../shared/data}
 start_timeout_s=60
@@ -27,8 +28,10 @@ case $client in
   accountability) scenario=(python3 "$here/accountability_scenario.py") ;;
   candor_fields) scenario=(python3 "$here/candor_fields_scenario.py") ;;
   candor_fields_js) scenario=(node "$here/js/candor_fields.mjs") ;;
+  # The binary too: it starts a second server with --s3-root for video jobs.
+  conformance) scenario=(python3 "$here/conformance_scenario.py" "$candor") ;;
   *) echo "run_client.sh: unknown client '$client' (boto3, aws_cli, js, accountability," \
-    "candor_fields or candor_fields_js)" >&2; exit 2 ;;
+    "candor_fields, candor_fields_js or conformance)" >&2; exit 2 ;;
 esac
 # A client that is not installed fails the test: a skipped client test would
 # pass without checking anything.
@@ -40,6 +43,10 @@ case $client in
   boto3 | accountability)
     python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed for python3" ;;
   aws_cli) command -v aws >/dev/null || skip "the AWS CLI (aws) is not installed" ;;
+  conformance)
+    python3 -c 'import botocore' 2>/dev/null || skip "botocore is not installed for python3"
+    command -v ffmpeg >/dev/null || skip "ffmpeg is not installed"
+    ;;
   candor_fields)
     python3 -c 'import boto3' 2>/dev/null || skip "boto3 is not installed for python3"
     command -v aws >/dev/null || skip "the AWS CLI (aws) is not installed"
