@@ -140,11 +140,35 @@ TEST_F(EngineTest, CompareRejectsBadThresholdsAndFacelessSources) {
   cv::Mat wall(300, 300, CV_8UC3, cv::Scalar(180, 170, 160));
   auto r = engine_->CompareFaces(EncodeJpeg(wall), face, 80.f);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  // A target without faces is not an error: no matches, nothing unmatched.
+  // Rekognition's model: no face in the target is an InvalidParameterException
+  // too, not an empty answer.
   auto empty = engine_->CompareFaces(face, EncodeJpeg(wall), 80.f);
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->matches.empty());
-  EXPECT_TRUE(empty->unmatched.empty());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("target"), std::string::npos);
+}
+
+// Rekognition's Attributes may name attributes: DEFAULT's members and those
+// are computed, and no other network runs (ALL's cost is not paid).
+TEST_F(EngineTest, NamedAttributesComputeOnlyThose) {
+  auto r = engine_->DetectFaces(Video("obama.jpg"), AttributeSet::kEmotions | AttributeSet::kAgeRange);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GE(r->faces.size(), 1u);
+  const FaceAttributes& a = r->faces[0].attributes;
+  EXPECT_TRUE(a.age_range.has_value());
+  EXPECT_EQ(a.emotions.size(), 7u);
+  EXPECT_FALSE(a.gender || a.smile || a.eyes_open || a.mouth_open || a.liveness_score);
+  auto plain = engine_->DetectFaces(Video("obama.jpg"), AttributeSet::kDefault);
+  ASSERT_TRUE(plain.ok());
+  const FaceAttributes& none = plain->faces[0].attributes;
+  EXPECT_FALSE(none.age_range || none.gender || none.smile || none.eyes_open || none.mouth_open ||
+               none.liveness_score);
+  EXPECT_TRUE(none.emotions.empty());
+  // Smile alone runs the expression network (it reads HAPPY) but reports
+  // no Emotions.
+  auto smile = engine_->DetectFaces(Video("obama.jpg"), AttributeSet::kSmile);
+  ASSERT_TRUE(smile.ok());
+  EXPECT_TRUE(smile->faces[0].attributes.smile.has_value());
+  EXPECT_TRUE(smile->faces[0].attributes.emotions.empty());
 }
 
 TEST_F(EngineTest, SmallFacesInALargeImageAreFound) {

@@ -32,6 +32,32 @@ export interface CandorSearchFields {
   CandorCalibrationVersion?: string;
   /** The false-match rate at the applied threshold measured on this collection's gallery. */
   CandorCollectionFalseMatchRate?: number;
+  /** The embedding network's name (FaceModelVersion is its number). */
+  CandorFaceModel?: string;
+}
+
+/** On CreateCollection, DescribeCollection, IndexFaces and ListFaces outputs. */
+export interface CandorFaceModelFields {
+  /** The embedding network's name (FaceModelVersion is its number). */
+  CandorFaceModel?: string;
+}
+
+/** On ListCollections' output: each collection's embedding network, in CollectionIds' order. */
+export interface CandorCollectionListFields {
+  CandorFaceModels?: string[];
+}
+
+/** On CompareFaces' output with a QualityFilter. */
+export interface CandorCompareFields {
+  CandorCalibrationVersion?: string;
+  /** Target faces the QualityFilter left out (not compared), with the reasons. */
+  CandorFilteredFaces?: { Face: Record<string, unknown>; Reasons: string[] }[];
+}
+
+/** On DetectFaces' and IndexFaces' outputs. */
+export interface CandorAttributeFields {
+  /** Attributes asked for (by name or ALL) that no network here produces, e.g. "BEARD". */
+  CandorAttributesNotProduced?: string[];
 }
 
 /** On FaceMatches[i] (searches, CompareFaces) and UserMatches[i]. */
