@@ -4,11 +4,12 @@
 // VectorIndex contract on synthetic vectors, and recall on real face
 // embeddings.
 //
-// The recall tests embed 4,000 images (the first 2,500 LFW images in name
-// order and the first 1,500 UTKFace images) through the engine, cached in
-// build/cache/recall.emb by image SHA-256: on an empty cache (CI) that costs
-// about a minute of CPU once; bench/recall_bench uses the same cache with all
-// 13,701 images. 500 faces are held out as queries; the base is the rest plus
+// The recall tests embed 4,000 images through the engine: the first 2,500
+// images of LFW's pairs.txt, whose embeddings lfw_eval_test (registered
+// before this test) has cached in build/cache/lfw.emb, and the first 1,500
+// UTKFace images in name order, cached in build/cache/utkface.emb, which the
+// evaluation report's fairness and demographics sections read: on an empty
+// cache (CI) each image is embedded once for all of them. 500 faces are held out as queries; the base is the rest plus
 // synthetic vectors drawn near them (real + N(0, 0.045^2) per component,
 // renormalised: cosine ~0.70 to the source, about two photos of one person) up
 // to 20,000 vectors, so that the graph, not the exact pending buffer, answers.
@@ -435,24 +436,25 @@ class RealEmbeddingRecallTest : public ::testing::Test {
     auto engine = Engine::Create({.calibration_path = "none"});
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     const std::string data = testing::DataDir();
-    auto lfw = eval::ListLfwImages(data + "/lfw", nullptr);
+    auto lfw = eval::LfwPairImages(data + "/lfw");
     ASSERT_TRUE(lfw.ok()) << lfw.status().ToString();
-    std::vector<std::string> paths(lfw->begin(),
-                                   lfw->begin() + std::min<size_t>(2500, lfw->size()));
+    lfw->resize(std::min<size_t>(2500, lfw->size()));
     std::vector<std::string> utk;
     for (const auto& e : std::filesystem::directory_iterator(data + "/utkface/images")) {
       if (e.path().extension() == ".jpg") utk.push_back(e.path().string());
     }
     std::sort(utk.begin(), utk.end());
-    paths.insert(paths.end(), utk.begin(), utk.begin() + std::min<size_t>(1500, utk.size()));
-    eval::EmbedRunOptions run;
-    run.cache_path = std::string(CANDOR_SOURCE_DIR) + "/build/cache/recall.emb";
-    run.progress_label = "recall";
-    auto embedded = eval::EmbedImages(**engine, paths, run);
-    ASSERT_TRUE(embedded.ok()) << embedded.status().ToString();
+    utk.resize(std::min<size_t>(1500, utk.size()));
     std::vector<std::vector<float>> real;
-    for (auto& e : *embedded) {
-      if (e.has_face) real.push_back(std::move(e.embedding));
+    for (const auto& [paths, cache] : {std::pair{&*lfw, "lfw"}, std::pair{&utk, "utkface"}}) {
+      eval::EmbedRunOptions run;
+      run.cache_path = std::string(CANDOR_SOURCE_DIR) + "/build/cache/" + cache + ".emb";
+      run.progress_label = cache;
+      auto embedded = eval::EmbedImages(**engine, *paths, run);
+      ASSERT_TRUE(embedded.ok()) << embedded.status().ToString();
+      for (auto& e : *embedded) {
+        if (e.has_face) real.push_back(std::move(e.embedding));
+      }
     }
     ASSERT_GE(real.size(), 3500u);
     std::mt19937_64 rng(7);

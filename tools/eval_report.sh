@@ -11,8 +11,9 @@
 #
 # Environment: CANDOR_BUILD_DIR (default build), CANDOR_CACHE_DIR (default
 # <build>/cache), CANDOR_WORKERS (default: all cores), CANDOR_FER_STRIDE
-# (every n-th FER-2013 face per class; default 4, about 1,800 faces: the
-# expression network costs ~0.1 s a face; 1 takes all 7,178).
+# (every n-th FER-2013 face per class; default 4, about 1,800 faces; 1 takes
+# all 7,178), CANDOR_UTKFACE_STRIDE (every n-th UTKFace file for age and
+# gender; default 1, all 6,000: the age/gender network costs ~70 ms a face).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -21,6 +22,7 @@ out=${1:-$build/eval-report}
 cache=${CANDOR_CACHE_DIR:-$build/cache}
 workers=${CANDOR_WORKERS:-$(nproc)}
 fer_stride=${CANDOR_FER_STRIDE:-4}
+utkface_stride=${CANDOR_UTKFACE_STRIDE:-1}
 candor=$build/candor
 if [[ ! -x "$candor" ]]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,6 +31,7 @@ fi
 mkdir -p "$out" "$cache"
 start=$(date +%s)
 "$candor" --workers "$workers" eval attributes --fer-stride "$fer_stride" \
+  --utkface-stride "$utkface_stride" \
   --json-out "$out/attributes.json" | tee "$out/attributes.txt"
 "$candor" --workers "$workers" eval detect --json-out "$out/detect.json" | tee "$out/detect.txt"
 "$candor" --workers "$workers" eval report --out "$out" --cache-dir "$cache" \

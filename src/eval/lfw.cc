@@ -155,18 +155,27 @@ StatusOr<std::vector<ImageEmbedding>> EmbedImages(Engine& engine,
   return out;
 }
 
-StatusOr<LfwEvaluation> EvaluateLfw(Engine& engine, const std::string& root,
-                                    const EmbedRunOptions& options) {
+StatusOr<std::vector<std::string>> LfwPairImages(const std::string& root) {
   CANDOR_ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/pairs.txt"));
   CANDOR_ASSIGN_OR_RETURN(std::vector<LfwPair> pairs, ParseLfwPairs(text));
-  std::map<std::string, size_t> index_of;
+  std::set<std::string> seen;
   std::vector<std::string> paths;
   for (const LfwPair& p : pairs) {
     for (const std::string& path :
          {LfwImagePath(root, p.name1, p.index1), LfwImagePath(root, p.name2, p.index2)}) {
-      if (index_of.emplace(path, paths.size()).second) paths.push_back(path);
+      if (seen.insert(path).second) paths.push_back(path);
     }
   }
+  return paths;
+}
+
+StatusOr<LfwEvaluation> EvaluateLfw(Engine& engine, const std::string& root,
+                                    const EmbedRunOptions& options) {
+  CANDOR_ASSIGN_OR_RETURN(std::string text, ReadFile(root + "/pairs.txt"));
+  CANDOR_ASSIGN_OR_RETURN(std::vector<LfwPair> pairs, ParseLfwPairs(text));
+  CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> paths, LfwPairImages(root));
+  std::map<std::string, size_t> index_of;
+  for (size_t i = 0; i < paths.size(); ++i) index_of[paths[i]] = i;
   LfwEvaluation eval;
   const auto start = std::chrono::steady_clock::now();
   CANDOR_ASSIGN_OR_RETURN(std::vector<ImageEmbedding> embeddings, EmbedImages(engine, paths, options));

@@ -61,6 +61,10 @@ struct LfwEvaluation {
 StatusOr<LfwEvaluation> EvaluateLfw(Engine& engine, const std::string& lfw_root,
                                     const EmbedRunOptions& options);
 
+// The images of pairs.txt, each once, in the order pairs.txt names them
+// first (what EvaluateLfw embeds).
+StatusOr<std::vector<std::string>> LfwPairImages(const std::string& lfw_root);
+
 // Every image of the LFW folder, and the identity (folder) of each.
 StatusOr<std::vector<std::string>> ListLfwImages(const std::string& lfw_root,
                                                  std::vector<int>* identity);
