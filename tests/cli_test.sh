@@ -260,5 +260,13 @@ head -c 1000 "$models_dir/fr_feature.onnx" >"$tmp/models/fr_feature.onnx"
 check "corrupt model exits non-zero" test $? -ne 0
 check "corrupt model is named" grep -q "fr_feature.onnx is corrupt" "$tmp/corrupt.err"
 
+# keys create makes a missing folder of the credentials file, private, and the
+# file 0600.
+"$candor" keys create --credentials "$tmp/new/keys/credentials" --principal ops --role admin \
+  >/dev/null 2>"$tmp/keys.err"
+check "keys create exits 0 with a missing folder" test $? -eq 0
+check "the folder is 0700" test "$(stat -c %a "$tmp/new/keys")" = 700
+check "the credentials file is 0600" test "$(stat -c %a "$tmp/new/keys/credentials")" = 600
+
 echo "$passed passed, $failed failed"
 test "$failed" -eq 0

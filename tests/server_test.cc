@@ -272,12 +272,15 @@ TEST_F(ServerTest, AnonymousAccessOnlyWhenEnabled) {
 }
 
 TEST_F(ServerTest, HealthAndMetrics) {
-  LiveServer live;
+  server::ServerOptions options;
+  options.public_details = true;
+  LiveServer live(options);
   httplib::Client client("127.0.0.1", live.port());
   auto health = client.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  EXPECT_TRUE(json::parse(health->body).contains("face_model_version"));
   live.Call(client, "CreateCollection", R"({"CollectionId":"m1"})");
   live.Call(client, "DescribeCollection", R"({"CollectionId":"missing"})");
   auto metrics = client.Get("/metrics");
@@ -292,6 +295,90 @@ TEST_F(ServerTest, HealthAndMetrics) {
   EXPECT_NE(text.find(R"(candor_collection_faces{collection="m1"} 0)"), std::string::npos);
   EXPECT_NE(text.find("candor_queue_depth 0"), std::string::npos);
   EXPECT_EQ(client.Get("/nothing-here")->status, 404);
+}
+
+// Without --public-details the unsigned endpoints say nothing about the
+// data, and no client, signed or not, adds labels to /metrics by naming
+// operations that do not exist.
+TEST_F(ServerTest, MetricsNameNoCollectionAndGrowWithNoUnknownTarget) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  live.Call(client, "CreateCollection", R"({"CollectionId":"case-4711-suspects"})");
+  for (int i = 0; i < 50; ++i) {
+    const std::string target = std::string("RekognitionService.Made") + std::to_string(i);
+    auto r = client.Post("/", {{"X-Amz-Target", target}}, "{}", "application/x-amz-json-1.1");
+    ASSERT_TRUE(r);
+    live.Call(client, std::string("Invented") + std::to_string(i), "{}");
+  }
+  const std::string text = client.Get("/metrics")->body;
+  EXPECT_EQ(text.find("case-4711-suspects"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Made1"), std::string::npos);
+  EXPECT_EQ(text.find("Invented1"), std::string::npos);
+  EXPECT_NE(text.find(R"x(operation="(unknown)")x"), std::string::npos) << text;
+  const json health = json::parse(client.Get("/health")->body);
+  EXPECT_EQ(health, json({{"status", "ok"}}));
+}
+
+// A captured signed write cannot be sent again while SigV4 would accept its
+// signature; a read can, and a write signed anew (as the SDKs do on each
+// attempt) goes through.
+TEST_F(ServerTest, ASignedWriteIsDoneOnce) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  const int64_t now = std::time(nullptr);
+  auto first = live.Call(client, "CreateCollection", R"({"CollectionId":"once"})", now);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200) << first->body;
+  // Within a second the same bytes may be a client's own repeat (a request
+  // signed twice in one second is signed alike): answered as usual.
+  auto repeat = live.Call(client, "CreateCollection", R"({"CollectionId":"once"})", now);
+  EXPECT_EQ(json::parse(repeat->body)["__type"], "ResourceAlreadyExistsException");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto replayed = live.Call(client, "CreateCollection", R"({"CollectionId":"once"})", now);
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->status, 403) << replayed->body;
+  EXPECT_EQ(json::parse(replayed->body)["__type"], "InvalidSignatureException");
+  auto deleted = live.Call(client, "DeleteCollection", R"({"CollectionId":"once"})", now);
+  EXPECT_EQ(deleted->status, 200) << deleted->body;
+  // The same DeleteCollection bytes two seconds later would delete a new
+  // collection of that name: refused.
+  live.Call(client, "CreateCollection", R"({"CollectionId":"once"})", now + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto again = live.Call(client, "DeleteCollection", R"({"CollectionId":"once"})", now);
+  EXPECT_EQ(again->status, 403) << again->body;
+  auto described = live.Call(client, "DescribeCollection", R"({"CollectionId":"once"})", now);
+  EXPECT_EQ(described->status, 200) << described->body;
+  for (int i = 0; i < 2; ++i) {
+    auto read = live.Call(client, "ListCollections", "{}", now);
+    EXPECT_EQ(read->status, 200) << read->body;
+  }
+}
+
+// JSON that two readers could read differently is refused before any
+// operation sees it: a key twice, a negative zero, a number that
+// underflows to zero.
+TEST_F(ServerTest, AmbiguousJsonIsRefused) {
+  LiveServer live;
+  httplib::Client client("127.0.0.1", live.port());
+  for (const std::string body :
+       {R"({"CollectionId":"a","CollectionId":"b"})",
+        R"({"CollectionId":"a","Tags":{"k":"1","k":"2"}})",
+        R"({"CollectionId":"a","MaxResults":-0})", R"({"CollectionId":"a","MaxResults":-0.0})",
+        R"({"CollectionId":"a","FaceMatchThreshold":1e-400})"}) {
+    auto r = live.Call(client, "CreateCollection", body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(json::parse(r->body)["__type"], "SerializationException") << body << r->body;
+  }
+  // Nothing was created by them; the same keys in different objects, and
+  // ordinary numbers, are fine.
+  auto listed = live.Call(client, "ListCollections", "{}");
+  EXPECT_EQ(json::parse(listed->body)["CollectionIds"], json::array());
+  auto ok = live.Call(client, "CreateCollection",
+                      R"({"CollectionId":"a","Tags":{"CollectionId":"x","a":"0"}})");
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto page = live.Call(client, "ListCollections", R"({"MaxResults":0.5e1})");
+  EXPECT_EQ(page->status, 200) << page->body;
 }
 
 TEST_F(ServerTest, ThrottlesInsteadOfQueueingWithoutBound) {
@@ -415,7 +502,9 @@ TEST_F(ServerTest, ServesHttpsWithAConfiguredCertificate) {
 }
 
 TEST_F(ServerTest, StopAnswersRequestsInFlight) {
-  LiveServer live;
+  server::ServerOptions options;
+  options.public_details = true;  // /health's requests_in_flight
+  LiveServer live(options);
   const std::string body = ImageBody(Lfw("George_W_Bush", 1), R"({"Attributes":["ALL"]})");
   auto call = std::async(std::launch::async, [&] {
     httplib::Client client("127.0.0.1", live.port());

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "server/credentials.h"
+#include "server/replay_cache.h"
 #include "sigv4_test_support.h"
 #include "test_support.h"
 
@@ -557,6 +558,22 @@ TEST_F(RekognitionBotocoreTest, TruncatedAndCorruptedAuthorization) {
       }
     }
   }
+}
+
+// The replay cache remembers a signature until SigV4 would refuse it anyway,
+// and never more than its capacity.
+TEST(ReplayCacheTest, RemembersUntilExpiryWithinCapacity) {
+  ReplayCache cache(900, 3, /*grace_seconds=*/1);
+  EXPECT_TRUE(cache.Accept("a", 1000, 1000));
+  EXPECT_TRUE(cache.Accept("a", 1000, 1001));   // a repeat within the second
+  EXPECT_FALSE(cache.Accept("a", 1000, 1002));  // a replay
+  EXPECT_FALSE(cache.Accept("a", 1000, 1900));  // 900 s later: SigV4 would still accept it
+  EXPECT_TRUE(cache.Accept("a", 1000, 1901));   // SigV4 would refuse it now
+  EXPECT_TRUE(cache.Accept("b", 1901, 1901));
+  EXPECT_TRUE(cache.Accept("c", 1901, 1901));
+  EXPECT_TRUE(cache.Accept("d", 1901, 1901));  // "a" (oldest) forgotten
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(cache.Accept("d", 1901, 1905));
 }
 
 }  // namespace

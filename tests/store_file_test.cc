@@ -217,6 +217,37 @@ TEST(StoreFileTest, TagsOfACollection) {
   EXPECT_TRUE(s.GetTags("c")->empty());
 }
 
+// The data directory holds biometric data: it is made 0700 and every file in
+// it 0600, the database and its -wal file included, whatever the umask and
+// however the directory was made before (issue 18: 0644 files, a 0755 dir).
+TEST(StoreFileTest, DataDirectoryAndFilesArePrivate) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  ASSERT_EQ(::mkdir(data.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(data.c_str(), 0755), 0);
+  const std::string stray = data + "/notes.txt";
+  WriteBytes(stray, "left by an operator");
+  ASSERT_EQ(::chmod(stray.c_str(), 0644), 0);
+  const mode_t old_umask = ::umask(022);
+  {
+    auto store = Store::OpenSqlite(data);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+    std::vector<FaceRecord> faces = {MakeFace(1)};
+    ASSERT_TRUE((*store)->InsertFaces("c", &faces).ok());
+    const auto mode = [](const std::string& path) {
+      struct stat st;
+      EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+      return st.st_mode & 0777;
+    };
+    EXPECT_EQ(mode(data), 0700u);
+    EXPECT_EQ(mode(stray), 0600u);
+    EXPECT_EQ(mode(SqliteDatabasePath(data)), 0600u);
+    EXPECT_EQ(mode(SqliteDatabasePath(data) + "-wal"), 0600u);
+  }
+  ::umask(old_umask);
+}
+
 TEST(StoreFileTest, EmptyFileIsANewDatabase) {
   TempDir dir;
   WriteBytes(SqliteDatabasePath(dir.path()), "");

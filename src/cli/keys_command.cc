@@ -1,12 +1,14 @@
 // candor keys ...: access keys of the principals allowed to call the service,
 // kept in a credentials file (src/server/credentials.h).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
 #include "policy/roles.h"
 #include "server/credentials.h"
 #include "server/operations.h"
+#include "store/data_dir.h"
 
 namespace candor::cli {
 namespace {
@@ -28,6 +30,13 @@ int RunCreate(const KeysArgs& args) {
     const Status valid = server::ValidateReason(args.reason);
     if (!valid.ok()) return Fail(valid);
     credential.attributes["reason"] = args.reason;
+  }
+  // A credentials file in a folder that does not exist yet: the folder is
+  // made, private (an existing one is left as it is).
+  const std::filesystem::path folder = std::filesystem::path(args.credentials_path).parent_path();
+  if (!folder.empty() && !std::filesystem::exists(folder)) {
+    const Status made = store::EnsureDataDirectory(folder.string());
+    if (!made.ok()) return Fail(made);
   }
   const Status appended = server::AppendCredential(args.credentials_path, credential);
   if (!appended.ok()) return Fail(appended);

@@ -1,6 +1,7 @@
 // candor serve: the Rekognition-compatible service on the embedded store.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -115,6 +116,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Everything the service creates (stores, their -wal and -shm files, the
+  // index cache, the audit log, stream outputs) is its owner's alone.
+  ::umask(077);
 
   auto engine = MakeEngine(global);
   if (!engine.ok()) return Fail(engine.status());
@@ -206,6 +210,10 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "the store's directory (default: $CANDOR_DATA_DIR or ./candor-data)");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`)");
+  cmd->add_flag("--public-details", args->server.public_details,
+                "GET /metrics lists faces per collection (collection names) and GET /health "
+                "the model version and load; both answer without a signature, so only where "
+                "the port is not reachable by others");
   cmd->add_flag("--allow-anonymous", args->server.allow_anonymous,
                 "serve unsigned requests as principal 'anonymous' (local development only)");
   cmd->add_option("--tls-cert", args->server.tls_cert_path, "PEM certificate: serve HTTPS");

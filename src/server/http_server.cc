@@ -21,6 +21,7 @@
 
 #include "server/credentials.h"
 #include "server/metrics.h"
+#include "server/replay_cache.h"
 #include "policy/roles.h"
 #include "server/operations.h"
 #include "server/retention.h"
@@ -258,9 +259,11 @@ class HttpServerImpl : public HttpServer {
       HandleRekognition(req, res);
     });
     http_->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      nlohmann::json j = {{"status", "ok"},
-                          {"face_model_version", service_.engine->face_model_version()},
-                          {"requests_in_flight", metrics_.in_flight.load()}};
+      nlohmann::json j = {{"status", "ok"}};
+      if (options_.public_details) {
+        j["face_model_version"] = service_.engine->face_model_version();
+        j["requests_in_flight"] = metrics_.in_flight.load();
+      }
       res.set_content(j.dump(), "application/json");
     });
     http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -331,6 +334,8 @@ class HttpServerImpl : public HttpServer {
     int status = 200;
 
     CallContext call;
+    std::string signature;  // of a signed request
+    int64_t signed_at = 0;
     auto fail = [&](int http_status, std::string_view type, std::string_view message) {
       status = http_status;
       outcome = std::string(type);
@@ -356,6 +361,8 @@ class HttpServerImpl : public HttpServer {
         std::shared_ptr<const KeyRing> keys = Keys();
         const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
         if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
+        signature = auth.signature;
+        signed_at = auth.signed_at;
         principal = auth.credential->principal;
         call.roles = keys->roles.at(principal);
         if (auto r = auth.credential->attributes.find("reason");
@@ -410,6 +417,16 @@ class HttpServerImpl : public HttpServer {
         return fail(HttpStatusFor(body.status().code()), WireErrorName(body.status().code()),
                     body.status().message());
       }
+      // A signed write is done once: the same signature again (a captured
+      // request, sent while SigV4 would still accept it) is refused. Checked
+      // last, so that a request refused above (throttled, malformed) may be
+      // sent again as it was.
+      if (!signature.empty() && IsWriteOperation(operation) &&
+          !replays_.Accept(signature, signed_at, std::time(nullptr))) {
+        return fail(403, "InvalidSignatureException",
+                    "this signed request was received before; a write is done once per "
+                    "signature (sign the request again)");
+      }
       call.principal = principal;
       call.source = req.remote_addr;
       call.request_id = request_id;
@@ -425,7 +442,9 @@ class HttpServerImpl : public HttpServer {
     }();
 
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    metrics_.Record(operation, outcome, seconds);
+    // Labels come from known operations only: an unauthenticated client
+    // naming a new X-Amz-Target each time must not grow /metrics.
+    metrics_.Record(IsKnownOperation(operation) ? operation : "(unknown)", outcome, seconds);
     log_->Write(nlohmann::ordered_json{{"time", IsoTime(wall)},
                  {"request_id", request_id},
                  {"remote", req.remote_addr},
@@ -441,7 +460,7 @@ class HttpServerImpl : public HttpServer {
   std::string RenderMetrics() {
     std::vector<std::pair<std::string, int64_t>> faces;
     auto page = service_.collections->ListCollections("", 1000);
-    if (page.ok()) {
+    if (page.ok() && options_.public_details) {
       for (const std::string& id : page->collection_ids) {
         // Counts only: a scrape must not measure galleries.
         auto d = service_.collections->DescribeCollection(id, false);
@@ -575,6 +594,9 @@ class HttpServerImpl : public HttpServer {
   std::unique_ptr<httplib::Server> http_;
   ServiceContext service_;
   Metrics metrics_;
+  // Signatures of writes seen within SigV4's 15 minutes; 200,000 is more
+  // writes than a 2-core service takes in that time (about 220 a second).
+  ReplayCache replays_{VerifyOptions{}.max_skew_seconds, 200000};
   int64_t capacity_ = 0;
   int64_t workers_ = 0;
   int port_ = -1;

@@ -49,6 +49,11 @@ struct ServerOptions {
   // verified.
   bool allow_anonymous = false;
   std::string region;  // empty: requests signed for any region are accepted
+  // GET /metrics and GET /health answer without a signature. Without this,
+  // they say nothing about the data: /metrics leaves out the faces per
+  // collection (collection names are often names of cases or places) and
+  // /health only says that the service is up.
+  bool public_details = false;
   int connection_threads = 0;  // 0: 16 per core
   int engine_workers = 1;      // the engine's parallel calls
   int max_waiting = 0;         // admitted requests beyond the workers; 0: 4 per worker

@@ -13,6 +13,7 @@
 #include "protocol/rekognition_json.h"
 #include "server/stream_operations.h"
 #include "server/video_operations.h"
+#include "server/wire.h"
 #include "video/stream_processor.h"
 
 namespace candor::server {
@@ -476,6 +477,19 @@ const std::vector<std::string_view>& OperationNames() {
 
 bool IsKnownOperation(std::string_view operation) {
   return Handlers().find(operation) != Handlers().end();
+}
+
+bool IsWriteOperation(std::string_view operation) {
+  if (!IsKnownOperation(operation)) return false;
+  std::string_view name = operation;
+  if (name.substr(0, kCandorPrefix.size()) == kCandorPrefix) {
+    name.remove_prefix(kCandorPrefix.size());
+  }
+  for (std::string_view read :
+       {"Detect", "Compare", "Describe", "List", "Search", "Get", "Verify"}) {
+    if (name.substr(0, read.size()) == read) return false;
+  }
+  return true;
 }
 
 StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann::json& body,

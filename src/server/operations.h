@@ -73,6 +73,11 @@ struct CallContext {
 // and Candor's ("Candor.PutCollectionPolicy").
 const std::vector<std::string_view>& OperationNames();
 bool IsKnownOperation(std::string_view operation);
+// Whether `operation` changes something (stores, deletes, tags, starts,
+// keys): every known operation but those that only read (Detect*, Compare*,
+// Describe*, List*, Search*, Get*, Candor.Verify*). A new operation counts
+// as a write until it is named here as a read.
+bool IsWriteOperation(std::string_view operation);
 
 // Runs `operation` on a parsed request body. Unknown operations give
 // UnknownOperationException; bad bodies the errors of protocol/requests.h.

@@ -539,6 +539,8 @@ AuthResult VerifySigV4(const HttpRequestView& request, const CredentialStore& cr
   ok.ok = true;
   ok.credential = credential;
   ok.http_status = 200;
+  ok.signature = std::string(auth.signature);
+  ok.signed_at = *request_time;
   return ok;
 }
 

@@ -51,6 +51,10 @@ struct AuthResult {
   int http_status = 0;
   std::string error_type;
   std::string message;
+  // On success: the request's signature (64 hex characters) and when it was
+  // signed (X-Amz-Date), for the replay cache.
+  std::string signature;
+  int64_t signed_at = 0;
 };
 
 AuthResult VerifySigV4(const HttpRequestView& request, const CredentialStore& credentials,

@@ -4,6 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace candor::server {
 
@@ -19,6 +23,31 @@ StatusOr<std::string> OperationFromTarget(std::string_view target) {
   }
   return std::string(target.substr(kTargetPrefix.size()));
 }
+
+namespace {
+
+// A number token's problem, or "" when it is a number JSON readers agree on:
+// "-0" (and -0.0, -0e5) is negative zero, which most readers turn into 0;
+// a nonzero mantissa whose value underflows to 0 is a different number
+// (overflow is already a parse error).
+std::string NumberProblem(std::string_view token) {
+  bool nonzero_digit = false;
+  for (char c : token) {
+    if (c == 'e' || c == 'E') break;
+    if (c >= '1' && c <= '9') nonzero_digit = true;
+  }
+  if (!nonzero_digit) {
+    return token.front() == '-' ? "a negative zero (" + std::string(token.substr(0, 32)) + ")"
+                                : "";
+  }
+  const std::string text(token);
+  if (std::strtod(text.c_str(), nullptr) == 0.0) {
+    return "a number that underflows to zero (" + text.substr(0, 32) + ")";
+  }
+  return "";
+}
+
+}  // namespace
 
 StatusOr<nlohmann::json> ParseRequestBody(std::string_view body, int max_depth) {
   int depth = 0;
@@ -40,12 +69,41 @@ StatusOr<nlohmann::json> ParseRequestBody(std::string_view body, int max_depth) 
       }
     } else if (c == '}' || c == ']') {
       --depth;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t end = i;
+      while (end < body.size() && std::strchr("+-.0123456789eE", body[end]) != nullptr) ++end;
+      const std::string problem = NumberProblem(body.substr(i, end - i));
+      if (!problem.empty()) {
+        return Status::Serialization("the request body holds " + problem +
+                                     ", which JSON readers disagree on");
+      }
+      i = end - 1;
     }
   }
   size_t first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return nlohmann::json::object();
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // Keys of each open object, to refuse one seen twice.
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  const nlohmann::json::parser_callback_t check =
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) {
+          keys.emplace_back();
+        } else if (event == Event::object_end) {
+          if (!keys.empty()) keys.pop_back();
+        } else if (event == Event::key && !keys.empty() && duplicate.empty() &&
+                   !keys.back().insert(parsed.get<std::string>()).second) {
+          duplicate = parsed.get<std::string>();
+        }
+        return true;
+      };
+  nlohmann::json parsed = nlohmann::json::parse(body, check, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::Serialization("the request body is not valid JSON");
+  if (!duplicate.empty()) {
+    return Status::Serialization("the request body has the key \"" + duplicate.substr(0, 64) +
+                                 "\" twice in one object");
+  }
   if (!parsed.is_object()) return Status::Serialization("the request body must be a JSON object");
   return parsed;
 }

@@ -28,7 +28,10 @@ StatusOr<std::string> OperationFromTarget(std::string_view target);
 // JSON, or that nests arrays and objects deeper than `max_depth`: the depth is
 // checked by a scan before any parser sees the text, so a 10,000-deep body
 // costs one pass over its bytes. An empty body is an empty object, as the
-// AWS SDKs send "{}" for operations without parameters.
+// AWS SDKs send "{}" for operations without parameters. Strict where JSON
+// parsers differ, so that no two readers of a body see different requests:
+// an object with a key twice (which one wins?), a negative zero and a
+// number that underflows to zero (1e-400) are refused too.
 StatusOr<nlohmann::json> ParseRequestBody(std::string_view body, int max_depth);
 
 // The HTTP status AWS uses for an error type: 400 for the caller's errors,

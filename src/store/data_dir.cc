@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -32,7 +33,48 @@ int64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
+// Removes group and other permissions from `path` (a directory or regular
+// file, not followed if a link) if it has any, saying so.
+Status RestrictMode(const std::string& path, const struct stat& st) {
+  if ((st.st_mode & 077) == 0) return Status::Ok();
+  const mode_t wanted = S_ISDIR(st.st_mode) ? 0700 : 0600;
+  if (::chmod(path.c_str(), wanted) != 0) {
+    return ErrnoStatus(errno, "cannot restrict the mode of " + path);
+  }
+  std::fprintf(stderr, "candor: %s was mode %04o; made %04o (it holds biometric data)\n",
+               path.c_str(), static_cast<unsigned>(st.st_mode & 07777),
+               static_cast<unsigned>(wanted));
+  return Status::Ok();
+}
+
+// The directory itself and everything below it.
+Status MakePrivate(const std::string& dir) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, "cannot access " + dir);
+  CANDOR_RETURN_IF_ERROR(RestrictMode(dir, st));
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (::lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;  // links, sockets
+    CANDOR_RETURN_IF_ERROR(RestrictMode(path, st));
+  }
+  if (ec) return ErrnoStatus(ec.value(), "cannot list " + dir);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CreatePrivateFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::Ok();
+    return ErrnoStatus(errno, "cannot create " + path);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
 
 Status FsyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -48,7 +90,7 @@ Status EnsureDataDirectory(const std::string& data_dir) {
   struct stat st;
   if (::stat(data_dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(data_dir + " is not a directory");
-    return Status::Ok();
+    return MakePrivate(data_dir);
   }
   if (errno != ENOENT) return ErrnoStatus(errno, "cannot access data directory " + data_dir);
   std::filesystem::path dir = std::filesystem::path(data_dir).lexically_normal();

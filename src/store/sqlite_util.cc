@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "store/data_dir.h"
+
 namespace candor::store {
 
 Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
@@ -44,6 +46,9 @@ Status StatusFromSqlite(int rc, std::string_view what, std::string_view message,
 
 StatusOr<Connection> OpenForInspection(const std::string& path, bool read_only, int busy_timeout_ms,
                                        std::string_view what) {
+  // Created 0600 by us, not 0644 by SQLite (its -wal and -shm files take the
+  // database file's mode).
+  if (!read_only) CANDOR_RETURN_IF_ERROR(CreatePrivateFile(path));
   sqlite3* raw = nullptr;
   const int flags =
       (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
