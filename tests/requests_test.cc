@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "collections/validation.h"
 #include "requests_test_support.h"
 #include "test_support.h"
 
@@ -531,7 +532,8 @@ TEST(HostileRequestTest, DeeplyNestedMembers) {
   const std::string nested_array = std::string(depth, '[') + std::string(depth, ']');
   std::string nested_object;
   for (int i = 0; i < depth; ++i) nested_object += "{\"a\":";
-  nested_object += "1" + std::string(depth, '}');
+  nested_object += '1';
+  nested_object.append(depth, '}');
   for (const std::string& nested : {nested_array, nested_object}) {
     auto body = [&nested](const std::string& before, const std::string& after = "}") {
       return json::parse(before + nested + after);
@@ -653,6 +655,68 @@ TEST(HostileRequestTest, StringsWithOddBytes) {
   auto r = ParseCollectionId({{"CollectionId", std::string(1 << 20, 'a')}});
   ASSERT_FALSE(r.ok());
   EXPECT_LT(r.status().message().size(), 400u);
+}
+
+// TagResource / UntagResource / ListTagsForResource bodies and page tokens:
+// hostile input gets a typed error, never a crash.
+TEST(ParseRequestTest, HostileTagBodiesAndPageTokens) {
+  const std::string arn = "arn:aws:rekognition:candor:000000000000:collection/c";
+  EXPECT_TRUE(ParseTagRequest({{"ResourceArn", arn}, {"Tags", {{"a", "b"}}}}, TagOperation::kTag).ok());
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}}, TagOperation::kTag),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", "short"}}, TagOperation::kList),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", std::string(2049, 'a')}}, TagOperation::kList),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", 7}}, TagOperation::kList),
+              StatusCode::kSerialization);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}, {"TagKeys", "a"}}, TagOperation::kUntag),
+              StatusCode::kSerialization);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}, {"TagKeys", {1}}}, TagOperation::kUntag),
+              StatusCode::kSerialization);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}, {"TagKeys", {"aws:x"}}}, TagOperation::kUntag),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}, {"Tags", {{"k", std::string("\xc3\x28")}}}},
+                              TagOperation::kTag),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest({{"ResourceArn", arn}, {"Tags", {{"k", std::string("\xe2\x82")}}}},
+                              TagOperation::kTag),
+              StatusCode::kInvalidArgument);
+  EXPECT_CODE(ParseTagRequest(json::array(), TagOperation::kList), StatusCode::kSerialization);
+
+  // A token round-trips in its own list and collection only.
+  const std::string token = EncodePageToken("f", "staff", "some-face-id");
+  EXPECT_EQ(*DecodeShortPageToken("f", "staff", token), "some-face-id");
+  EXPECT_EQ(DecodeShortPageToken("f", "visitors", token).status().code(),
+            StatusCode::kInvalidPaginationToken);
+  EXPECT_EQ(DecodeShortPageToken("u", "staff", token).status().code(),
+            StatusCode::kInvalidPaginationToken);
+  const std::string long_id(255, 'c');
+  const std::string shortened = EncodePageToken("c", "", long_id);
+  EXPECT_LE(shortened.size(), kMaxPageTokenChars);
+  auto decoded = DecodePageToken("c", "", shortened);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->key_hash, PageKeyHash(long_id));
+  EXPECT_EQ(DecodeShortPageToken("c", "", shortened).status().code(),
+            StatusCode::kInvalidPaginationToken);
+  std::mt19937 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk = token.substr(0, rng() % (token.size() + 1));
+    for (int k = rng() % 4; k > 0; --k) junk += static_cast<char>(rng() % 256);
+    auto r = DecodePageToken("f", "staff", junk);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidPaginationToken) << junk;
+    }
+  }
+  std::string tilde = token;
+  tilde.append("~~");
+  const std::vector<std::string> junks = {"", "f.", "f.zzzzzzzz.~", std::string(256, 'f'), tilde,
+                                          "f.00000000.===="};
+  for (const std::string& junk : junks) {
+    EXPECT_EQ(DecodePageToken("f", "staff", junk).status().code(),
+              StatusCode::kInvalidPaginationToken)
+        << junk;
+  }
 }
 
 }  // namespace

@@ -220,7 +220,7 @@ std::string NewUuid() {
 
 namespace {
 
-constexpr size_t kLongKeyPrefix = 180;
+constexpr size_t kLongKeyPrefix = 168;  // 224 base64 characters: 244 with the rest
 
 // FNV-1a: a checksum against mistakes, not a defence against forgery.
 uint32_t Fnv1a(const std::string& text) {

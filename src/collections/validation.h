@@ -29,11 +29,11 @@ std::string NewUuid();
 // another list or collection is refused (InvalidPaginationToken) instead of
 // quietly paging somewhere else. Every token is at most kMaxPageTokenChars
 // (Rekognition's PaginationToken): a key too long for that (only collection
-// ids of more than 180 characters) travels as its first 180 characters and
+// ids of more than 168 characters) travels as its first 168 characters and
 // a hash of the whole, `key_hash`.
 constexpr size_t kMaxPageTokenChars = 255;
 struct PageToken {
-  std::string after;                  // the key, or its first 180 characters
+  std::string after;                  // the key, or its first 168 characters
   std::optional<uint32_t> key_hash;   // set when `after` is such a prefix
 };
 std::string EncodePageToken(const std::string& kind, const std::string& scope,
