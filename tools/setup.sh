@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 packages=(build-essential cmake pkg-config git ca-certificates python3 openssl
-  libopencv-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libsqlite3-dev libssl-dev
+  libopencv-dev nlohmann-json3-dev libcpp-httplib-dev libboost1.74-dev libcli11-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev nodejs npm
   chromium ffmpeg)
 missing=()

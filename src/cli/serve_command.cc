@@ -222,18 +222,32 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "accept only signatures for this region (default: any)");
   cmd->add_option("--s3-root", args->server.s3_root,
                   "serve S3Object images from DIR/<Bucket>/<Name> (default: refused)");
-  cmd->add_option("--threads", args->server.connection_threads,
-                  "connection threads (default: 16 per core)")
-      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--io-threads", args->server.io_threads,
+                  "event-loop threads serving the sockets (default: one per core)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-connections", args->server.max_connections,
+                  "open connections; when full the longest idle one is closed, and if all "
+                  "are busy the new one gets 503")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   cmd->add_option("--max-waiting", args->server.max_waiting,
                   "requests admitted beyond the engine workers before ThrottlingException "
                   "(default: 4 per worker)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--max-body-bytes", args->server.max_body_bytes, "largest request body")
       ->capture_default_str();
-  cmd->add_option("--read-timeout", args->server.read_timeout_seconds,
-                  "seconds a client may stay silent mid-request")
+  cmd->add_option("--header-timeout", args->server.header_timeout_seconds,
+                  "seconds within which a request's headers must arrive; its body gets this "
+                  "plus its size at 128 KiB/s")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->server.idle_timeout_seconds,
+                  "seconds a connection may wait for its next request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--max-buffered-bytes", args->server.max_buffered_bytes,
+                  "request bodies held at once, all together (beyond: ThrottlingException "
+                  "before the body is read)")
       ->capture_default_str();
   cmd->add_option("--access-log", args->server.access_log_path,
                   "JSON lines access log: FILE, or - for stderr");

@@ -1,11 +1,44 @@
-// The one file that uses cpp-httplib.
+// The one file that speaks HTTP: Boost.Beast over Boost.Asio (Debian's
+// libboost1.74-dev, header-only).
+//
+// Why not a thread per connection (cpp-httplib, which served until
+// 2026-12): a thread per connection lets a client hold a thread by sending
+// nothing, or one byte a second, and the pool is gone with a few dozen
+// such clients. Here the sockets are served by an event loop (a few
+// threads, one per core), so an open connection costs a few KiB and no
+// thread; what a client may hold is bounded by limits checked as the bytes
+// arrive:
+//   - headers: at most max_header_bytes, complete within header_timeout of
+//     their first byte (a deadline for all of them, not per read);
+//   - body: its Content-Length is checked against max_body_bytes before a
+//     byte of it is read (413 at once, then the connection is closed); a
+//     chunked body is counted as it arrives and refused the moment it
+//     passes the limit; the whole body must arrive within its deadline
+//     (header_timeout + size / min_body_rate);
+//   - memory: the bodies being read or handled may hold at most
+//     max_buffered_bytes together; a request that would pass it is answered
+//     ThrottlingException before its body is read;
+//   - connections: at most max_connections; when full, the connection idle
+//     the longest (or else the oldest still sending its headers) is closed
+//     to make room, and if every connection is busy with a request the new
+//     one is answered 503 and closed;
+//   - idle keep-alive connections are closed after idle_timeout.
+// Complete requests are handled on a separate pool of threads (SigV4, then
+// engine admission as before, then the operation), so slow sockets never
+// hold a thread that the engine's work needs, and the event loop never
+// waits for the engine.
 #include "server/http_server.h"
 
-#include <httplib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -14,16 +47,19 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "policy/roles.h"
 #include "server/credentials.h"
 #include "server/metrics.h"
-#include "server/replay_cache.h"
-#include "policy/roles.h"
 #include "server/operations.h"
+#include "server/replay_cache.h"
 #include "server/retention.h"
 #include "server/sigv4.h"
 #include "server/wire.h"
@@ -31,33 +67,72 @@
 namespace candor::server {
 namespace {
 
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-// Connection threads with a bounded backlog: when every thread is busy and
-// `max_pending` accepted connections wait, the accept loop blocks here, and
-// further clients wait in the kernel's listen queue instead of in memory.
-class BoundedPool : public httplib::TaskQueue {
+// A request as the handlers see it, read in full and within the limits.
+struct Incoming {
+  std::string method;
+  std::string target;  // raw: path and query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote;  // the peer's address
+
+  // The first header of that name (any case), or "".
+  std::string Header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (beast::iequals(k, name)) return v;
+    }
+    return "";
+  }
+  bool HasHeader(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (beast::iequals(k, name)) return true;
+    }
+    return false;
+  }
+};
+
+// A response: status, body, extra headers; `close` ends the connection
+// after it.
+struct Outgoing {
+  int status = 200;
+  std::string content_type = std::string(kJsonContentType);
+  std::string body;
+  std::string request_id;
+  bool close = false;
+};
+
+// A fixed pool of threads running handlers in arrival order.
+class HandlerPool {
  public:
-  BoundedPool(size_t threads, size_t max_pending) : max_pending_(max_pending) {
+  explicit HandlerPool(size_t threads) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
   }
+  ~HandlerPool() { Join(); }
 
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return pending_.size() < max_pending_ || stopping_; });
-    pending_.push_back(std::move(fn));
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(fn));
+    }
     ready_.notify_one();
   }
 
-  // Runs what was accepted, then joins.
-  void shutdown() override {
+  // Runs what was posted, then joins.
+  void Join() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     ready_.notify_all();
-    space_.notify_all();
-    for (std::thread& t : threads_) t.join();
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
 
  private:
@@ -66,20 +141,18 @@ class BoundedPool : public httplib::TaskQueue {
       std::function<void()> fn;
       {
         std::unique_lock lock(mu_);
-        ready_.wait(lock, [&] { return !pending_.empty() || stopping_; });
-        if (pending_.empty()) return;
-        fn = std::move(pending_.front());
-        pending_.pop_front();
+        ready_.wait(lock, [&] { return !tasks_.empty() || stopping_; });
+        if (tasks_.empty()) return;
+        fn = std::move(tasks_.front());
+        tasks_.pop_front();
       }
-      space_.notify_one();
       fn();
     }
   }
 
-  const size_t max_pending_;
   std::mutex mu_;
-  std::condition_variable ready_, space_;
-  std::deque<std::function<void()>> pending_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -169,12 +242,48 @@ StatusOr<std::shared_ptr<const KeyRing>> LoadKeyRing(const std::string& path) {
   return std::shared_ptr<const KeyRing>(ring);
 }
 
+// What the server knows of each open connection, for eviction and for
+// Stop(): its phase and since when. Shared between the server's registry and
+// the connection, so that looking at it never touches a connection's
+// lifetime.
+enum class Phase { kOpening, kIdle, kHeader, kBody, kHandling, kWriting, kClosing };
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Closes the connection at once (from any thread).
+  virtual void Evict() = 0;
+};
+
+struct ConnectionInfo {
+  std::atomic<Phase> phase{Phase::kOpening};
+  std::atomic<int64_t> since{0};  // steady clock, nanoseconds
+  std::atomic<bool> evicted{false};  // being closed to make room
+  std::weak_ptr<Connection> connection;
+};
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int kMaxRequestsPerConnection = 1000;
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kMaxDrainBytes = 1 << 20;  // read and dropped after a refusal
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
 class HttpServerImpl : public HttpServer {
  public:
   HttpServerImpl(Engine* engine, Collections* collections, audit::AuditLog* audit,
                  const ServerOptions& options, std::shared_ptr<const KeyRing> keys,
-                 std::unique_ptr<AccessLog> log, std::unique_ptr<httplib::Server> http)
-      : options_(options), keys_(std::move(keys)), log_(std::move(log)), http_(std::move(http)) {
+                 std::unique_ptr<AccessLog> log, std::unique_ptr<ssl::context> tls)
+      : options_(options),
+        keys_(std::move(keys)),
+        log_(std::move(log)),
+        tls_(std::move(tls)),
+        ioc_(IoThreads(options)),
+        acceptor_(net::make_strand(ioc_)),
+        accept_pause_(acceptor_.get_executor()) {
     service_.engine = engine;
     service_.collections = collections;
     service_.audit = audit;
@@ -190,19 +299,36 @@ class HttpServerImpl : public HttpServer {
     const int workers = std::max(1, options.engine_workers);
     capacity_ = workers + (options.max_waiting > 0 ? options.max_waiting : 4 * workers);
     workers_ = workers;
-    Configure();
+    max_connections_ = MaxConnections(options.max_connections);
+    const size_t handlers = options.handler_threads > 0
+                                ? static_cast<size_t>(options.handler_threads)
+                                : static_cast<size_t>(capacity_ + 4);
+    pool_ = std::make_unique<HandlerPool>(handlers);
+  }
+
+  ~HttpServerImpl() override {
+    pool_->Join();  // before the event loop's handlers (and the sessions) go
   }
 
   Status Bind() override {
-    if (options_.port == 0) {
-      port_ = http_->bind_to_any_port(options_.host);
-      if (port_ < 0) return Status::IOError("cannot listen on " + options_.host);
-    } else {
-      if (!http_->bind_to_port(options_.host, options_.port)) {
-        return Status::IOError("cannot listen on " + options_.host + ":" +
-                               std::to_string(options_.port) + " (in use, or not an address here)");
+    try {
+      tcp::resolver resolver(ioc_);
+      auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service);
+      if (endpoints.empty()) return Status::IOError("cannot resolve " + options_.host);
+      const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+      acceptor_.open(endpoint.protocol());
+      acceptor_.set_option(net::socket_base::reuse_address(true));
+      acceptor_.bind(endpoint);
+      acceptor_.listen(net::socket_base::max_listen_connections);
+      port_ = acceptor_.local_endpoint().port();
+    } catch (const boost::system::system_error& e) {
+      if (acceptor_.is_open()) {
+        beast::error_code ignored;
+        acceptor_.close(ignored);
       }
-      port_ = options_.port;
+      return Status::IOError("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port) + ": " + e.code().message());
     }
     return Status::Ok();
   }
@@ -211,264 +337,242 @@ class HttpServerImpl : public HttpServer {
     if (port_ < 0) CANDOR_RETURN_IF_ERROR(Bind());
     std::thread retention;
     if (options_.retention_interval_seconds > 0) retention = std::thread([this] { Retain(); });
-    const bool listened = http_->listen_after_bind();
+    if (!stop_requested_) {
+      net::dispatch(acceptor_.get_executor(), [this] { Accept(); });
+      std::vector<std::thread> io;
+      for (int i = 1; i < IoThreads(options_); ++i) io.emplace_back([this] { RunLoop(); });
+      RunLoop();
+      for (std::thread& t : io) t.join();
+    }
     {
       std::lock_guard lock(stop_mu_);
       stopped_ = true;
     }
     stop_cv_.notify_all();
     if (retention.joinable()) retention.join();
-    if (!listened && !stop_requested_) return Status::IOError("the listening socket failed");
     return Status::Ok();
   }
 
+  // Stops accepting and closes every connection that is not being answered;
+  // those being answered are closed once their answer is written.
   void Stop() override {
     stop_requested_ = true;
-    http_->stop();
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      accept_pause_.cancel();
+    });
+    for (auto& c : Connections()) {
+      const Phase p = c->phase.load();
+      if (p != Phase::kHandling && p != Phase::kWriting && p != Phase::kClosing) {
+        if (auto conn = c->connection.lock()) conn->Evict();
+      }
+    }
   }
   int port() const override { return port_; }
-  bool tls() const override { return !options_.tls_cert_path.empty(); }
+  bool tls() const override { return tls_ != nullptr; }
 
- private:
-  void Configure() {
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const size_t threads =
-        options_.connection_threads > 0 ? options_.connection_threads : 16 * cores;
-    http_->new_task_queue = [threads] { return new BoundedPool(threads, 4 * threads); };
-    http_->set_read_timeout(options_.read_timeout_seconds, 0);
-    http_->set_write_timeout(options_.write_timeout_seconds, 0);
-    http_->set_keep_alive_max_count(1000);
-    http_->set_keep_alive_timeout(10);
-    http_->set_payload_max_length(options_.max_body_bytes);
-    http_->set_tcp_nodelay(true);
+  // For the connections (below).
+  const ServerOptions& options() const { return options_; }
+  bool stopping() const { return stop_requested_; }
 
-    http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      // Compressed bodies would be inflated by the HTTP library past every
-      // limit; the AWS SDKs never compress Rekognition requests.
-      const std::string encoding = req.get_header_value("Content-Encoding");
-      if (!encoding.empty() && encoding != "identity") {
-        Reply(res, 400, "SerializationException",
-              "Content-Encoding " + encoding + " is not accepted", "");
-        res.set_header("Connection", "close");
-        LogRefused(req, res, "SerializationException");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http_->Post("/", [this](const httplib::Request& req, httplib::Response& res) {
-      HandleRekognition(req, res);
-    });
-    http_->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      nlohmann::json j = {{"status", "ok"}};
-      if (options_.public_details) {
-        j["face_model_version"] = service_.engine->face_model_version();
-        j["requests_in_flight"] = metrics_.in_flight.load();
-      }
-      res.set_content(j.dump(), "application/json");
-    });
-    http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(RenderMetrics(), "text/plain; version=0.0.4");
-    });
-    http_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      struct LogAfter {
-        HttpServerImpl* self;
-        const httplib::Request& req;
-        httplib::Response& res;
-        ~LogAfter() {
-          auto j = nlohmann::json::parse(res.body, nullptr, false);
-          self->LogRefused(req, res, j.is_object() ? j.value("__type", "-") : "-");
-        }
-      } log_after{this, req, res};
-      if (res.status == 413) {
-        Reply(res, 413, "ImageTooLargeException",
-              "the request body is larger than " + std::to_string(options_.max_body_bytes) +
-                  " bytes",
-              "");
-      } else if (res.status == 404 || res.status == 405) {
-        Reply(res, res.status, "UnknownOperationException",
-              "Rekognition operations are POST /; health is GET /health, metrics GET /metrics",
-              "");
-      } else {
-        Reply(res, res.status, "SerializationException", "malformed HTTP request", "");
-      }
-    });
-    http_->set_exception_handler(
-        [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          Reply(res, 500, "InternalServerError", "internal error", "");
-        });
+  std::list<std::shared_ptr<ConnectionInfo>>::iterator Register(
+      std::shared_ptr<ConnectionInfo> info) {
+    std::lock_guard lock(conn_mu_);
+    return connections_.insert(connections_.end(), std::move(info));
+  }
+  void Unregister(std::list<std::shared_ptr<ConnectionInfo>>::iterator slot) {
+    std::lock_guard lock(conn_mu_);
+    if ((*slot)->evicted) --evicting_;
+    connections_.erase(slot);
   }
 
-  // A request answered before it reached an operation (too large, malformed
-  // HTTP, compressed, no such path): still one access-log line and metric.
-  void LogRefused(const httplib::Request& req, const httplib::Response& res,
-                  const std::string& outcome) {
+  // Room for `bytes` of request body among the bodies held; false when the
+  // budget is spent.
+  bool ReserveBody(size_t bytes) {
+    size_t held = buffered_.load();
+    do {
+      if (held + bytes > options_.max_buffered_bytes) return false;
+    } while (!buffered_.compare_exchange_weak(held, held + bytes));
+    return true;
+  }
+  void ReleaseBody(size_t bytes) { buffered_.fetch_sub(bytes); }
+
+  // Runs `fn` on the handler pool; the event loop is kept running until it
+  // is done (its result is written by the loop).
+  void Handle(std::function<void()> fn) {
+    auto work = net::require(ioc_.get_executor(), net::execution::outstanding_work.tracked);
+    pool_->Post([fn = std::move(fn), work] { fn(); });
+  }
+
+  void CountTimeout() { timed_out_.fetch_add(1); }
+
+  Outgoing Health() const {
+    nlohmann::json j = {{"status", "ok"}};
+    if (options_.public_details) {
+      j["face_model_version"] = service_.engine->face_model_version();
+      j["requests_in_flight"] = metrics_.in_flight.load();
+    }
+    Outgoing out;
+    out.content_type = "application/json";
+    out.body = j.dump();
+    return out;
+  }
+
+  Outgoing MetricsText() {
+    Outgoing out;
+    out.content_type = "text/plain; version=0.0.4";
+    out.body = RenderMetrics();
+    return out;
+  }
+
+  // An answer made before any operation ran (not found, too large,
+  // malformed, throttled, compressed).
+  Outgoing Refusal(const Incoming& in, int status, std::string_view type,
+                   std::string_view message, size_t bytes_in) {
+    Outgoing out;
+    out.status = status;
+    out.body = ErrorBody(type, message);
+    out.close = true;
+    LogRefused(in, status, type, bytes_in, out.body.size());
+    return out;
+  }
+
+  // A request refused or abandoned before it reached an operation: still
+  // one access-log line and metric.
+  void LogRefused(const Incoming& in, int status, std::string_view outcome, size_t bytes_in,
+                  size_t bytes_out) {
     std::string operation = "-";
-    auto op = OperationFromTarget(req.get_header_value("X-Amz-Target"));
-    if (op.ok()) operation = *op;
+    auto op = OperationFromTarget(in.Header("X-Amz-Target"));
+    if (op.ok() && IsKnownOperation(*op)) operation = *op;
     metrics_.Record("(refused)", outcome, 0);
     log_->Write(nlohmann::ordered_json{{"time", IsoTime(std::chrono::system_clock::now())},
                                        {"request_id", "-"},
-                                       {"remote", req.remote_addr},
+                                       {"remote", in.remote},
                                        {"principal", "-"},
                                        {"operation", operation},
-                                       {"status", res.status},
+                                       {"status", status},
                                        {"outcome", outcome},
                                        {"ms", 0},
-                                       {"bytes_in", req.body.size()},
-                                       {"bytes_out", res.body.size()}});
+                                       {"bytes_in", bytes_in},
+                                       {"bytes_out", bytes_out}});
   }
 
-  void Reply(httplib::Response& res, int status, std::string_view type, std::string_view message,
-             const std::string& request_id) {
-    res.status = status;
-    if (!request_id.empty()) res.set_header("x-amzn-RequestId", request_id);
-    res.set_content(ErrorBody(type, message), std::string(kJsonContentType));
+  Outgoing HandleRekognition(const Incoming& req);
+
+ private:
+  static int IoThreads(const ServerOptions& options) {
+    if (options.io_threads > 0) return options.io_threads;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
 
-  void HandleRekognition(const httplib::Request& req, httplib::Response& res) {
-    const auto started = Clock::now();
-    const auto wall = std::chrono::system_clock::now();
-    const std::string request_id = NewRequestId();
-    std::string operation = "-", principal = "-", outcome = "ok";
-    int status = 200;
+  // The connection cap, within the process's file limit (raised to its hard
+  // limit here): each connection is a descriptor, and the store, the audit
+  // log, the models and the access log need some too.
+  static int MaxConnections(int wanted) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+      ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const int64_t room = limit.rlim_cur == RLIM_INFINITY
+                             ? int64_t{1} << 30
+                             : static_cast<int64_t>(limit.rlim_cur) - 128;
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(wanted, room)));
+  }
 
-    CallContext call;
-    std::string signature;  // of a signed request
-    int64_t signed_at = 0;
-    auto fail = [&](int http_status, std::string_view type, std::string_view message) {
-      status = http_status;
-      outcome = std::string(type);
-      Reply(res, http_status, type, message, request_id);
-    };
+  void RunLoop() {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "candor: the connection loop: %s\n", e.what());
+      }
+    }
+  }
 
-    [&] {
-      auto op = OperationFromTarget(req.get_header_value("X-Amz-Target"));
-      if (!op.ok()) return fail(400, WireErrorName(op.status().code()), op.status().message());
-      operation = *op;
+  std::vector<std::shared_ptr<ConnectionInfo>> Connections() {
+    std::lock_guard lock(conn_mu_);
+    return {connections_.begin(), connections_.end()};
+  }
 
-      // Authentication first: nothing about the request is trusted before.
-      if (req.has_header("Authorization") || !options_.allow_anonymous) {
-        HttpRequestView view;
-        view.method = req.method;
-        view.path = req.path;
-        const size_t q = req.target.find('?');
-        if (q != std::string::npos) view.query = req.target.substr(q + 1);
-        for (const auto& [k, v] : req.headers) view.headers.emplace_back(k, v);
-        view.body = req.body;
-        VerifyOptions verify;
-        verify.region = options_.region;
-        std::shared_ptr<const KeyRing> keys = Keys();
-        const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
-        if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
-        signature = auth.signature;
-        signed_at = auth.signed_at;
-        principal = auth.credential->principal;
-        call.roles = keys->roles.at(principal);
-        if (auto r = auth.credential->attributes.find("reason");
-            r != auth.credential->attributes.end()) {
-          call.reason = r->second;
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (stop_requested_ || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors (EMFILE), mostly: wait a little instead of
+        // spinning on the same error.
+        accept_pause_.expires_after(std::chrono::milliseconds(50));
+        accept_pause_.async_wait([this](beast::error_code) { Accept(); });
+        return;
+      }
+      OnAccepted(std::move(socket));
+      Accept();
+    });
+  }
+
+  void OnAccepted(tcp::socket socket);
+
+  // Closes the connection that is idle the longest, else the one that has
+  // been sending its headers the longest; false if every connection is
+  // busy with a request.
+  bool EvictOne() {
+    std::shared_ptr<ConnectionInfo> idle, slow;
+    {
+      std::lock_guard lock(conn_mu_);
+      for (const auto& c : connections_) {
+        if (c->evicted) continue;
+        const Phase p = c->phase.load();
+        if (p == Phase::kIdle || p == Phase::kClosing) {
+          if (!idle || c->since.load() < idle->since.load()) idle = c;
+        } else if (p == Phase::kHeader || p == Phase::kOpening) {
+          if (!slow || c->since.load() < slow->since.load()) slow = c;
         }
-      } else {
-        principal = "anonymous";
-        call.roles = policy::AllRoles();
       }
-      if (req.has_header("X-Candor-Reason")) {
-        call.reason = req.get_header_value("X-Candor-Reason");
-        Status valid = ValidateReason(call.reason);
-        if (!valid.ok()) return fail(400, WireErrorName(valid.code()), "X-Candor-Reason: " + valid.message());
-      }
+    }
+    const std::shared_ptr<ConnectionInfo>& victim = idle ? idle : slow;
+    if (!victim) return false;
+    {
+      std::lock_guard lock(conn_mu_);
+      if (victim->evicted.exchange(true)) return EvictOne();  // chosen by Stop() meanwhile
+      ++evicting_;
+    }
+    if (auto conn = victim->connection.lock()) conn->Evict();
+    evicted_.fetch_add(1);
+    return true;
+  }
 
-      if (!IsKnownOperation(operation)) {
-        return fail(400, "UnknownOperationException",
-                    "operation " + operation + " is not supported by this service");
-      }
-      const std::string content_type = req.get_header_value("Content-Type");
-      if (content_type.rfind("application/x-amz-json", 0) != 0 &&
-          content_type.rfind("application/json", 0) != 0) {
-        return fail(400, "SerializationException",
-                    "Content-Type must be application/x-amz-json-1.1");
-      }
-
-      // Admission: a bounded number of requests may hold or wait for an
-      // engine worker; the rest are told to retry.
-      const int64_t admitted = metrics_.in_flight.fetch_add(1) + 1;
-      struct Release {
-        Metrics& m;
-        ~Release() { m.in_flight.fetch_sub(1); }
-      } release{metrics_};
-      if (admitted > capacity_) {
-        return fail(400, "ThrottlingException",
-                    "the service is at capacity (" + std::to_string(capacity_) +
-                        " requests in flight); retry with backoff");
-      }
-      const bool waits = admitted > workers_;
-      if (waits) metrics_.waiting.fetch_add(1);
-      struct Unwait {
-        Metrics& m;
-        bool active;
-        ~Unwait() {
-          if (active) m.waiting.fetch_sub(1);
-        }
-      } unwait{metrics_, waits};
-
-      auto body = ParseRequestBody(req.body, options_.max_json_depth);
-      if (!body.ok()) {
-        return fail(HttpStatusFor(body.status().code()), WireErrorName(body.status().code()),
-                    body.status().message());
-      }
-      // A signed write is done once: the same signature again (a captured
-      // request, sent while SigV4 would still accept it) is refused. Checked
-      // last, so that a request refused above (throttled, malformed) may be
-      // sent again as it was.
-      if (!signature.empty() && IsWriteOperation(operation) &&
-          !replays_.Accept(signature, signed_at, std::time(nullptr))) {
-        return fail(403, "InvalidSignatureException",
-                    "this signed request was received before; a write is done once per "
-                    "signature (sign the request again)");
-      }
-      call.principal = principal;
-      call.source = req.remote_addr;
-      call.request_id = request_id;
-      StatusOr<nlohmann::json> result = RunOperation(operation, *body, service_, call);
-      if (!result.ok()) {
-        return fail(HttpStatusFor(result.status().code()), WireErrorName(result.status().code()),
-                    result.status().message());
-      }
-      res.status = 200;
-      res.set_header("x-amzn-RequestId", request_id);
-      res.set_content(result->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      std::string(kJsonContentType));
-    }();
-
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    // Labels come from known operations only: an unauthenticated client
-    // naming a new X-Amz-Target each time must not grow /metrics.
-    metrics_.Record(IsKnownOperation(operation) ? operation : "(unknown)", outcome, seconds);
-    log_->Write(nlohmann::ordered_json{{"time", IsoTime(wall)},
-                 {"request_id", request_id},
-                 {"remote", req.remote_addr},
-                 {"principal", principal},
-                 {"operation", operation},
-                 {"status", status},
-                 {"outcome", outcome},
-                 {"ms", std::round(seconds * 1e4) / 10},
-                 {"bytes_in", req.body.size()},
-                 {"bytes_out", res.body.size()}});
+  // Open connections, less those being closed to make room.
+  size_t OpenConnections() {
+    std::lock_guard lock(conn_mu_);
+    return connections_.size() - evicting_;
   }
 
   std::string RenderMetrics() {
     std::vector<std::pair<std::string, int64_t>> faces;
-    auto page = service_.collections->ListCollections("", 1000);
-    if (page.ok() && options_.public_details) {
-      for (const std::string& id : page->collection_ids) {
-        // Counts only: a scrape must not measure galleries.
-        auto d = service_.collections->DescribeCollection(id, false);
-        if (d.ok()) faces.emplace_back(id, d->face_count);
+    if (options_.public_details) {
+      auto page = service_.collections->ListCollections("", 1000);
+      if (page.ok()) {
+        for (const std::string& id : page->collection_ids) {
+          // Counts only: a scrape must not measure galleries.
+          auto d = service_.collections->DescribeCollection(id, false);
+          if (d.ok()) faces.emplace_back(id, d->face_count);
+        }
       }
     }
-    return metrics_.Render(faces, {{"candor_process_resident_memory_bytes", ResidentBytes()},
-                                   {"candor_admission_capacity", static_cast<double>(capacity_)}});
+    return metrics_.Render(
+        faces,
+        {{"candor_process_resident_memory_bytes", ResidentBytes()},
+         {"candor_admission_capacity", static_cast<double>(capacity_)},
+         {"candor_connections_open", static_cast<double>(OpenConnections())},
+         {"candor_connections_max", static_cast<double>(max_connections_)},
+         {"candor_request_body_bytes_held", static_cast<double>(buffered_.load())}},
+        {{"candor_connections_evicted_total", static_cast<double>(evicted_.load())},
+         {"candor_connections_refused_total", static_cast<double>(refused_.load())},
+         {"candor_requests_timed_out_total", static_cast<double>(timed_out_.load())}});
   }
 
   // The key ring; the credentials file is looked at again at most once a
@@ -591,7 +695,6 @@ class HttpServerImpl : public HttpServer {
   std::condition_variable stop_cv_;
   bool stopped_ = false;
   std::unique_ptr<AccessLog> log_;
-  std::unique_ptr<httplib::Server> http_;
   ServiceContext service_;
   Metrics metrics_;
   // Signatures of writes seen within SigV4's 15 minutes; 200,000 is more
@@ -599,9 +702,517 @@ class HttpServerImpl : public HttpServer {
   ReplayCache replays_{VerifyOptions{}.max_skew_seconds, 200000};
   int64_t capacity_ = 0;
   int64_t workers_ = 0;
+  int max_connections_ = 0;
   int port_ = -1;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<size_t> buffered_{0};
+  std::atomic<uint64_t> evicted_{0}, refused_{0}, timed_out_{0};
+  // Declared before the event loop: connections unregister themselves when
+  // the loop's handlers that hold them are destroyed.
+  std::mutex conn_mu_;
+  std::list<std::shared_ptr<ConnectionInfo>> connections_;
+  size_t evicting_ = 0;  // of connections_, marked evicted
+  std::unique_ptr<ssl::context> tls_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer accept_pause_;
+  // Declared after the event loop, so joined before it is destroyed.
+  std::unique_ptr<HandlerPool> pool_;
 };
+
+Outgoing HttpServerImpl::HandleRekognition(const Incoming& req) {
+  const auto started = Clock::now();
+  const auto wall = std::chrono::system_clock::now();
+  Outgoing out;
+  out.request_id = NewRequestId();
+  std::string operation = "-", principal = "-", outcome = "ok";
+
+  CallContext call;
+  std::string signature;  // of a signed request
+  int64_t signed_at = 0;
+  auto fail = [&](int http_status, std::string_view type, std::string_view message) {
+    out.status = http_status;
+    outcome = std::string(type);
+    out.body = ErrorBody(type, message);
+  };
+
+  [&] {
+    auto op = OperationFromTarget(req.Header("X-Amz-Target"));
+    if (!op.ok()) return fail(400, WireErrorName(op.status().code()), op.status().message());
+    operation = *op;
+
+    // Authentication first: nothing about the request is trusted before.
+    if (req.HasHeader("Authorization") || !options_.allow_anonymous) {
+      HttpRequestView view;
+      view.method = req.method;
+      const size_t q = req.target.find('?');
+      view.path = req.target.substr(0, q);
+      if (q != std::string::npos) view.query = req.target.substr(q + 1);
+      view.headers = req.headers;
+      view.body = req.body;
+      VerifyOptions verify;
+      verify.region = options_.region;
+      std::shared_ptr<const KeyRing> keys = Keys();
+      const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
+      if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
+      signature = auth.signature;
+      signed_at = auth.signed_at;
+      principal = auth.credential->principal;
+      call.roles = keys->roles.at(principal);
+      if (auto r = auth.credential->attributes.find("reason");
+          r != auth.credential->attributes.end()) {
+        call.reason = r->second;
+      }
+    } else {
+      principal = "anonymous";
+      call.roles = policy::AllRoles();
+    }
+    if (req.HasHeader("X-Candor-Reason")) {
+      call.reason = req.Header("X-Candor-Reason");
+      Status valid = ValidateReason(call.reason);
+      if (!valid.ok()) {
+        return fail(400, WireErrorName(valid.code()), "X-Candor-Reason: " + valid.message());
+      }
+    }
+
+    if (!IsKnownOperation(operation)) {
+      return fail(400, "UnknownOperationException",
+                  "operation " + operation + " is not supported by this service");
+    }
+    const std::string content_type = req.Header("Content-Type");
+    if (content_type.rfind("application/x-amz-json", 0) != 0 &&
+        content_type.rfind("application/json", 0) != 0) {
+      return fail(400, "SerializationException",
+                  "Content-Type must be application/x-amz-json-1.1");
+    }
+
+    // Admission: a bounded number of requests may hold or wait for an
+    // engine worker; the rest are told to retry.
+    const int64_t admitted = metrics_.in_flight.fetch_add(1) + 1;
+    struct Release {
+      Metrics& m;
+      ~Release() { m.in_flight.fetch_sub(1); }
+    } release{metrics_};
+    if (admitted > capacity_) {
+      return fail(400, "ThrottlingException",
+                  "the service is at capacity (" + std::to_string(capacity_) +
+                      " requests in flight); retry with backoff");
+    }
+    const bool waits = admitted > workers_;
+    if (waits) metrics_.waiting.fetch_add(1);
+    struct Unwait {
+      Metrics& m;
+      bool active;
+      ~Unwait() {
+        if (active) m.waiting.fetch_sub(1);
+      }
+    } unwait{metrics_, waits};
+
+    auto body = ParseRequestBody(req.body, options_.max_json_depth);
+    if (!body.ok()) {
+      return fail(HttpStatusFor(body.status().code()), WireErrorName(body.status().code()),
+                  body.status().message());
+    }
+    // A signed write is done once: the same signature again (a captured
+    // request, sent while SigV4 would still accept it) is refused. Checked
+    // last, so that a request refused above (throttled, malformed) may be
+    // sent again as it was.
+    if (!signature.empty() && IsWriteOperation(operation) &&
+        !replays_.Accept(signature, signed_at, std::time(nullptr))) {
+      return fail(403, "InvalidSignatureException",
+                  "this signed request was received before; a write is done once per "
+                  "signature (sign the request again)");
+    }
+    call.principal = principal;
+    call.source = req.remote;
+    call.request_id = out.request_id;
+    StatusOr<nlohmann::json> result = RunOperation(operation, *body, service_, call);
+    if (!result.ok()) {
+      return fail(HttpStatusFor(result.status().code()), WireErrorName(result.status().code()),
+                  result.status().message());
+    }
+    out.status = 200;
+    out.body = result->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }();
+
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  // Labels come from known operations only: an unauthenticated client
+  // naming a new X-Amz-Target each time must not grow /metrics.
+  metrics_.Record(IsKnownOperation(operation) ? operation : "(unknown)", outcome, seconds);
+  log_->Write(nlohmann::ordered_json{{"time", IsoTime(wall)},
+                                     {"request_id", out.request_id},
+                                     {"remote", req.remote},
+                                     {"principal", principal},
+                                     {"operation", operation},
+                                     {"status", out.status},
+                                     {"outcome", outcome},
+                                     {"ms", std::round(seconds * 1e4) / 10},
+                                     {"bytes_in", req.body.size()},
+                                     {"bytes_out", out.body.size()}});
+  return out;
+}
+
+// One connection, plain (beast::tcp_stream) or TLS (beast::ssl_stream): its
+// handlers run on its own strand, one at a time.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(HttpServerImpl* server, tcp::socket socket, std::string remote, ssl::context* tls)
+      : server_(server),
+        stream_(MakeStream(std::move(socket), tls)),
+        info_(std::make_shared<ConnectionInfo>()),
+        buffer_(server->options().max_header_bytes + kReadChunk) {
+    incoming_.remote = std::move(remote);
+    info_->since = NowNs();
+  }
+  ~Session() override {
+    Unhold();
+    if (registered_) server_->Unregister(slot_);
+  }
+
+  void Start() {
+    info_->connection = this->weak_from_this();
+    slot_ = server_->Register(info_);
+    registered_ = true;
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Open(); });
+  }
+
+  void Evict() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      beast::error_code ignored;
+      self->Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->Lowest().close();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  static Stream MakeStream(tcp::socket socket, ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return server_->options(); }
+
+  void SetPhase(Phase p) {
+    info_->since = NowNs();
+    info_->phase = p;
+  }
+
+  // A deadline of `base` plus the time `bytes` take at the slowest rate
+  // allowed.
+  void Deadline(std::chrono::seconds base, size_t bytes) {
+    const size_t rate = std::max<size_t>(1, options().min_body_bytes_per_second);
+    Lowest().expires_after(base + std::chrono::seconds(bytes / rate));
+  }
+
+  void Open() {
+    if constexpr (kTls) {
+      Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->ReadNext();
+                              });
+    } else {
+      ReadNext();
+    }
+  }
+
+  // Waits for the first byte of the next request (evictable meanwhile).
+  void ReadNext() {
+    if (server_->stopping()) return Close();
+    if (buffer_.size() > 0) return ReadHeader();
+    SetPhase(Phase::kIdle);
+    Deadline(std::chrono::seconds(served_ == 0 ? options().header_timeout_seconds
+                                               : options().idle_timeout_seconds),
+             0);
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) return;  // closed, idle too long, or evicted
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    if (server_->stopping()) return Close();
+    SetPhase(Phase::kHeader);
+    Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
+    // Checked in OnHeader, before reading. (Not boost::none: Beast 1.74
+    // compares a length with an empty limit as greater, and refuses.)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    Incoming& in = incoming_;
+    in.headers.clear();
+    in.body.clear();
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        return Write(server_->Refusal(
+            in, 431, "SerializationException",
+            "the request line and headers are larger than " +
+                std::to_string(options().max_header_bytes) + " bytes",
+            0));
+      }
+      if (ec == beast::error::timeout) {
+        server_->CountTimeout();
+        server_->LogRefused(in, 408, "RequestTimeout", 0, 0);
+        return;  // the stream closed the socket
+      }
+      if (ec == http::error::end_of_stream || ec == net::error::eof ||
+          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+          ec == net::error::bad_descriptor) {
+        return;
+      }
+      return Write(server_->Refusal(in, 400, "SerializationException",
+                                    "malformed HTTP request: " + ec.message(), 0));
+    }
+    const auto& header = parser_->get();
+    in.method = std::string(header.method_string());
+    in.target = std::string(header.target());
+    for (const auto& field : header) {
+      in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    keep_alive_ = parser_->keep_alive();
+    const auto length = parser_->content_length();
+    const bool chunked = parser_->chunked();
+    const bool has_body = chunked || (length && *length > 0);
+    const std::string path = in.target.substr(0, in.target.find('?'));
+
+    // Compressed bodies would inflate past every limit; the AWS SDKs never
+    // compress Rekognition requests.
+    const std::string encoding = in.Header("Content-Encoding");
+    if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
+      return Write(server_->Refusal(in, 400, "SerializationException",
+                                    "Content-Encoding " + encoding + " is not accepted", 0));
+    }
+    if (path == "/health" || path == "/metrics") {
+      if (header.method() != http::verb::get) return NotFound(405);
+      if (has_body) keep_alive_ = false;  // its body is not read
+      if (path == "/health") return Write(server_->Health());
+      SetPhase(Phase::kHandling);
+      return server_->Handle([self = this->shared_from_this()] {
+        Outgoing out = self->server_->MetricsText();
+        net::post(self->stream_.get_executor(),
+                  [self, out = std::move(out)]() mutable { self->Write(std::move(out)); });
+      });
+    }
+    if (path != "/") return NotFound(404);
+    if (header.method() != http::verb::post) return NotFound(405);
+
+    // The body: refused before a byte of it is read when it is too large,
+    // or when the bodies held already use the budget.
+    const size_t max_body = options().max_body_bytes;
+    if (length && *length > max_body) {
+      return Write(server_->Refusal(
+          in, 413, "ImageTooLargeException",
+          "the request body is larger than " + std::to_string(max_body) + " bytes", 0));
+    }
+    const size_t want = chunked ? max_body : static_cast<size_t>(length.value_or(0));
+    if (!server_->ReserveBody(want)) {
+      return Write(server_->Refusal(
+          in, 400, "ThrottlingException",
+          "the service holds as many request bodies as it may; retry with backoff", 0));
+    }
+    held_ = want;
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                      header.version());
+      Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
+      return http::async_write(
+          stream_, *go_on,
+          [self = this->shared_from_this(), go_on](beast::error_code ec, size_t) {
+            if (!ec) self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void NotFound(int status) {
+    Outgoing out = server_->Refusal(
+        incoming_, status, "UnknownOperationException",
+        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics", 0);
+    // A request without a body may keep its connection.
+    const auto length = parser_->content_length();
+    out.close = parser_->chunked() || (length && *length > 0);
+    Write(std::move(out));
+  }
+
+  void ReadBody() {
+    SetPhase(Phase::kBody);
+    Deadline(std::chrono::seconds(options().header_timeout_seconds), held_);
+    parser_->body_limit(options().max_body_bytes);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnBody(ec);
+                     });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) {
+      Unhold();
+      if (ec == http::error::body_limit) {
+        return Write(server_->Refusal(incoming_, 413, "ImageTooLargeException",
+                                      "the request body is larger than " +
+                                          std::to_string(options().max_body_bytes) + " bytes",
+                                      options().max_body_bytes));
+      }
+      if (ec == beast::error::timeout) {
+        server_->CountTimeout();
+        server_->LogRefused(incoming_, 408, "RequestTimeout", 0, 0);
+        return;
+      }
+      if (ec == net::error::eof || ec == http::error::partial_message ||
+          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+          ec == net::error::bad_descriptor) {
+        return;
+      }
+      return Write(server_->Refusal(incoming_, 400, "SerializationException",
+                                    "malformed HTTP request body: " + ec.message(), 0));
+    }
+    Lowest().expires_never();
+    SetPhase(Phase::kHandling);
+    auto in = std::make_shared<Incoming>(std::move(incoming_));
+    in->body = std::move(parser_->get().body());
+    parser_.reset();
+    incoming_.remote = in->remote;
+    server_->Handle([self = this->shared_from_this(), in] {
+      Outgoing out = self->server_->HandleRekognition(*in);
+      net::post(self->stream_.get_executor(), [self, out = std::move(out)]() mutable {
+        self->Unhold();
+        self->Write(std::move(out));
+      });
+    });
+  }
+
+  void Unhold() {
+    if (held_ > 0) server_->ReleaseBody(held_);
+    held_ = 0;
+  }
+
+  void Write(Outgoing out) {
+    SetPhase(Phase::kWriting);
+    response_ = std::make_unique<http::response<http::string_body>>();
+    response_->version(11);
+    response_->result(static_cast<unsigned>(out.status));
+    response_->set(http::field::content_type, out.content_type);
+    if (!out.request_id.empty()) response_->set("x-amzn-RequestId", out.request_id);
+    response_->body() = std::move(out.body);
+    const bool close = out.close || !keep_alive_ || server_->stopping() ||
+                       ++served_ >= kMaxRequestsPerConnection;
+    response_->keep_alive(!close);
+    response_->prepare_payload();
+    Deadline(std::chrono::seconds(options().header_timeout_seconds), response_->body().size());
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
+                        self->response_.reset();
+                        if (ec) return;
+                        if (close) return self->Linger();
+                        self->ReadNext();
+                      });
+  }
+
+  // Closes after an answer: the client may still be sending a body that
+  // was refused, and closing with unread bytes would reset the connection
+  // and could destroy the answer before the client reads it. So: no more
+  // writes, then read and drop what comes for a short while.
+  void Linger() {
+    SetPhase(Phase::kClosing);
+    Lowest().expires_after(kLingerTime);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        self->Lowest().close();
+      });
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Drain();
+    }
+  }
+
+  void Drain() {
+    drain_.consume(drain_.size());
+    Lowest().async_read_some(drain_.prepare(kReadChunk),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                               self->drained_ += n;
+                               if (ec || self->drained_ > kMaxDrainBytes) {
+                                 return self->Lowest().close();
+                               }
+                               self->Drain();
+                             });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
+  }
+
+  HttpServerImpl* server_;
+  Stream stream_;
+  std::shared_ptr<ConnectionInfo> info_;
+  std::list<std::shared_ptr<ConnectionInfo>>::iterator slot_;
+  bool registered_ = false;
+  beast::flat_buffer buffer_;
+  beast::flat_buffer drain_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Incoming incoming_;
+  std::unique_ptr<http::response<http::string_body>> response_;
+  bool keep_alive_ = true;
+  int served_ = 0;
+  size_t held_ = 0;  // body bytes reserved with the server
+  size_t drained_ = 0;
+};
+
+void HttpServerImpl::OnAccepted(tcp::socket socket) {
+  beast::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return;
+  if (OpenConnections() >= static_cast<size_t>(max_connections_) && !EvictOne()) {
+    // Every connection is busy with a request: say so and close, without
+    // waiting for the client (the socket is non-blocking; a client that
+    // does not read this loses nothing it could use).
+    refused_.fetch_add(1);
+    static const std::string kFull = [] {
+      const std::string body =
+          ErrorBody("ServiceUnavailableException",
+                    "the service has as many connections as it may; retry with backoff");
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.1\r\n"
+             "Connection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    socket.non_blocking(true, ec);
+    socket.write_some(net::buffer(kFull), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  std::string remote = peer.address().to_string();
+  if (tls_) {
+    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket),
+                                                                     std::move(remote), tls_.get())
+        ->Start();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket), std::move(remote),
+                                                 nullptr)
+        ->Start();
+  }
+}
 
 }  // namespace
 
@@ -617,21 +1228,27 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Engine* engine, Collect
   if (options.tls_cert_path.empty() != options.tls_key_path.empty()) {
     return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
   }
-  std::unique_ptr<httplib::Server> http;
+  if (options.max_header_bytes < 1024 || options.max_header_bytes > (1u << 20)) {
+    return Status::InvalidArgument("the header limit must be 1 KiB to 1 MiB");
+  }
+  std::unique_ptr<ssl::context> tls;
   if (!options.tls_cert_path.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(options.tls_cert_path.c_str(),
-                                                    options.tls_key_path.c_str());
-    if (!tls->is_valid()) {
+    // TLS 1.2 and 1.3 only.
+    tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                     ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(options.tls_cert_path, ec);
+    if (!ec) tls->use_private_key_file(options.tls_key_path, ssl::context::pem, ec);
+    if (ec) {
       return Status::InvalidArgument("cannot load the TLS certificate " + options.tls_cert_path +
-                                     " and key " + options.tls_key_path);
+                                     " and key " + options.tls_key_path + ": " + ec.message());
     }
-    http = std::move(tls);
-  } else {
-    http = std::make_unique<httplib::Server>();
   }
   CANDOR_ASSIGN_OR_RETURN(auto log, AccessLog::Open(options.access_log_path));
   return std::unique_ptr<HttpServer>(new HttpServerImpl(
-      engine, collections, audit, options, std::move(keys), std::move(log), std::move(http)));
+      engine, collections, audit, options, std::move(keys), std::move(log), std::move(tls)));
 }
 
 }  // namespace candor::server

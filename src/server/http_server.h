@@ -54,13 +54,32 @@ struct ServerOptions {
   // collection (collection names are often names of cases or places) and
   // /health only says that the service is up.
   bool public_details = false;
-  int connection_threads = 0;  // 0: 16 per core
+  // The connection layer (server/http_server.cc says how each limit is
+  // enforced). Sockets are served by `io_threads` event-loop threads (0: one
+  // per core); complete requests by `handler_threads` (0: engine workers +
+  // max_waiting + 4), of which at most the admission capacity wait for the
+  // engine.
+  int io_threads = 0;
+  int handler_threads = 0;
   int engine_workers = 1;      // the engine's parallel calls
   int max_waiting = 0;         // admitted requests beyond the workers; 0: 4 per worker
+  // Open connections; when full, the longest idle one is closed to make
+  // room (or the oldest still sending headers); if none can be, the new one
+  // is answered 503 and closed. Capped by the process's file limit.
+  int max_connections = 1000;
   size_t max_body_bytes = 8 * 1024 * 1024;  // a 5 MB image in base64 fits
+  size_t max_header_bytes = 16 * 1024;      // request line and headers
+  // Request bodies being read or handled, all together: a request that
+  // would pass it is answered ThrottlingException before its body is read.
+  size_t max_buffered_bytes = 256 * 1024 * 1024;
   int max_json_depth = 32;
-  int read_timeout_seconds = 10;   // per read: a client silent this long is dropped
-  int write_timeout_seconds = 10;
+  // Deadlines, not per-read timeouts: the headers must be complete within
+  // header_timeout of their first byte; a body of N bytes within
+  // header_timeout + N / min_body_bytes_per_second; a response likewise; a
+  // connection waiting for its next request is closed after idle_timeout.
+  int header_timeout_seconds = 10;
+  int idle_timeout_seconds = 10;
+  size_t min_body_bytes_per_second = 128 * 1024;
   std::string access_log_path;  // empty: none; "-": stderr; else appended to
   std::string s3_root;          // see protocol::RequestOptions
   // Seconds between retention sweeps (server/retention.h); 0: none.

@@ -43,7 +43,8 @@ std::string Number(double v) {
 
 std::string Metrics::Render(
     const std::vector<std::pair<std::string, int64_t>>& faces_per_collection,
-    const std::vector<std::pair<std::string, double>>& extra_gauges) const {
+    const std::vector<std::pair<std::string, double>>& extra_gauges,
+    const std::vector<std::pair<std::string, double>>& extra_counters) const {
   std::string out;
   out += "# HELP candor_requests_total Requests answered, by operation and outcome.\n";
   out += "# TYPE candor_requests_total counter\n";
@@ -83,6 +84,9 @@ std::string Metrics::Render(
   }
   for (const auto& [name, v] : extra_gauges) {
     out += "# TYPE " + name + " gauge\n" + name + " " + Number(v) + "\n";
+  }
+  for (const auto& [name, v] : extra_counters) {
+    out += "# TYPE " + name + " counter\n" + name + " " + Number(v) + "\n";
   }
   return out;
 }

@@ -30,10 +30,11 @@ class Metrics {
   std::atomic<int64_t> in_flight{0};  // admitted requests not yet answered
   std::atomic<int64_t> waiting{0};    // of which waiting for an engine worker
 
-  // The exposition text. `faces_per_collection` and `extra_gauges` are
-  // supplied by the caller at scrape time.
+  // The exposition text. `faces_per_collection`, `extra_gauges` and
+  // `extra_counters` are supplied by the caller at scrape time.
   std::string Render(const std::vector<std::pair<std::string, int64_t>>& faces_per_collection,
-                     const std::vector<std::pair<std::string, double>>& extra_gauges) const;
+                     const std::vector<std::pair<std::string, double>>& extra_gauges,
+                     const std::vector<std::pair<std::string, double>>& extra_counters = {}) const;
 
  private:
   struct Histogram {
