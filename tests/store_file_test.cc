@@ -148,7 +148,7 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
   // Back to version 2 as that build wrote it, checked against a file made by
   // the first two migration steps alone.
   RawExec(path,
-          "DROP TABLE collection_tags; DROP TABLE collection_policies;"
+          "DROP TABLE audit_journal; DROP TABLE collection_tags; DROP TABLE collection_policies;"
           " DROP INDEX faces_by_collection_indexed_ms;"
           " PRAGMA user_version = 2;");
   {
@@ -161,12 +161,13 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
 
   auto store = Store::OpenSqlite(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 4);
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), Store::kSchemaVersion);
   EXPECT_EQ(RawInt(path, "PRAGMA application_id"), kApplicationId);
   EXPECT_EQ(RawInt(path,
                    "SELECT count(*) FROM sqlite_schema WHERE name IN"
-                   " ('collection_policies', 'faces_by_collection_indexed_ms', 'collection_tags')"),
-            3);
+                   " ('collection_policies', 'faces_by_collection_indexed_ms', 'collection_tags',"
+                   " 'audit_journal')"),
+            4);
   // Everything is still there, byte for byte.
   std::vector<FaceRecord> visited;
   ASSERT_TRUE((*store)->ForEachFace("c", [&](const FaceRecord& f) { visited.push_back(f); }).ok());
@@ -193,6 +194,22 @@ TEST(StoreFileTest, UpgradesVersion2FileKeepingEverything) {
   EXPECT_TRUE((*store)->GetTags("c")->empty());
   ASSERT_TRUE((*store)->UpdateTags("c", {{"team", "door"}}, {}, 50).ok());
   EXPECT_EQ((*store)->GetTags("c")->at("team"), "door");
+  // The audit journal: a write with an origin leaves its row, resolved ones
+  // go with the next write.
+  {
+    store::ScopedWriteOrigin origin({.request_id = "r1", .operation = "CreateCollection"});
+    ASSERT_TRUE((*store)->CreateCollection(MakeCollection("e")).ok());
+    EXPECT_TRUE(origin.wrote());
+  }
+  auto journal = (*store)->ListJournal();
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].entry["What"], "create collection 'e'");
+  (*store)->ResolveJournal("r1");
+  EXPECT_TRUE((*store)->ListJournal()->empty());
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM audit_journal"), 1);
+  ASSERT_TRUE((*store)->FlushJournal().ok());
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM audit_journal"), 0);
 }
 
 // Tags: set, replaced, removed in one transaction, capped, and gone with

@@ -187,7 +187,7 @@ TEST(StoreUsersFileTest, MigratesVersion1FileToTheIndexOfFacesByUser) {
   // Back to version 1 as that build wrote it: no faces_by_collection_user.
   RawExec(path,
           "DROP INDEX faces_by_collection_user; DROP TABLE collection_policies; "
-          "DROP TABLE collection_tags; "
+          "DROP TABLE collection_tags; DROP TABLE audit_journal; "
           "DROP INDEX faces_by_collection_indexed_ms; PRAGMA user_version = 1;");
   ASSERT_EQ(
       RawInt(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'faces_by_collection_user'"),

@@ -449,6 +449,18 @@ class Collections {
   virtual Status TagCollection(const std::string& collection_id, const Tags& tags) = 0;
   virtual Status UntagCollection(const std::string& collection_id,
                                  const std::vector<std::string>& keys) = 0;
+
+  // The store's audit journal (src/store/write_journal.h): writes made on
+  // behalf of an audited call leave a row in the same transaction, which the
+  // call's audit record resolves. PendingAuditJournal lists the rows not yet
+  // resolved, oldest first, each as its JSON text.
+  struct JournalRow {
+    std::string request_id;
+    std::string entry_json;
+  };
+  virtual StatusOr<std::vector<JournalRow>> PendingAuditJournal() = 0;
+  virtual void ResolveAuditJournal(const std::string& request_id) = 0;
+  virtual Status FlushAuditJournal() = 0;
 };
 
 // Rekognition's validation of identifiers, exposed for the server and CLI.

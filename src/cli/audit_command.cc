@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "cli/commands.h"
+#include "server/audit_journal.h"
+#include "store/sqlite_store.h"
 
 namespace candor::cli {
 namespace {
@@ -154,12 +157,25 @@ int RunVerify(const AuditArgs& args) {
         " them at its next checkpoint, and when it stops)\n",
         static_cast<long long>(report->last_checkpoint_seq));
   }
-  if (report->ok) {
+  // The store against the log: every biometric row must be accounted for.
+  std::vector<std::string> problems = report->problems;
+  if (std::filesystem::exists(store::SqliteDatabasePath(DataDirOf(args)))) {
+    StatusOr<server::StoreCheck> check = server::CrossCheckStore(DataDirOf(args), **log);
+    if (!check.ok()) return Fail(check.status());
+    std::printf(
+        "store %s: %lld collections, %lld faces, %lld users, %lld policies checked against the "
+        "log\n",
+        store::SqliteDatabasePath(DataDirOf(args)).c_str(),
+        static_cast<long long>(check->collections), static_cast<long long>(check->faces),
+        static_cast<long long>(check->users), static_cast<long long>(check->policies));
+    problems.insert(problems.end(), check->problems.begin(), check->problems.end());
+  }
+  if (problems.empty()) {
     std::printf("ok\n");
     return 0;
   }
-  std::printf("%zu problem%s:\n", report->problems.size(), report->problems.size() == 1 ? "" : "s");
-  for (const std::string& problem : report->problems) std::printf("  %s\n", problem.c_str());
+  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
+  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
   return 1;
 }
 

@@ -50,6 +50,10 @@ StatusOr<std::unique_ptr<LocalService>> LocalService::Open(const GlobalOptions& 
   return s;
 }
 
+LocalService::~LocalService() {
+  if (collections_ != nullptr) (void)collections_->FlushAuditJournal();
+}
+
 StatusOr<nlohmann::json> LocalService::Run(std::string_view operation,
                                            const nlohmann::json& body) const {
   server::CallContext call = call_;

@@ -49,6 +49,9 @@ class LocalService {
   const server::CallContext& caller() const { return call_; }
   const std::string& principal() const { return call_.principal; }
 
+  // Deletes the store's journal rows of this command's audited calls.
+  ~LocalService();
+
  private:
   LocalService() = default;
 

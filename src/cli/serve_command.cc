@@ -13,6 +13,7 @@
 #include "candor/collections.h"
 #include "candor/video.h"
 #include "cli/commands.h"
+#include "server/audit_journal.h"
 #include "server/http_server.h"
 #include "store/data_dir.h"
 #include "video/stream_processor.h"
@@ -133,6 +134,17 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       args.audit_key.empty() ? args.data_dir + "/audit-signing.key" : args.audit_key;
   auto audit = audit::AuditLog::Open(audit_options);
   if (!audit.ok()) return Fail(audit.status());
+  // Calls the store committed but the audit log never heard of (a kill -9
+  // between the two): their records, from the store's journal, before any
+  // request is served.
+  auto recovered = server::RecoverAuditJournal(**collections, **audit);
+  if (!recovered.ok()) return Fail(recovered.status());
+  if (recovered->recovered > 0) {
+    std::fprintf(stderr,
+                 "candor: wrote the audit records of %lld calls that the store committed before "
+                 "the service last stopped (from the store's journal)\n",
+                 static_cast<long long>(recovered->recovered));
+  }
   // Stream processors: their definitions in <data-dir>/stream_processors.db;
   // those left running are restarted here.
   video::StreamProcessorManagerOptions streams;

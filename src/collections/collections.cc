@@ -124,6 +124,21 @@ class CollectionsImpl final : public Collections {
     return ChangeTags(id, {}, keys);
   }
 
+  StatusOr<std::vector<JournalRow>> PendingAuditJournal() override {
+    CANDOR_ASSIGN_OR_RETURN(std::vector<store::JournalEntry> rows, store_->ListJournal());
+    std::vector<JournalRow> out;
+    out.reserve(rows.size());
+    for (const store::JournalEntry& row : rows) {
+      out.push_back({row.request_id, row.entry.dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace)});
+    }
+    return out;
+  }
+  void ResolveAuditJournal(const std::string& request_id) override {
+    store_->ResolveJournal(request_id);
+  }
+  Status FlushAuditJournal() override { return store_->FlushJournal(); }
+
   StatusOr<CollectionDescription> DescribeCollection(const std::string& id,
                                                      bool false_match_rates) override {
     CANDOR_RETURN_IF_ERROR(ValidateCollectionId(id));

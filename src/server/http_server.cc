@@ -291,9 +291,13 @@ class HttpServerImpl : public HttpServer {
     service_.stream_processors = options.stream_processors;
     service_.video_jobs = options.video_jobs;
     if (!options.credentials_path.empty()) {
-      key_admin_.create = [this](const nlohmann::json& b) { return CreateKey(b); };
+      key_admin_.create = [this](const nlohmann::json& b, const ServiceContext::KeyAdmin::Record& r) {
+        return CreateKey(b, r);
+      };
       key_admin_.list = [this](const nlohmann::json& b) { return ListKeys(b); };
-      key_admin_.remove = [this](const nlohmann::json& b) { return DeleteKey(b); };
+      key_admin_.remove = [this](const nlohmann::json& b, const ServiceContext::KeyAdmin::Record& r) {
+        return DeleteKey(b, r);
+      };
       service_.keys = &key_admin_;
     }
     const int workers = std::max(1, options.engine_workers);
@@ -610,7 +614,8 @@ class HttpServerImpl : public HttpServer {
 
   // Candor.CreateAccessKey {"Principal", "Roles": [...], "Reason"}: the new
   // key, its secret shown this once.
-  StatusOr<nlohmann::json> CreateKey(const nlohmann::json& body) {
+  StatusOr<nlohmann::json> CreateKey(const nlohmann::json& body,
+                                     const ServiceContext::KeyAdmin::Record& record) {
     const auto principal = body.find("Principal");
     const auto roles = body.find("Roles");
     if (principal == body.end() || !principal->is_string()) {
@@ -632,10 +637,12 @@ class HttpServerImpl : public HttpServer {
       CANDOR_RETURN_IF_ERROR(ValidateReason(reason->get<std::string>()));
       if (!reason->get<std::string>().empty()) c.attributes["reason"] = reason->get<std::string>();
     }
-    CANDOR_RETURN_IF_ERROR(AppendCredential(options_.credentials_path, c));
-    CANDOR_RETURN_IF_ERROR(ReloadKeys());
     nlohmann::json role_list = nlohmann::json::array();
     for (policy::Role r : parsed) role_list.push_back(policy::RoleName(r));
+    CANDOR_RETURN_IF_ERROR(record(
+        {{"Principal", c.principal}, {"AccessKeyId", c.access_key_id}, {"Roles", role_list}}));
+    CANDOR_RETURN_IF_ERROR(AppendCredential(options_.credentials_path, c));
+    CANDOR_RETURN_IF_ERROR(ReloadKeys());
     return nlohmann::json{{"Principal", c.principal},
                           {"AccessKeyId", c.access_key_id},
                           {"SecretAccessKey", c.secret_access_key},
@@ -653,11 +660,18 @@ class HttpServerImpl : public HttpServer {
     return nlohmann::json{{"AccessKeys", keys}};
   }
 
-  StatusOr<nlohmann::json> DeleteKey(const nlohmann::json& body) {
+  StatusOr<nlohmann::json> DeleteKey(const nlohmann::json& body,
+                                     const ServiceContext::KeyAdmin::Record& record) {
     const auto id = body.find("AccessKeyId");
     if (id == body.end() || !id->is_string()) {
       return Status::InvalidArgument("AccessKeyId (a string) is required");
     }
+    bool known = false;
+    for (const Credential& c : Keys()->store.credentials()) {
+      known = known || c.access_key_id == id->get<std::string>();
+    }
+    if (!known) return Status::NotFound("no access key " + id->get<std::string>());
+    CANDOR_RETURN_IF_ERROR(record({{"AccessKeyId", id->get<std::string>()}, {"Deleted", true}}));
     CANDOR_RETURN_IF_ERROR(RemoveCredential(options_.credentials_path, id->get<std::string>()));
     CANDOR_RETURN_IF_ERROR(ReloadKeys());
     return nlohmann::json{{"AccessKeyId", id->get<std::string>()}, {"Deleted", true}};

@@ -1,6 +1,7 @@
 #include "server/operations.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include "server/stream_operations.h"
 #include "server/video_operations.h"
 #include "server/wire.h"
+#include "store/write_journal.h"
 #include "video/stream_processor.h"
 
 namespace candor::server {
@@ -31,6 +33,20 @@ struct Call {
   std::optional<float> requested;
   std::optional<float> applied;
   std::optional<int> max_applied;
+  // Set by RecordBeforeChange: the audit record is written already.
+  bool recorded = false;
+
+  // For changes outside the store (the credentials file): the call's audit
+  // record, written before the change is made.
+  Status RecordBeforeChange(const json& change) {
+    if (service.audit == nullptr) return Status::Ok();
+    event.results = change;
+    event.outcome = "ok";
+    audit::AuditEvent copy = event;
+    CANDOR_RETURN_IF_ERROR(service.audit->Append(copy));
+    recorded = true;
+    return Status::Ok();
+  }
 
   // A search of `collection_id`: the reason, the floor and the MaxFaces cap
   // of its policy. `threshold` and `max_results` are changed in place.
@@ -418,11 +434,9 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"Candor.CreateAccessKey",
        [](const json& body, Call& c) -> StatusOr<json> {
          if (c.service.keys == nullptr) return Status::Unsupported("keys are managed by the CLI");
-         CANDOR_ASSIGN_OR_RETURN(json out, c.service.keys->create(body));
-         c.event.results = {{"Principal", out.value("Principal", "")},
-                            {"AccessKeyId", out.value("AccessKeyId", "")},
-                            {"Roles", out.value("Roles", json::array())}};
-         return out;
+         return c.service.keys->create(body, [&c](const json& change) {
+           return c.RecordBeforeChange(change);
+         });
        }},
       {"Candor.ListAccessKeys",
        [](const json& body, Call& c) -> StatusOr<json> {
@@ -432,9 +446,9 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"Candor.DeleteAccessKey",
        [](const json& body, Call& c) -> StatusOr<json> {
          if (c.service.keys == nullptr) return Status::Unsupported("keys are managed by the CLI");
-         CANDOR_ASSIGN_OR_RETURN(json out, c.service.keys->remove(body));
-         c.event.results = out;
-         return out;
+         return c.service.keys->remove(body, [&c](const json& change) {
+           return c.RecordBeforeChange(change);
+         });
        }},
   };
   static const bool merged = [] {
@@ -506,13 +520,35 @@ StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann
   call.event.operation = std::string(operation);
   call.event.reason = caller.reason;
 
+  // The store's writes for this call carry its journal row
+  // (store/write_journal.h) until its audit record below is written.
+  const bool audited = service.audit != nullptr && Audited(operation);
+  std::optional<store::ScopedWriteOrigin> origin;
+  if (audited) {
+    store::WriteOrigin o;
+    o.request_id = caller.request_id;
+    o.operation = std::string(operation);
+    o.principal = caller.principal;
+    o.source = caller.source;
+    o.reason = caller.reason;
+    if (body.is_object()) {
+      if (auto id = body.find("CollectionId"); id != body.end() && id->is_string()) {
+        o.collection_id = id->get<std::string>();
+      }
+    }
+    o.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    origin.emplace(std::move(o));
+  }
+
   StatusOr<json> result = [&]() -> StatusOr<json> {
     CANDOR_RETURN_IF_ERROR(policy::Authorize(caller.principal, caller.roles, operation));
     if (!body.is_object()) return Status::Serialization("the request body must be a JSON object");
     return it->second(body, call);
   }();
 
-  if (service.audit != nullptr && Audited(operation)) {
+  if (audited && !(call.recorded && result.ok())) {
     call.event.outcome = result.ok() ? "ok" : std::string(ErrorTypeName(result.status().code()));
     if (!call.event.results.is_object()) call.event.results = json::object();
     if (call.requested && call.applied && *call.applied > *call.requested) {
@@ -523,10 +559,12 @@ StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann
     }
     Status recorded = service.audit->Append(call.event);
     if (!recorded.ok()) {
-      // No unaudited result leaves the service.
+      // No unaudited result leaves the service; what the call committed
+      // keeps its journal row, which the next start turns into the record.
       return Status::Internal("the audit log could not record this call: " + recorded.message());
     }
   }
+  if (origin && origin->wrote()) service.collections->ResolveAuditJournal(caller.request_id);
   return result;
 }
 

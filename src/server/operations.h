@@ -48,8 +48,15 @@ struct ServiceContext {
   protocol::RequestOptions request_options;
   // Candor.CreateAccessKey / ListAccessKeys / DeleteAccessKey; null: those
   // operations answer UnknownOperationException.
+  // Access keys in the credentials file. `create` and `remove` call
+  // `record` with what they are about to change (principal, key id, roles)
+  // before they change the file, and change nothing if it fails: the audit
+  // record of a key is written before the key exists (a crash between
+  // leaves a record of a key that never was, never a key with no record).
   struct KeyAdmin {
-    std::function<StatusOr<nlohmann::json>(const nlohmann::json&)> create, list, remove;
+    using Record = std::function<Status(const nlohmann::json& change)>;
+    std::function<StatusOr<nlohmann::json>(const nlohmann::json&, const Record&)> create, remove;
+    std::function<StatusOr<nlohmann::json>(const nlohmann::json&)> list;
   };
   const KeyAdmin* keys = nullptr;
   // CreateStreamProcessor ... DeleteStreamProcessor (server/stream_operations.h);

@@ -1,6 +1,10 @@
 #include "server/retention.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "server/wire.h"
+#include "store/write_journal.h"
 
 namespace candor::server {
 
@@ -17,10 +21,22 @@ StatusOr<std::vector<std::string>> ExpireCollection(Collections& collections,
   CANDOR_ASSIGN_OR_RETURN(CollectionPolicy policy, collections.GetCollectionPolicy(collection_id));
   const std::optional<int64_t> cutoff = RetentionCutoffMs(policy, now_ms);
   if (!cutoff) return std::vector<std::string>();
+  // The erasure carries its journal row (store/write_journal.h) until the
+  // record below is written.
+  store::WriteOrigin origin;
+  origin.request_id = NewRequestId();
+  origin.operation = "RetentionErase";
+  origin.principal = principal;
+  origin.source = source;
+  origin.collection_id = collection_id;
+  origin.time_ms = now_ms;
+  std::optional<store::ScopedWriteOrigin> scope;
+  if (audit != nullptr) scope.emplace(origin);
   CANDOR_ASSIGN_OR_RETURN(std::vector<std::string> erased,
                           collections.EraseFacesIndexedBefore(collection_id, *cutoff));
   if (erased.empty() || audit == nullptr) return erased;
   audit::AuditEvent event;
+  event.request_id = origin.request_id;
   event.principal = principal;
   event.source = source;
   event.operation = "RetentionErase";
@@ -30,6 +46,7 @@ StatusOr<std::vector<std::string>> ExpireCollection(Collections& collections,
       {"FaceIds", erased}, {"RetentionDays", policy.retention_days}, {"IndexedBeforeMs", *cutoff}};
   event.outcome = "ok";
   CANDOR_RETURN_IF_ERROR(audit->Append(event));
+  if (scope->wrote()) collections.ResolveAuditJournal(origin.request_id);
   return erased;
 }
 

@@ -106,19 +106,32 @@ CREATE TABLE collection_tags (
 );
 )sql";
 
+// The audit journal (store/write_journal.h): one row per write transaction
+// of an audited call, deleted once the call's audit record is written.
+constexpr const char kVersion5[] = R"sql(
+CREATE TABLE audit_journal (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX audit_journal_by_request ON audit_journal (request_id);
+)sql";
+
 static_assert(kEmbeddingBytes == 2048, "kVersion1's CHECK on embedding length");
 
-constexpr std::array<Migration, 4> kMigrations = {{
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "collections, faces, users and idempotency tokens", kVersion1},
     {2, "index of faces by user", kVersion2},
     {3, "collection policies and the index of faces by time indexed", kVersion3},
     {4, "tags of collections", kVersion4},
+    {5, "the audit journal", kVersion5},
 }};
 static_assert(kMigrations.size() == Store::kSchemaVersion,
               "every schema version needs exactly one migration step");
 
-constexpr std::array<const char*, 6> kRequiredTables = {
-    "collections", "faces", "users", "tokens", "collection_policies", "collection_tags"};
+constexpr std::array<const char*, 7> kRequiredTables = {
+    "collections", "faces",           "users",        "tokens", "collection_policies",
+    "collection_tags", "audit_journal"};
 
 }  // namespace
 

@@ -54,8 +54,22 @@ constexpr int kQuickCheckMaxMessages = 5;
 
 Status SqliteStore::InTransaction(bool write, std::string_view what,
                                   const std::function<Status()>& body) {
-  CANDOR_RETURN_IF_ERROR(db_.InTransaction(write, what, body));
-  if (write && erasure_pending_) CheckpointForErasure();
+  if (!write) return db_.InTransaction(false, what, body);
+  // A write also leaves its journal row (and takes resolved ones away) in
+  // the same transaction: store/write_journal.h.
+  std::vector<std::string> deleted;
+  CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, what, [&]() -> Status {
+    ScopedChangeList changes;
+    CANDOR_RETURN_IF_ERROR(body());
+    return WriteJournal(what, changes.changes(), &deleted);
+  }));
+  if (!deleted.empty()) {
+    std::lock_guard lock(resolved_mu_);
+    std::erase_if(resolved_, [&](const std::string& id) {
+      return std::find(deleted.begin(), deleted.end(), id) != deleted.end();
+    });
+  }
+  if (erasure_pending_) CheckpointForErasure();
   return Status::Ok();
 }
 
@@ -233,6 +247,9 @@ Status SqliteStore::InsertFaces(const std::string& collection_id, std::vector<Fa
       if (rc != SQLITE_DONE) return Error(rc, what);
       row_ids.push_back(sqlite3_last_insert_rowid(db_.handle()));
     }
+    nlohmann::json ids = nlohmann::json::array();
+    for (const FaceRecord& face : *faces) ids.push_back(face.face_id);
+    NoteChange({{"CollectionId", collection_id}, {"FaceIds", std::move(ids)}});
     return Status::Ok();
   }));
   // Only now, when all of them are committed.
@@ -307,6 +324,7 @@ StatusOr<std::vector<std::string>> SqliteStore::DeleteFaces(
       // A repeated id deletes nothing the second time, so it is listed once.
       if (sqlite3_changes64(db_.handle()) > 0) deleted.push_back(face_id);
     }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deleted}});
     return Status::Ok();
   }));
   if (!deleted.empty()) CheckpointForErasure();
@@ -427,6 +445,7 @@ StatusOr<FaceDeletion> SqliteStore::DeleteUnassociatedFaces(
       if (rc != SQLITE_DONE) return Error(rc, what);
       if (sqlite3_changes64(db_.handle()) > 0) deletion.deleted.push_back(face_id);
     }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deletion.deleted}});
     return Status::Ok();
   }));
   if (!deletion.deleted.empty()) CheckpointForErasure();

@@ -22,6 +22,7 @@
 #include "candor/status.h"
 #include "store/sqlite_util.h"
 #include "store/store.h"
+#include "store/write_journal.h"
 
 namespace candor::store {
 
@@ -117,7 +118,17 @@ class SqliteStore final : public Store {
   Status UpdateTags(const std::string& collection_id, const std::map<std::string, std::string>& set,
                     const std::vector<std::string>& remove, size_t max_tags) override;
 
+  // The audit journal: sqlite_journal.cc.
+  StatusOr<std::vector<JournalEntry>> ListJournal() override;
+  void ResolveJournal(const std::string& request_id) override;
+  Status FlushJournal() override;
+
  private:
+  // Within a write transaction: the journal row of `what` (when this
+  // thread's call has an origin), and the deletion of resolved rows.
+  Status WriteJournal(std::string_view what, const nlohmann::json& changes,
+                      std::vector<std::string>* deleted);
+
   Status Error(int rc, std::string_view what) const { return db_.Error(rc, what); }
   // A cached statement for `sql`, a string constant of statements.h.
   StatusOr<Statement> Prepare(std::string_view sql) { return db_.Prepare(sql); }
@@ -144,6 +155,8 @@ class SqliteStore final : public Store {
 
   std::mutex mutex_;
   SqliteDb db_;  // the connection and its cached statements
+  std::mutex resolved_mu_;
+  std::vector<std::string> resolved_;  // request ids whose journal rows may go
   bool erasure_pending_ = false;
 };
 

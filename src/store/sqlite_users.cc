@@ -61,6 +61,7 @@ Status SqliteStore::CreateUser(const std::string& collection_id, const UserRecor
       }
       if (rc != SQLITE_DONE) return Error(rc, what);
     }
+    NoteChange({{"CollectionId", collection_id}, {"UserId", user.user_id}});
     return WriteToken(collection_id, token);
   });
 }
@@ -130,6 +131,7 @@ StatusOr<std::vector<std::string>> SqliteStore::DeleteUser(const std::string& co
       const int rc = stmt.Step();
       if (rc != SQLITE_DONE) return Error(rc, what);
     }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedUserId", user_id}});
     return WriteToken(collection_id, token);
   }));
   return face_ids;
@@ -169,6 +171,10 @@ Status SqliteStore::UpdateUserFaces(const std::string& collection_id, const std:
     for (const std::string& face_id : associate) {
       CANDOR_RETURN_IF_ERROR(apply(kAssociateFace, face_id));
     }
+    NoteChange({{"CollectionId", collection_id},
+                {"UserId", user_id},
+                {"AssociatedFaceIds", associate},
+                {"DisassociatedFaceIds", disassociate}});
     CANDOR_ASSIGN_OR_RETURN(const UserRecord user, ReadUser(collection_id, user_id));
     if (user.face_count > max_user_faces) {
       return Status::Conflict("user " + Quoted(user_id) + " would hold " +

@@ -18,6 +18,7 @@
 
 #include "candor/status.h"
 #include "candor/types.h"
+#include "store/write_journal.h"
 
 namespace candor::store {
 
@@ -91,7 +92,7 @@ class Store {
   virtual ~Store() = default;
 
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   virtual Status CreateCollection(const CollectionRecord& record) = 0;  // AlreadyExists
   virtual StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) = 0;
@@ -181,6 +182,16 @@ class Store {
   virtual Status UpdateTags(const std::string& collection_id,
                             const std::map<std::string, std::string>& set,
                             const std::vector<std::string>& remove, size_t max_tags) = 0;
+
+  // The audit journal (store/write_journal.h): the rows of calls whose
+  // audit record may not be written yet, oldest first (resolved ones that
+  // wait for the next write to go are left out).
+  virtual StatusOr<std::vector<JournalEntry>> ListJournal() = 0;
+  // The call's audit record is written: its rows are deleted with the next
+  // write transaction (not at once: that would cost a commit per call).
+  virtual void ResolveJournal(const std::string& request_id) = 0;
+  // Deletes the resolved rows now, in a transaction of its own.
+  virtual Status FlushJournal() = 0;
 
   // Idempotency (Rekognition's ClientRequestToken): the stored response of an
   // earlier request with this token, if any.
