@@ -970,6 +970,21 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                             });
   }
 
+  // Whether a read failed because the connection ended: the client went
+  // (end of stream, reset), the connection was evicted or stopped, or its
+  // deadline passed (the stream has closed the socket; logged as 408, which
+  // cannot be sent).
+  bool Ended(beast::error_code ec) {
+    if (ec == beast::error::timeout) {
+      server_->CountTimeout();
+      server_->LogRefused(incoming_, 408, "RequestTimeout", 0, 0);
+      return true;
+    }
+    return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::error::eof || ec == net::error::operation_aborted ||
+           ec == net::error::connection_reset || ec == net::error::bad_descriptor;
+  }
+
   void OnHeader(beast::error_code ec) {
     Incoming& in = incoming_;
     in.headers.clear();
@@ -982,16 +997,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                 std::to_string(options().max_header_bytes) + " bytes",
             0));
       }
-      if (ec == beast::error::timeout) {
-        server_->CountTimeout();
-        server_->LogRefused(in, 408, "RequestTimeout", 0, 0);
-        return;  // the stream closed the socket
-      }
-      if (ec == http::error::end_of_stream || ec == net::error::eof ||
-          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-          ec == net::error::bad_descriptor) {
-        return;
-      }
+      if (Ended(ec)) return;
       return Write(server_->Refusal(in, 400, "SerializationException",
                                     "malformed HTTP request: " + ec.message(), 0));
     }
@@ -1085,16 +1091,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                           std::to_string(options().max_body_bytes) + " bytes",
                                       options().max_body_bytes));
       }
-      if (ec == beast::error::timeout) {
-        server_->CountTimeout();
-        server_->LogRefused(incoming_, 408, "RequestTimeout", 0, 0);
-        return;
-      }
-      if (ec == net::error::eof || ec == http::error::partial_message ||
-          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-          ec == net::error::bad_descriptor) {
-        return;
-      }
+      if (Ended(ec)) return;
       return Write(server_->Refusal(incoming_, 400, "SerializationException",
                                     "malformed HTTP request body: " + ec.message(), 0));
     }
