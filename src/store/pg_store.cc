@@ -1,0 +1,1084 @@
+// The store on PostgreSQL, through libpq (pg_util.h). It mirrors the SQLite
+// store (sqlite_store.cc, sqlite_users.cc, sqlite_policies.cc,
+// sqlite_tags.cc, sqlite_journal.cc) call for call: the same checks in the
+// same order, the same error codes and messages, the same NoteChange calls
+// and journal rows, so that the conformance tests (tests/store_test.cc,
+// tests/store_users_test.cc) hold for both.
+//
+// Where PostgreSQL differs, and what this file does about it:
+//  - Transactions: writes run SERIALIZABLE, so concurrent writers (other
+//    nodes on the same database) behave as if they ran one at a time, as
+//    SQLite's BEGIN IMMEDIATE makes them; a transaction that loses is run
+//    again (PgDb::InTransaction), then fails with Throttling. Reads that take
+//    several statements run in one REPEATABLE READ snapshot.
+//  - Ordering: ids are TEXT COLLATE "C" (byte order, as SQLite's BINARY
+//    collation), whatever the database's locale, so pages are in the same
+//    order on both.
+//  - Bytes: text columns cannot hold a NUL byte or invalid UTF-8 (SQLite's
+//    can). external_image_id, which the store keeps as given, is bytea; ids,
+//    which callers validate to printable patterns, are text; a value
+//    PostgreSQL refuses there is InvalidArgument (SQLSTATE 22xxx).
+//  - row_id is a bigserial: a sequence never hands out a value twice (not
+//    even after a rollback, which leaves a gap), as AUTOINCREMENT.
+//  - Erasure: a deleted row stays in its heap page (and the WAL) until
+//    VACUUM reclaims the page and it is overwritten; there is no
+//    secure_delete. DeleteFaces and DeleteCollection commit the deletion only;
+//    making the bytes of deleted embeddings unreadable on the server's disk
+//    (VACUUM of faces after deletes, WAL recycling) is a later step.
+//  - Durability is the server's: a COMMIT that returned is flushed to its WAL
+//    when it runs with fsync=on and synchronous_commit=on (the defaults).
+#include "store/pg_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/face_codec.h"
+#include "store/pg_util.h"
+#include "store/schema.h"
+#include "store/write_journal.h"
+
+namespace candor::store {
+namespace {
+
+using pg::Param;
+using pg::Result;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Quoted(std::string_view s) {
+  std::string quoted;
+  quoted.reserve(s.size() + 2);
+  quoted += '\'';
+  quoted += s;
+  quoted += '\'';
+  return quoted;
+}
+
+Status ValidateLimit(int limit) {
+  if (limit <= 0)
+    return Status::InvalidArgument("limit must be positive, got " + std::to_string(limit));
+  return Status::Ok();
+}
+
+// The schema, version 5: the content of the SQLite store's versions 1 to 5
+// (schema.cc explains each table and index) in one step, as no PostgreSQL
+// database of an older version exists. Later versions add steps to
+// kPgMigrations. faces_by_collection_indexed_ms names row_id (SQLite's index
+// holds the rowid implicitly) so that it serves retention's ORDER BY
+// indexed_ms, row_id without a sort.
+constexpr char kPgVersion5[] = R"sql(
+CREATE TABLE collections (
+  collection_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  face_model_version TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE TABLE faces (
+  row_id BIGSERIAL PRIMARY KEY,
+  collection_id TEXT COLLATE "C" NOT NULL
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  face_id TEXT COLLATE "C" NOT NULL UNIQUE,
+  image_id TEXT NOT NULL,
+  external_image_id BYTEA NOT NULL,
+  user_id TEXT COLLATE "C" NOT NULL,
+  box_left DOUBLE PRECISION NOT NULL,
+  box_top DOUBLE PRECISION NOT NULL,
+  box_width DOUBLE PRECISION NOT NULL,
+  box_height DOUBLE PRECISION NOT NULL,
+  confidence DOUBLE PRECISION NOT NULL,
+  face_model_version TEXT NOT NULL,
+  indexed_ms BIGINT NOT NULL,
+  embedding BYTEA NOT NULL CHECK (length(embedding) = 2048)
+);
+CREATE INDEX faces_by_collection_face_id ON faces (collection_id, face_id);
+CREATE INDEX faces_by_collection_row_id ON faces (collection_id, row_id);
+CREATE INDEX faces_by_collection_user ON faces (collection_id, user_id);
+CREATE INDEX faces_by_collection_indexed_ms ON faces (collection_id, indexed_ms, row_id);
+CREATE TABLE users (
+  collection_id TEXT COLLATE "C" NOT NULL
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  user_id TEXT COLLATE "C" NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (collection_id, user_id)
+);
+CREATE TABLE tokens (
+  collection_id TEXT COLLATE "C" NOT NULL
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  operation TEXT COLLATE "C" NOT NULL,
+  token TEXT COLLATE "C" NOT NULL,
+  response BYTEA NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (collection_id, operation, token)
+);
+CREATE TABLE collection_policies (
+  collection_id TEXT COLLATE "C" NOT NULL PRIMARY KEY
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  purpose TEXT NOT NULL,
+  threshold_floor DOUBLE PRECISION NOT NULL,
+  refuse_below_floor BOOLEAN NOT NULL,
+  max_faces BIGINT NOT NULL,
+  reason_required BOOLEAN NOT NULL,
+  retention_days BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL
+);
+CREATE TABLE collection_tags (
+  collection_id TEXT COLLATE "C" NOT NULL
+      REFERENCES collections (collection_id) ON DELETE CASCADE,
+  tag_key TEXT COLLATE "C" NOT NULL,
+  tag_value TEXT NOT NULL,
+  PRIMARY KEY (collection_id, tag_key)
+);
+CREATE TABLE audit_journal (
+  id BIGSERIAL PRIMARY KEY,
+  request_id TEXT COLLATE "C" NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX audit_journal_by_request ON audit_journal (request_id);
+)sql";
+
+struct PgMigration {
+  int from_version;
+  int to_version;
+  const char* description;
+  const char* sql;
+};
+constexpr PgMigration kPgMigrations[] = {
+    {0, 5, "collections, faces, users, tokens, policies, tags and the audit journal",
+     kPgVersion5},
+};
+
+constexpr const char* kRequiredTables[] = {"collections",     "faces",        "users",
+                                           "tokens",          "collection_policies",
+                                           "collection_tags", "audit_journal"};
+
+// Serialises migrations of one database between processes (any 64-bit key
+// that no other user of the database takes; "candor-s" in ASCII).
+constexpr int64_t kMigrationLockKey = 0x63616e646f722d73;
+
+// The statements (PostgreSQL's numbered parameters; the SQLite store's
+// statements.h holds their twins).
+#define CANDOR_PG_FACE_COLUMNS                                                            \
+  "row_id, face_id, image_id, external_image_id, user_id, box_left, box_top, box_width, " \
+  "box_height, confidence, face_model_version, indexed_ms"
+#define CANDOR_PG_USER_COLUMNS                                                    \
+  "user_id, created_ms, (SELECT count(*) FROM faces WHERE faces.collection_id = " \
+  "u.collection_id AND faces.user_id = u.user_id)"
+#define CANDOR_PG_COLLECTION_COLUMNS                                           \
+  "collection_id, face_model_version, created_ms, "                            \
+  "(SELECT count(*) FROM faces WHERE faces.collection_id = c.collection_id), " \
+  "(SELECT count(*) FROM users WHERE users.collection_id = c.collection_id)"
+
+constexpr char kCollectionExists[] = "SELECT 1 FROM collections WHERE collection_id = $1";
+constexpr char kInsertCollection[] =
+    "INSERT INTO collections (collection_id, face_model_version, created_ms) VALUES ($1, $2, $3)";
+constexpr char kGetCollection[] =
+    "SELECT " CANDOR_PG_COLLECTION_COLUMNS " FROM collections AS c WHERE collection_id = $1";
+constexpr char kListCollections[] = "SELECT " CANDOR_PG_COLLECTION_COLUMNS
+                                    " FROM collections AS c WHERE collection_id > $1"
+                                    " ORDER BY collection_id LIMIT $2";
+constexpr char kDeleteCollection[] = "DELETE FROM collections WHERE collection_id = $1";
+constexpr char kInsertFace[] =
+    "INSERT INTO faces (collection_id, face_id, image_id, external_image_id, user_id, box_left,"
+    " box_top, box_width, box_height, confidence, face_model_version, indexed_ms, embedding)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING row_id";
+constexpr char kListFaces[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                              " FROM faces WHERE collection_id = $1 AND face_id > $2"
+                              " ORDER BY face_id LIMIT $3";
+constexpr char kListFacesWithEmbeddings[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                                            ", embedding FROM faces"
+                                            " WHERE collection_id = $1 AND face_id > $2"
+                                            " ORDER BY face_id LIMIT $3";
+constexpr char kGetFace[] =
+    "SELECT " CANDOR_PG_FACE_COLUMNS " FROM faces WHERE collection_id = $1 AND face_id = $2";
+constexpr char kGetFaceWithEmbedding[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                                         ", embedding FROM faces"
+                                         " WHERE collection_id = $1 AND face_id = $2";
+// ForEachFace reads in pages of kForEachFacePage faces by row_id, all in
+// one snapshot, so that a large collection never sits in memory whole.
+constexpr char kForEachFacePage[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                                    ", embedding FROM faces WHERE collection_id = $1"
+                                    " AND row_id > $2 ORDER BY row_id LIMIT $3";
+constexpr int64_t kForEachFacePageSize = 1000;
+constexpr char kListFacesIndexedBefore[] =
+    "SELECT " CANDOR_PG_FACE_COLUMNS
+    " FROM faces WHERE collection_id = $1 AND indexed_ms < $2"
+    " ORDER BY indexed_ms, row_id LIMIT $3";
+constexpr char kDeleteFace[] = "DELETE FROM faces WHERE collection_id = $1 AND face_id = $2";
+constexpr char kGetToken[] =
+    "SELECT response FROM tokens WHERE collection_id = $1 AND operation = $2 AND token = $3";
+constexpr char kPutToken[] =
+    "INSERT INTO tokens (collection_id, operation, token, response, created_ms)"
+    " VALUES ($1, $2, $3, $4, $5)";
+constexpr char kGetFaceUser[] =
+    "SELECT user_id FROM faces WHERE collection_id = $1 AND face_id = $2";
+constexpr char kInsertUser[] =
+    "INSERT INTO users (collection_id, user_id, created_ms) VALUES ($1, $2, $3)";
+constexpr char kGetUser[] =
+    "SELECT " CANDOR_PG_USER_COLUMNS " FROM users AS u WHERE collection_id = $1 AND user_id = $2";
+constexpr char kListUsers[] = "SELECT " CANDOR_PG_USER_COLUMNS
+                              " FROM users AS u WHERE collection_id = $1 AND user_id > $2"
+                              " ORDER BY user_id LIMIT $3";
+constexpr char kDeleteUser[] = "DELETE FROM users WHERE collection_id = $1 AND user_id = $2";
+constexpr char kFacesOfUser[] =
+    "SELECT face_id FROM faces WHERE collection_id = $1 AND user_id = $2 ORDER BY face_id";
+constexpr char kClearUserOfFaces[] =
+    "UPDATE faces SET user_id = '' WHERE collection_id = $1 AND user_id = $2";
+constexpr char kAssociateFace[] =
+    "UPDATE faces SET user_id = $3 WHERE collection_id = $1 AND face_id = $2 AND user_id = ''";
+constexpr char kDisassociateFace[] =
+    "UPDATE faces SET user_id = '' WHERE collection_id = $1 AND face_id = $2 AND user_id = $3";
+constexpr char kGetTags[] =
+    "SELECT tag_key, tag_value FROM collection_tags WHERE collection_id = $1 ORDER BY tag_key";
+constexpr char kPutTag[] =
+    "INSERT INTO collection_tags (collection_id, tag_key, tag_value) VALUES ($1, $2, $3)"
+    " ON CONFLICT (collection_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value";
+constexpr char kDeleteTag[] = "DELETE FROM collection_tags WHERE collection_id = $1 AND tag_key = $2";
+constexpr char kCountTags[] = "SELECT count(*) FROM collection_tags WHERE collection_id = $1";
+constexpr char kGetPolicy[] =
+    "SELECT purpose, threshold_floor, refuse_below_floor, max_faces, reason_required,"
+    " retention_days, updated_ms FROM collection_policies WHERE collection_id = $1";
+constexpr char kPutPolicy[] =
+    "INSERT INTO collection_policies (collection_id, purpose, threshold_floor,"
+    " refuse_below_floor, max_faces, reason_required, retention_days, updated_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (collection_id) DO UPDATE SET purpose = excluded.purpose,"
+    " threshold_floor = excluded.threshold_floor,"
+    " refuse_below_floor = excluded.refuse_below_floor, max_faces = excluded.max_faces,"
+    " reason_required = excluded.reason_required, retention_days = excluded.retention_days,"
+    " updated_ms = excluded.updated_ms";
+constexpr char kDeleteResolvedJournal[] = "DELETE FROM audit_journal WHERE request_id = $1";
+constexpr char kInsertJournal[] = "INSERT INTO audit_journal (request_id, entry) VALUES ($1, $2)";
+constexpr char kListJournal[] = "SELECT id, request_id, entry FROM audit_journal ORDER BY id";
+constexpr int kEmbeddingColumn = 12;  // after the CANDOR_PG_FACE_COLUMNS
+static_assert(kEmbeddingBytes == 2048, "kPgVersion5's CHECK on embedding length");
+
+#undef CANDOR_PG_FACE_COLUMNS
+#undef CANDOR_PG_USER_COLUMNS
+#undef CANDOR_PG_COLLECTION_COLUMNS
+
+// The Store on one PostgreSQL connection.
+//
+// Thread safety: safe for concurrent use; every method holds mutex_ for its
+// whole duration, so calls of one PostgresStore run one at a time on its one
+// connection. That is enough for this first step (one API node per store
+// object, as with SQLite); a pool of connections, so that the reads of one
+// node run in parallel, is a later one. Other processes on the same database
+// are other connections, and the SERIALIZABLE write transactions keep them
+// apart. ForEachFace calls `fn` with mutex_ held: `fn` must not call back
+// into the Store.
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(pg::PgDb db) : db_(std::move(db)) {}
+
+  // Creates or migrates the tables; see OpenPostgresStore.
+  Status Migrate();
+
+  Status CreateCollection(const CollectionRecord& record) override;
+  StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) override;
+  StatusOr<std::vector<CollectionRecord>> ListCollections(const std::string& after,
+                                                          int limit) override;
+  Status DeleteCollection(const std::string& collection_id) override;
+  Status InsertFaces(const std::string& collection_id, std::vector<FaceRecord>* faces) override;
+  StatusOr<std::vector<FaceRecord>> ListFaces(const std::string& collection_id,
+                                              const std::string& after_face_id, int limit,
+                                              bool with_embeddings) override;
+  StatusOr<std::vector<FaceRecord>> GetFaces(const std::string& collection_id,
+                                             const std::vector<std::string>& face_ids,
+                                             bool with_embeddings) override;
+  StatusOr<std::vector<std::string>> DeleteFaces(const std::string& collection_id,
+                                                 const std::vector<std::string>& face_ids) override;
+  StatusOr<FaceDeletion> DeleteUnassociatedFaces(const std::string& collection_id,
+                                                 const std::vector<std::string>& face_ids) override;
+  StatusOr<std::vector<FaceRecord>> ListFacesIndexedBefore(const std::string& collection_id,
+                                                           int64_t before_ms, int limit) override;
+  Status ForEachFace(const std::string& collection_id,
+                     const std::function<void(const FaceRecord&)>& fn) override;
+
+  Status CreateUser(const std::string& collection_id, const UserRecord& user,
+                    const TokenWrite* token) override;
+  StatusOr<UserRecord> GetUser(const std::string& collection_id,
+                               const std::string& user_id) override;
+  StatusOr<std::vector<UserRecord>> ListUsers(const std::string& collection_id,
+                                              const std::string& after_user_id, int limit) override;
+  StatusOr<std::vector<std::string>> FacesOfUser(const std::string& collection_id,
+                                                 const std::string& user_id) override;
+  StatusOr<std::vector<std::string>> DeleteUser(const std::string& collection_id,
+                                                const std::string& user_id,
+                                                const TokenWrite* token) override;
+  Status UpdateUserFaces(const std::string& collection_id, const std::string& user_id,
+                         const std::vector<std::string>& associate,
+                         const std::vector<std::string>& disassociate, int max_user_faces,
+                         const TokenWrite* token) override;
+
+  StatusOr<std::optional<PolicyRecord>> GetPolicy(const std::string& collection_id) override;
+  Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) override;
+  StatusOr<std::map<std::string, std::string>> GetTags(const std::string& collection_id) override;
+  Status UpdateTags(const std::string& collection_id, const std::map<std::string, std::string>& set,
+                    const std::vector<std::string>& remove, size_t max_tags) override;
+
+  StatusOr<std::vector<JournalEntry>> ListJournal() override;
+  void ResolveJournal(const std::string& request_id) override;
+  Status FlushJournal() override;
+
+  StatusOr<std::optional<std::string>> GetTokenResponse(const std::string& collection_id,
+                                                        const std::string& operation,
+                                                        const std::string& token) override;
+  Status PutTokenResponse(const std::string& collection_id, const std::string& operation,
+                          const std::string& token, const std::string& response) override;
+
+ private:
+  StatusOr<Result> Exec(std::string_view sql, const std::vector<Param>& params,
+                        std::string_view what) {
+    return db_.Exec(sql, params, what);
+  }
+  // A write also leaves its journal row (and takes resolved ones away) in
+  // the same transaction, as SqliteStore::InTransaction.
+  Status InTransaction(bool write, std::string_view what, const std::function<Status()>& body);
+  Status WriteJournal(std::string_view what, const nlohmann::json& changes,
+                      std::vector<std::string>* deleted);
+  Status CheckCollectionExists(const std::string& collection_id);
+  Status WriteToken(const std::string& collection_id, const TokenWrite* token);
+  StatusOr<UserRecord> ReadUser(const std::string& collection_id, const std::string& user_id);
+  StatusOr<std::vector<std::string>> ReadFacesOfUser(const std::string& collection_id,
+                                                     const std::string& user_id);
+  Status ReadFace(const Result& r, int row, bool with_embedding, FaceRecord* face) const;
+
+  std::mutex mutex_;
+  pg::PgDb db_;
+  std::mutex resolved_mu_;
+  std::vector<std::string> resolved_;  // request ids whose journal rows may go
+};
+
+Status PostgresStore::InTransaction(bool write, std::string_view what,
+                                    const std::function<Status()>& body) {
+  if (!write) return db_.InTransaction(false, what, body);
+  std::vector<std::string> deleted;
+  CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, what, [&]() -> Status {
+    // Afresh at every attempt: a retried transaction notes its changes again.
+    ScopedChangeList changes;
+    CANDOR_RETURN_IF_ERROR(body());
+    return WriteJournal(what, changes.changes(), &deleted);
+  }));
+  if (!deleted.empty()) {
+    std::lock_guard lock(resolved_mu_);
+    std::erase_if(resolved_, [&](const std::string& id) {
+      return std::find(deleted.begin(), deleted.end(), id) != deleted.end();
+    });
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::WriteJournal(std::string_view what, const nlohmann::json& changes,
+                                   std::vector<std::string>* deleted) {
+  {
+    std::lock_guard lock(resolved_mu_);
+    *deleted = resolved_;
+  }
+  for (const std::string& id : *deleted) {
+    CANDOR_RETURN_IF_ERROR(
+        Exec(kDeleteResolvedJournal, {Param::Text(id)}, "delete resolved audit journal rows")
+            .status());
+  }
+  const WriteOrigin* origin = CurrentWriteOrigin();
+  if (origin == nullptr) return Status::Ok();
+  const std::string entry = JournalJson(*origin, std::string(what), changes)
+                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  CANDOR_RETURN_IF_ERROR(Exec(kInsertJournal, {Param::Text(origin->request_id), Param::Text(entry)},
+                              "write the audit journal")
+                             .status());
+  // Counted before the commit: a rollback leaves a row resolved that does
+  // not exist, which costs nothing.
+  ++origin->rows_written;
+  return Status::Ok();
+}
+
+Status PostgresStore::CheckCollectionExists(const std::string& collection_id) {
+  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kCollectionExists, {Param::Text(collection_id)},
+                                         "look up collection " + Quoted(collection_id)));
+  if (r.rows() == 0) {
+    return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::ReadFace(const Result& r, int row, bool with_embedding,
+                               FaceRecord* face) const {
+  face->row_id = r.Int(row, 0);
+  face->face_id = r.Bytes(row, 1);
+  face->image_id = r.Bytes(row, 2);
+  face->external_image_id = r.Bytes(row, 3);
+  face->user_id = r.Bytes(row, 4);
+  face->box.left = static_cast<float>(r.Double(row, 5));
+  face->box.top = static_cast<float>(r.Double(row, 6));
+  face->box.width = static_cast<float>(r.Double(row, 7));
+  face->box.height = static_cast<float>(r.Double(row, 8));
+  face->confidence = static_cast<float>(r.Double(row, 9));
+  face->face_model_version = r.Bytes(row, 10);
+  face->indexed_ms = r.Int(row, 11);
+  face->embedding.clear();
+  if (with_embedding) {
+    const size_t size = r.IsNull(row, kEmbeddingColumn) ? 0 : r.Size(row, kEmbeddingColumn);
+    if (!DecodeEmbedding(r.Data(row, kEmbeddingColumn), size, &face->embedding)) {
+      return Status::Corruption("face " + Quoted(face->face_id) + " in " + db_.Describe() +
+                                " has an embedding of " + std::to_string(size) +
+                                " bytes, expected " + std::to_string(kEmbeddingBytes));
+    }
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::Migrate() {
+  std::lock_guard lock(mutex_);
+  const std::string where = db_.Describe();
+  for (;;) {
+    bool done = false;
+    CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, "migrate schema", [&]() -> Status {
+      // Another process may be migrating the same database: one at a time,
+      // and the version is read under the lock.
+      CANDOR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock($1)",
+                                  {Param::Int(kMigrationLockKey)}, "lock the schema")
+                                 .status());
+      CANDOR_ASSIGN_OR_RETURN(
+          Result has_version,
+          Exec("SELECT to_regclass('candor_schema_version') IS NOT NULL", {},
+               "read the schema version"));
+      int64_t version = 0;
+      if (has_version.Bool(0, 0)) {
+        CANDOR_ASSIGN_OR_RETURN(Result r, Exec("SELECT version FROM candor_schema_version", {},
+                                               "read the schema version"));
+        if (r.rows() != 1) {
+          return Status::Corruption(where + ": candor_schema_version has " +
+                                    std::to_string(r.rows()) +
+                                    " rows instead of one; it was left unchanged");
+        }
+        version = r.Int(0, 0);
+      } else {
+        // No version: a new database, unless it holds tables of Candor's
+        // names that this code did not make.
+        for (const char* table : kRequiredTables) {
+          CANDOR_ASSIGN_OR_RETURN(Result t, Exec("SELECT to_regclass($1) IS NOT NULL",
+                                                 {Param::Text(table)}, "read the schema"));
+          if (t.Bool(0, 0)) {
+            return Status::Corruption(where + " has a table " + table +
+                                      " but no candor_schema_version: not a Candor database;"
+                                      " it was left unchanged");
+          }
+        }
+        CANDOR_RETURN_IF_ERROR(db_.ExecScript(
+            "CREATE TABLE candor_schema_version (version BIGINT NOT NULL);"
+            " INSERT INTO candor_schema_version VALUES (0)",
+            "create the schema version"));
+      }
+      if (version > kSchemaVersion) {
+        return Status::Unsupported(where + " has schema version " + std::to_string(version) +
+                                   ", newer than version " + std::to_string(kSchemaVersion) +
+                                   " that this build of Candor reads; use a newer Candor;"
+                                   " it was left unchanged");
+      }
+      if (version < 0) {
+        return Status::Corruption(where + " has schema version " + std::to_string(version) +
+                                  "; it was left unchanged");
+      }
+      done = version == kSchemaVersion;
+      if (done) return Status::Ok();
+      const PgMigration* step = nullptr;
+      for (const PgMigration& m : kPgMigrations) {
+        if (m.from_version == version) step = &m;
+      }
+      if (step == nullptr) {
+        return Status::Unsupported(where + " has schema version " + std::to_string(version) +
+                                   ", from which no migration of PostgreSQL stores exists");
+      }
+      const std::string what = "migrate " + where + " to schema version " +
+                               std::to_string(step->to_version) + " (" + step->description + ")";
+      CANDOR_RETURN_IF_ERROR(db_.ExecScript(step->sql, what));
+      return Exec("UPDATE candor_schema_version SET version = $1", {Param::Int(step->to_version)},
+                  what)
+          .status();
+    }));
+    if (done) return Status::Ok();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Collections, faces and tokens (sqlite_store.cc).
+
+Status PostgresStore::CreateCollection(const CollectionRecord& record) {
+  if (record.collection_id.empty()) return Status::InvalidArgument("collection id is empty");
+  std::lock_guard lock(mutex_);
+  const std::string what = "create collection " + Quoted(record.collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    auto r = Exec(kInsertCollection,
+                  {Param::Text(record.collection_id), Param::Text(record.face_model_version),
+                   Param::Int(record.created_ms)},
+                  what);
+    if (r.status().code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("collection " + Quoted(record.collection_id) +
+                                   " already exists");
+    }
+    return r.status();
+  });
+}
+
+StatusOr<CollectionRecord> PostgresStore::GetCollection(const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetCollection, {Param::Text(collection_id)},
+                                         "read collection " + Quoted(collection_id)));
+  if (r.rows() == 0) {
+    return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+  }
+  return CollectionRecord{r.Bytes(0, 0), r.Bytes(0, 1), r.Int(0, 2), r.Int(0, 3), r.Int(0, 4)};
+}
+
+StatusOr<std::vector<CollectionRecord>> PostgresStore::ListCollections(const std::string& after,
+                                                                       int limit) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      Result r, Exec(kListCollections, {Param::Text(after), Param::Int(limit)}, "list collections"));
+  std::vector<CollectionRecord> collections;
+  for (int i = 0; i < r.rows(); ++i) {
+    collections.push_back({r.Bytes(i, 0), r.Bytes(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)});
+  }
+  return collections;
+}
+
+Status PostgresStore::DeleteCollection(const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "delete collection " + Quoted(collection_id);
+  // The rows go (with the cascade) in this transaction; their bytes stay in
+  // the server's pages until VACUUM (see the top of this file).
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kDeleteCollection, {Param::Text(collection_id)}, what));
+    if (r.affected() == 0) {
+      return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::InsertFaces(const std::string& collection_id,
+                                  std::vector<FaceRecord>* faces) {
+  if (faces == nullptr) return Status::InvalidArgument("no faces given");
+  for (const FaceRecord& face : *faces) CANDOR_RETURN_IF_ERROR(ValidateFace(face));
+  std::vector<std::string> embeddings;
+  embeddings.reserve(faces->size());
+  for (const FaceRecord& face : *faces) embeddings.push_back(EncodeEmbedding(face.embedding));
+
+  std::lock_guard lock(mutex_);
+  std::vector<int64_t> row_ids;
+  const std::string what = "insert faces into collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    row_ids.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (size_t i = 0; i < faces->size(); ++i) {
+      const FaceRecord& face = (*faces)[i];
+      auto r = Exec(kInsertFace,
+                    {Param::Text(collection_id), Param::Text(face.face_id),
+                     Param::Text(face.image_id), Param::Bytes(face.external_image_id),
+                     Param::Text(face.user_id), Param::Double(face.box.left),
+                     Param::Double(face.box.top), Param::Double(face.box.width),
+                     Param::Double(face.box.height), Param::Double(face.confidence),
+                     Param::Text(face.face_model_version), Param::Int(face.indexed_ms),
+                     Param::Bytes(embeddings[i])},
+                    what);
+      if (r.status().code() == StatusCode::kAlreadyExists) {
+        return Status::AlreadyExists("face " + Quoted(face.face_id) + " already exists");
+      }
+      CANDOR_RETURN_IF_ERROR(r.status());
+      row_ids.push_back(r->Int(0, 0));
+    }
+    nlohmann::json ids = nlohmann::json::array();
+    for (const FaceRecord& face : *faces) ids.push_back(face.face_id);
+    NoteChange({{"CollectionId", collection_id}, {"FaceIds", std::move(ids)}});
+    return Status::Ok();
+  }));
+  // Only now, when all of them are committed.
+  for (size_t i = 0; i < faces->size(); ++i) (*faces)[i].row_id = row_ids[i];
+  return Status::Ok();
+}
+
+StatusOr<std::vector<FaceRecord>> PostgresStore::ListFaces(const std::string& collection_id,
+                                                           const std::string& after_face_id,
+                                                           int limit, bool with_embeddings) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "list faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    faces.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(
+        Result r, Exec(with_embeddings ? kListFacesWithEmbeddings : kListFaces,
+                       {Param::Text(collection_id), Param::Text(after_face_id), Param::Int(limit)},
+                       what));
+    for (int i = 0; i < r.rows(); ++i) {
+      CANDOR_RETURN_IF_ERROR(ReadFace(r, i, with_embeddings, &faces.emplace_back()));
+    }
+    return Status::Ok();
+  }));
+  return faces;
+}
+
+StatusOr<std::vector<FaceRecord>> PostgresStore::GetFaces(const std::string& collection_id,
+                                                          const std::vector<std::string>& face_ids,
+                                                          bool with_embeddings) {
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "read faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    faces.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    std::set<std::string_view> seen;
+    for (const std::string& face_id : face_ids) {
+      if (!seen.insert(face_id).second) continue;
+      CANDOR_ASSIGN_OR_RETURN(
+          Result r, Exec(with_embeddings ? kGetFaceWithEmbedding : kGetFace,
+                         {Param::Text(collection_id), Param::Text(face_id)}, what));
+      if (r.rows() > 0) CANDOR_RETURN_IF_ERROR(ReadFace(r, 0, with_embeddings, &faces.emplace_back()));
+    }
+    return Status::Ok();
+  }));
+  return faces;
+}
+
+StatusOr<std::vector<std::string>> PostgresStore::DeleteFaces(
+    const std::string& collection_id, const std::vector<std::string>& face_ids) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> deleted;
+  const std::string what = "delete faces of collection " + Quoted(collection_id);
+  // Committed deletion only; erasure of the bytes is VACUUM's (see the top).
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    deleted.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (const std::string& face_id : face_ids) {
+      CANDOR_ASSIGN_OR_RETURN(
+          Result r, Exec(kDeleteFace, {Param::Text(collection_id), Param::Text(face_id)}, what));
+      // A repeated id deletes nothing the second time, so it is listed once.
+      if (r.affected() > 0) deleted.push_back(face_id);
+    }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deleted}});
+    return Status::Ok();
+  }));
+  return deleted;
+}
+
+StatusOr<FaceDeletion> PostgresStore::DeleteUnassociatedFaces(
+    const std::string& collection_id, const std::vector<std::string>& face_ids) {
+  std::lock_guard lock(mutex_);
+  FaceDeletion deletion;
+  const std::string what = "delete faces of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    deletion = FaceDeletion();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (const std::string& face_id : face_ids) {
+      CANDOR_ASSIGN_OR_RETURN(
+          Result u, Exec(kGetFaceUser, {Param::Text(collection_id), Param::Text(face_id)}, what));
+      if (u.rows() == 0) continue;  // absent, or deleted earlier in this call
+      const std::string user_id = u.Bytes(0, 0);
+      if (!user_id.empty()) {
+        if (std::none_of(deletion.associated.begin(), deletion.associated.end(),
+                         [&](const FaceDeletion::Kept& k) { return k.face_id == face_id; })) {
+          deletion.associated.push_back({face_id, user_id});
+        }
+        continue;
+      }
+      CANDOR_ASSIGN_OR_RETURN(
+          Result r, Exec(kDeleteFace, {Param::Text(collection_id), Param::Text(face_id)}, what));
+      if (r.affected() > 0) deletion.deleted.push_back(face_id);
+    }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deletion.deleted}});
+    return Status::Ok();
+  }));
+  return deletion;
+}
+
+StatusOr<std::vector<FaceRecord>> PostgresStore::ListFacesIndexedBefore(
+    const std::string& collection_id, int64_t before_ms, int limit) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  std::vector<FaceRecord> faces;
+  const std::string what = "list faces of collection " + Quoted(collection_id) +
+                           " indexed before " + std::to_string(before_ms);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    faces.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(
+        Result r, Exec(kListFacesIndexedBefore,
+                       {Param::Text(collection_id), Param::Int(before_ms), Param::Int(limit)},
+                       what));
+    for (int i = 0; i < r.rows(); ++i) {
+      CANDOR_RETURN_IF_ERROR(ReadFace(r, i, false, &faces.emplace_back()));
+    }
+    return Status::Ok();
+  }));
+  return faces;
+}
+
+Status PostgresStore::ForEachFace(const std::string& collection_id,
+                                  const std::function<void(const FaceRecord&)>& fn) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "read faces of collection " + Quoted(collection_id);
+  // One snapshot, read a page of faces at a time by row_id (the index
+  // faces_by_collection_row_id), so memory stays at one page whatever the
+  // size of the collection. A read-only snapshot is never retried, so `fn`
+  // sees each face once.
+  return InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    FaceRecord face;
+    int64_t after = 0;
+    for (;;) {
+      CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kForEachFacePage,
+                                             {Param::Text(collection_id), Param::Int(after),
+                                              Param::Int(kForEachFacePageSize)},
+                                             what));
+      for (int i = 0; i < r.rows(); ++i) {
+        CANDOR_RETURN_IF_ERROR(ReadFace(r, i, true, &face));
+        after = face.row_id;
+        fn(face);
+      }
+      if (r.rows() < kForEachFacePageSize) return Status::Ok();
+    }
+  });
+}
+
+StatusOr<std::optional<std::string>> PostgresStore::GetTokenResponse(
+    const std::string& collection_id, const std::string& operation, const std::string& token) {
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(
+      Result r, Exec(kGetToken,
+                     {Param::Text(collection_id), Param::Text(operation), Param::Text(token)},
+                     "read request token"));
+  if (r.rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r.Bytes(0, 0));
+}
+
+Status PostgresStore::PutTokenResponse(const std::string& collection_id,
+                                       const std::string& operation, const std::string& token,
+                                       const std::string& response) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "store request token of collection " + Quoted(collection_id);
+  const TokenWrite write{operation, token, response};
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    return WriteToken(collection_id, &write);
+  });
+}
+
+Status PostgresStore::WriteToken(const std::string& collection_id, const TokenWrite* token) {
+  if (token == nullptr) return Status::Ok();
+  auto r = Exec(kPutToken,
+                {Param::Text(collection_id), Param::Text(token->operation),
+                 Param::Text(token->token), Param::Bytes(token->response), Param::Int(NowMs())},
+                "store request token");
+  if (r.status().code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("token " + Quoted(token->token) + " of " + token->operation +
+                                 " already has a response");
+  }
+  return r.status();
+}
+
+// ---------------------------------------------------------------------------
+// Users (sqlite_users.cc).
+
+StatusOr<UserRecord> PostgresStore::ReadUser(const std::string& collection_id,
+                                             const std::string& user_id) {
+  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetUser, {Param::Text(collection_id), Param::Text(user_id)},
+                                         "read user " + Quoted(user_id)));
+  if (r.rows() == 0) {
+    return Status::NotFound("user " + Quoted(user_id) + " does not exist in collection " +
+                            Quoted(collection_id));
+  }
+  return UserRecord{r.Bytes(0, 0), r.Int(0, 1), r.Int(0, 2)};
+}
+
+StatusOr<std::vector<std::string>> PostgresStore::ReadFacesOfUser(const std::string& collection_id,
+                                                                  const std::string& user_id) {
+  CANDOR_ASSIGN_OR_RETURN(Result r,
+                          Exec(kFacesOfUser, {Param::Text(collection_id), Param::Text(user_id)},
+                               "read faces of user " + Quoted(user_id)));
+  std::vector<std::string> face_ids;
+  for (int i = 0; i < r.rows(); ++i) face_ids.push_back(r.Bytes(i, 0));
+  return face_ids;
+}
+
+Status PostgresStore::CreateUser(const std::string& collection_id, const UserRecord& user,
+                                 const TokenWrite* token) {
+  if (user.user_id.empty()) return Status::InvalidArgument("user id is empty");
+  std::lock_guard lock(mutex_);
+  const std::string what =
+      "create user " + Quoted(user.user_id) + " in collection " + Quoted(collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    auto r = Exec(kInsertUser,
+                  {Param::Text(collection_id), Param::Text(user.user_id),
+                   Param::Int(user.created_ms)},
+                  what);
+    if (r.status().code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("user " + Quoted(user.user_id) + " already exists");
+    }
+    CANDOR_RETURN_IF_ERROR(r.status());
+    NoteChange({{"CollectionId", collection_id}, {"UserId", user.user_id}});
+    return WriteToken(collection_id, token);
+  });
+}
+
+StatusOr<UserRecord> PostgresStore::GetUser(const std::string& collection_id,
+                                            const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  UserRecord user;
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, "read user " + Quoted(user_id), [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(user, ReadUser(collection_id, user_id));
+    return Status::Ok();
+  }));
+  return user;
+}
+
+StatusOr<std::vector<UserRecord>> PostgresStore::ListUsers(const std::string& collection_id,
+                                                           const std::string& after_user_id,
+                                                           int limit) {
+  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
+  std::lock_guard lock(mutex_);
+  std::vector<UserRecord> users;
+  const std::string what = "list users of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    users.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(
+        Result r, Exec(kListUsers,
+                       {Param::Text(collection_id), Param::Text(after_user_id), Param::Int(limit)},
+                       what));
+    for (int i = 0; i < r.rows(); ++i) users.push_back({r.Bytes(i, 0), r.Int(i, 1), r.Int(i, 2)});
+    return Status::Ok();
+  }));
+  return users;
+}
+
+StatusOr<std::vector<std::string>> PostgresStore::FacesOfUser(const std::string& collection_id,
+                                                              const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> face_ids;
+  const std::string what = "read faces of user " + Quoted(user_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(face_ids, ReadFacesOfUser(collection_id, user_id));
+    return Status::Ok();
+  }));
+  return face_ids;
+}
+
+StatusOr<std::vector<std::string>> PostgresStore::DeleteUser(const std::string& collection_id,
+                                                             const std::string& user_id,
+                                                             const TokenWrite* token) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> face_ids;
+  const std::string what =
+      "delete user " + Quoted(user_id) + " of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_RETURN_IF_ERROR(ReadUser(collection_id, user_id).status());
+    CANDOR_ASSIGN_OR_RETURN(face_ids, ReadFacesOfUser(collection_id, user_id));
+    for (const char* sql : {kClearUserOfFaces, kDeleteUser}) {
+      CANDOR_RETURN_IF_ERROR(
+          Exec(sql, {Param::Text(collection_id), Param::Text(user_id)}, what).status());
+    }
+    NoteChange({{"CollectionId", collection_id}, {"DeletedUserId", user_id}});
+    return WriteToken(collection_id, token);
+  }));
+  return face_ids;
+}
+
+Status PostgresStore::UpdateUserFaces(const std::string& collection_id, const std::string& user_id,
+                                      const std::vector<std::string>& associate,
+                                      const std::vector<std::string>& disassociate,
+                                      int max_user_faces, const TokenWrite* token) {
+  if (user_id.empty()) return Status::InvalidArgument("user id is empty");
+  std::lock_guard lock(mutex_);
+  const std::string what =
+      "update faces of user " + Quoted(user_id) + " in collection " + Quoted(collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_RETURN_IF_ERROR(ReadUser(collection_id, user_id).status());
+    // A face listed twice is changed once.
+    std::set<std::string> seen;
+    const auto apply = [&](const char* sql, const std::string& face_id) -> Status {
+      if (!seen.insert(face_id).second) return Status::Ok();
+      CANDOR_ASSIGN_OR_RETURN(
+          Result r,
+          Exec(sql, {Param::Text(collection_id), Param::Text(face_id), Param::Text(user_id)}, what));
+      if (r.affected() == 0) {
+        return Status::Conflict("face " + Quoted(face_id) + " changed while user " +
+                                Quoted(user_id) +
+                                " was being updated; nothing was changed, retry the call");
+      }
+      return Status::Ok();
+    };
+    for (const std::string& face_id : disassociate) {
+      CANDOR_RETURN_IF_ERROR(apply(kDisassociateFace, face_id));
+    }
+    for (const std::string& face_id : associate) {
+      CANDOR_RETURN_IF_ERROR(apply(kAssociateFace, face_id));
+    }
+    NoteChange({{"CollectionId", collection_id},
+                {"UserId", user_id},
+                {"AssociatedFaceIds", associate},
+                {"DisassociatedFaceIds", disassociate}});
+    CANDOR_ASSIGN_OR_RETURN(const UserRecord user, ReadUser(collection_id, user_id));
+    if (user.face_count > max_user_faces) {
+      return Status::Conflict("user " + Quoted(user_id) + " would hold " +
+                              std::to_string(user.face_count) + " faces, more than " +
+                              std::to_string(max_user_faces) + "; nothing was changed");
+    }
+    return WriteToken(collection_id, token);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Policies and tags (sqlite_policies.cc, sqlite_tags.cc).
+
+StatusOr<std::optional<PolicyRecord>> PostgresStore::GetPolicy(const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  std::optional<PolicyRecord> policy;
+  const std::string what = "read the policy of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    policy.reset();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetPolicy, {Param::Text(collection_id)}, what));
+    if (r.rows() == 0) return Status::Ok();
+    PolicyRecord& p = policy.emplace();
+    p.purpose = r.Bytes(0, 0);
+    p.threshold_floor = static_cast<float>(r.Double(0, 1));
+    p.refuse_below_floor = r.Bool(0, 2);
+    p.max_faces = r.Int(0, 3);
+    p.reason_required = r.Bool(0, 4);
+    p.retention_days = r.Int(0, 5);
+    p.updated_ms = r.Int(0, 6);
+    return Status::Ok();
+  }));
+  return policy;
+}
+
+Status PostgresStore::PutPolicy(const std::string& collection_id, const PolicyRecord& policy) {
+  // PostgreSQL would store a NaN or an infinity as is; neither is a floor.
+  if (!std::isfinite(policy.threshold_floor)) {
+    return Status::InvalidArgument("the threshold floor of collection " + Quoted(collection_id) +
+                                   " is not finite");
+  }
+  std::lock_guard lock(mutex_);
+  const std::string what = "store the policy of collection " + Quoted(collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    // float -> double -> float is exact, so the floor reads back bit for bit.
+    return Exec(kPutPolicy,
+                {Param::Text(collection_id), Param::Text(policy.purpose),
+                 Param::Double(policy.threshold_floor), Param::Bool(policy.refuse_below_floor),
+                 Param::Int(policy.max_faces), Param::Bool(policy.reason_required),
+                 Param::Int(policy.retention_days), Param::Int(NowMs())},
+                what)
+        .status();
+  });
+}
+
+StatusOr<std::map<std::string, std::string>> PostgresStore::GetTags(
+    const std::string& collection_id) {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::string> tags;
+  const std::string what = "read the tags of collection " + Quoted(collection_id);
+  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
+    tags.clear();
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetTags, {Param::Text(collection_id)}, what));
+    for (int i = 0; i < r.rows(); ++i) tags[r.Bytes(i, 0)] = r.Bytes(i, 1);
+    return Status::Ok();
+  }));
+  return tags;
+}
+
+Status PostgresStore::UpdateTags(const std::string& collection_id,
+                                 const std::map<std::string, std::string>& set,
+                                 const std::vector<std::string>& remove, size_t max_tags) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "change the tags of collection " + Quoted(collection_id);
+  return InTransaction(true, what, [&]() -> Status {
+    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
+    for (const std::string& key : remove) {
+      CANDOR_RETURN_IF_ERROR(
+          Exec(kDeleteTag, {Param::Text(collection_id), Param::Text(key)}, what).status());
+    }
+    for (const auto& [key, value] : set) {
+      CANDOR_RETURN_IF_ERROR(
+          Exec(kPutTag, {Param::Text(collection_id), Param::Text(key), Param::Text(value)}, what)
+              .status());
+    }
+    CANDOR_ASSIGN_OR_RETURN(Result count, Exec(kCountTags, {Param::Text(collection_id)}, what));
+    if (static_cast<size_t>(count.Int(0, 0)) > max_tags) {
+      // Returning an error rolls the transaction back: nothing changed.
+      return Status::ServiceQuotaExceeded("collection " + Quoted(collection_id) +
+                                          " would hold more than " + std::to_string(max_tags) +
+                                          " tags");
+    }
+    return Status::Ok();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The audit journal (sqlite_journal.cc).
+
+StatusOr<std::vector<JournalEntry>> PostgresStore::ListJournal() {
+  std::vector<std::string> resolved;
+  {
+    std::lock_guard lock(resolved_mu_);
+    resolved = resolved_;
+  }
+  std::lock_guard lock(mutex_);
+  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kListJournal, {}, "read the audit journal"));
+  std::vector<JournalEntry> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    JournalEntry e;
+    e.id = r.Int(i, 0);
+    e.request_id = r.Bytes(i, 1);
+    if (std::find(resolved.begin(), resolved.end(), e.request_id) != resolved.end()) continue;
+    e.entry = nlohmann::json::parse(r.Bytes(i, 2), nullptr, false);
+    if (!e.entry.is_object()) {
+      return Status::Corruption(db_.Describe() + ": audit journal row " + std::to_string(e.id) +
+                                " is not a JSON object");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void PostgresStore::ResolveJournal(const std::string& request_id) {
+  std::lock_guard lock(resolved_mu_);
+  resolved_.push_back(request_id);
+}
+
+Status PostgresStore::FlushJournal() {
+  {
+    std::lock_guard lock(resolved_mu_);
+    if (resolved_.empty()) return Status::Ok();
+  }
+  std::lock_guard lock(mutex_);
+  return InTransaction(true, "delete resolved audit journal rows", [] { return Status::Ok(); });
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+  CANDOR_ASSIGN_OR_RETURN(pg::Conn conn, pg::Connect(conninfo));
+  auto store = std::make_unique<PostgresStore>(pg::PgDb(std::move(conn), conninfo));
+  CANDOR_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace candor::store

@@ -1,0 +1,230 @@
+#include "store/pg_util.h"
+
+#include <endian.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <utility>
+
+namespace candor::store::pg {
+namespace {
+
+// Built-in type OIDs (pg_type.h is in the server headers, not libpq's).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kTextOid = 25;
+constexpr Oid kFloat4Oid = 700;
+constexpr Oid kFloat8Oid = 701;
+
+std::string BigEndian64(uint64_t v) {
+  const uint64_t be = htobe64(v);
+  return std::string(reinterpret_cast<const char*>(&be), sizeof(be));
+}
+
+uint64_t ReadBigEndian(const char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string Trimmed(const char* message) {
+  std::string m = message == nullptr ? "" : message;
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
+
+}  // namespace
+
+Param Param::Text(std::string_view s) { return {kTextOid, std::string(s)}; }
+Param Param::Bytes(std::string_view s) { return {kByteaOid, std::string(s)}; }
+Param Param::Int(int64_t v) { return {kInt8Oid, BigEndian64(static_cast<uint64_t>(v))}; }
+Param Param::Double(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  return {kFloat8Oid, BigEndian64(bits)};
+}
+Param Param::Bool(bool v) { return {kBoolOid, std::string(1, v ? '\1' : '\0')}; }
+
+int64_t Result::affected() const {
+  const char* n = PQcmdTuples(r_.get());
+  return n == nullptr || *n == '\0' ? 0 : std::stoll(n);
+}
+
+int64_t Result::Int(int row, int col) const {
+  const char* p = Data(row, col);
+  const size_t n = Size(row, col);
+  const uint64_t raw = ReadBigEndian(p, n);
+  switch (n) {
+    case 8: return static_cast<int64_t>(raw);
+    case 4: return static_cast<int32_t>(static_cast<uint32_t>(raw));
+    case 2: return static_cast<int16_t>(static_cast<uint16_t>(raw));
+    default: return 0;  // NULL
+  }
+}
+
+double Result::Double(int row, int col) const {
+  const char* p = Data(row, col);
+  const size_t n = Size(row, col);
+  if (n == 8) {
+    const uint64_t bits = ReadBigEndian(p, 8);
+    double d;
+    std::memcpy(&d, &bits, sizeof(d));
+    return d;
+  }
+  if (n == 4) {
+    const uint32_t bits = static_cast<uint32_t>(ReadBigEndian(p, 4));
+    float f;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+  }
+  return 0;
+}
+
+bool Result::Bool(int row, int col) const { return Size(row, col) == 1 && Data(row, col)[0] != 0; }
+
+std::string Result::Bytes(int row, int col) const {
+  return std::string(Data(row, col), Size(row, col));
+}
+
+Status StatusFromSqlstate(std::string_view sqlstate, std::string_view what,
+                          std::string_view message) {
+  std::string m = "PostgreSQL: cannot " + std::string(what) + ": " + std::string(message);
+  if (!sqlstate.empty()) m += " (SQLSTATE " + std::string(sqlstate) + ")";
+  const std::string_view cls = sqlstate.substr(0, std::min<size_t>(2, sqlstate.size()));
+  if (sqlstate == "23505") return Status::AlreadyExists(std::move(m));
+  if (sqlstate == "23503") return Status::NotFound(std::move(m));
+  if (cls == "23" || cls == "22") return Status::InvalidArgument(std::move(m));
+  if (Retryable(sqlstate)) {
+    return Status::Throttling(m + "; the transaction conflicted with others " +
+                              std::to_string(PgDb::kMaxAttempts) + " times, retry later");
+  }
+  if (sqlstate.empty() || cls == "08" || sqlstate == "57P01" || sqlstate == "57P02" ||
+      sqlstate == "57P03" || sqlstate == "53300") {
+    return Status::Throttling(m + "; the database is unavailable, retry later");
+  }
+  if (cls == "53") return Status::ResourceExhausted(std::move(m));
+  return Status::Internal(std::move(m));
+}
+
+StatusOr<Conn> Connect(const std::string& conninfo) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    std::string m = Trimmed(parse_error);
+    PQfreemem(parse_error);
+    return Status::InvalidArgument("not a PostgreSQL connection string: " + m);
+  }
+  PQconninfoFree(options);
+  Conn conn(PQconnectdb(conninfo.c_str()));
+  if (conn == nullptr) return Status::ResourceExhausted("libpq could not allocate a connection");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status::Throttling("cannot connect to PostgreSQL: " +
+                              Trimmed(PQerrorMessage(conn.get())) +
+                              "; the database is unavailable, retry later");
+  }
+  // Messages of the server in English whatever its locale, and no NOTICEs
+  // printed on stderr (libpq's default processor) for IF NOT EXISTS.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
+std::string PgDb::Describe() const {
+  std::string s = "PostgreSQL database ";
+  const char* db = PQdb(conn_.get());
+  s += db == nullptr ? "?" : db;
+  const char* host = PQhost(conn_.get());
+  const char* port = PQport(conn_.get());
+  s += " on ";
+  s += host == nullptr ? "?" : host;
+  s += ":";
+  s += port == nullptr ? "?" : port;
+  return s;
+}
+
+Status PgDb::EnsureConnected() {
+  if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
+  return Status::Throttling("lost the connection to " + Describe() + ": " +
+                            Trimmed(PQerrorMessage(conn_.get())) +
+                            "; the database is unavailable, retry later");
+}
+
+Status PgDb::ErrorOf(const PGresult* r, std::string_view what) {
+  const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = state == nullptr ? "" : state;
+  if (Retryable(sqlstate)) retryable_failure_ = true;
+  const char* primary = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  const std::string message =
+      primary != nullptr ? std::string(primary) : Trimmed(PQerrorMessage(conn_.get()));
+  return StatusFromSqlstate(sqlstate, what, message);
+}
+
+StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& params,
+                            std::string_view what) {
+  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<Oid> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (const Param& p : params) {
+    types.push_back(p.type);
+    values.push_back(p.value.data());
+    lengths.push_back(static_cast<int>(p.value.size()));
+    formats.push_back(1);
+  }
+  const std::string query(sql);
+  Result result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()),
+                             types.data(), values.data(), lengths.data(), formats.data(), 1));
+  const ExecStatusType st = result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
+  return result;
+}
+
+Status PgDb::ExecScript(const std::string& sql, std::string_view what) {
+  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  Result result(PQexec(conn_.get(), sql.c_str()));
+  const ExecStatusType st = result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
+  return Status::Ok();
+}
+
+Status PgDb::InTransaction(bool write, std::string_view what,
+                           const std::function<Status()>& body) {
+  const char* begin = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                            : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  std::minstd_rand jitter(static_cast<unsigned>(
+      std::chrono::steady_clock::now().time_since_epoch().count()));
+  Status status;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    CANDOR_RETURN_IF_ERROR(EnsureConnected());
+    retryable_failure_ = false;
+    CANDOR_RETURN_IF_ERROR(ExecScript(begin, what));
+    in_transaction_ = true;
+    try {
+      status = body();
+    } catch (...) {
+      in_transaction_ = false;
+      (void)ExecScript("ROLLBACK", what);
+      throw;
+    }
+    if (status.ok()) status = ExecScript("COMMIT", what);
+    in_transaction_ = false;
+    // After a failed COMMIT the transaction is over already; ROLLBACK then
+    // only warns. A lost connection fails it too, which changes nothing.
+    if (!status.ok()) (void)ExecScript("ROLLBACK", what);
+    if (status.ok() || !retryable_failure_) return status;
+    // Another transaction won: wait a little (more each time) and run again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(jitter() % (5 << attempt)));
+  }
+  return status;
+}
+
+}  // namespace candor::store::pg
