@@ -33,6 +33,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pg_test_support.h"
+#include "store/pg_store.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
 #include "store/statements.h"
@@ -41,11 +43,16 @@
 namespace candor::store {
 namespace {
 
+using test_support::Backend;
+using test_support::BackendName;
 using test_support::EmbeddingBytes;
 using test_support::EmbeddingFor;
 using test_support::ExpectSameFace;
 using test_support::MakeCollection;
 using test_support::MakeFace;
+using test_support::PgRawExec;
+using test_support::PgRawInt;
+using test_support::PgTestDatabase;
 using test_support::RawExec;
 using test_support::RawInt;
 using test_support::ReadBytes;
@@ -53,13 +60,26 @@ using test_support::TempDir;
 using test_support::WriteBytes;
 namespace fs = std::filesystem;
 
-class StoreTest : public ::testing::Test {
+// The store's conformance tests run on both backends (StoreTest, with the
+// parameter Sqlite or Postgres: pg_test_support.h); what is about SQLite's
+// files only (pragmas, query plans, erasure in the files) runs on SQLite
+// alone (SqliteStoreTest).
+class StoreTestBase : public ::testing::Test {
  protected:
-  void SetUp() override { Open(); }
+  explicit StoreTestBase(Backend backend) : backend_(backend) {}
+
+  void SetUp() override {
+    if (backend_ == Backend::kPostgres) {
+      std::string error;
+      ASSERT_TRUE(pg_.Create(&error)) << error;
+    }
+    Open();
+  }
 
   void Open() {
     store_.reset();
-    auto opened = Store::OpenSqlite(dir_.path());
+    auto opened = backend_ == Backend::kSqlite ? Store::OpenSqlite(dir_.path())
+                                               : OpenPostgresStore(pg_.conninfo());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
@@ -73,10 +93,31 @@ class StoreTest : public ::testing::Test {
     return faces;
   }
 
+  // The one integer of `sql` (SQL both databases understand), read beside
+  // the store through a connection of its own.
+  int64_t RawCount(const std::string& sql) {
+    return backend_ == Backend::kSqlite ? RawCount(sql) : PgRawInt(pg_.conninfo(), sql);
+  }
+
   std::string db_path() const { return SqliteDatabasePath(dir_.path()); }
 
+  const Backend backend_;
   TempDir dir_;
+  PgTestDatabase pg_;
   std::unique_ptr<Store> store_;
+};
+
+class StoreTest : public StoreTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  StoreTest() : StoreTestBase(GetParam()) {}
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+class SqliteStoreTest : public StoreTestBase {
+ protected:
+  SqliteStoreTest() : StoreTestBase(Backend::kSqlite) {}
 };
 
 TEST(StoreFileTest, CreatesPrivateDataDirectoryWithParents) {
@@ -94,7 +135,7 @@ TEST(StoreFileTest, CreatesPrivateDataDirectoryWithParents) {
   EXPECT_EQ(Store::OpenSqlite(root.path() + "/file").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, CollectionsCreateGetDelete) {
+TEST_P(StoreTest, CollectionsCreateGetDelete) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("cats")).ok());
   Status duplicate = store_->CreateCollection(MakeCollection("cats"));
   EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists);
@@ -117,7 +158,7 @@ TEST_F(StoreTest, CollectionsCreateGetDelete) {
   EXPECT_EQ(store_->DeleteCollection("cats").code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, ListCollectionsPaginatesInIdOrder) {
+TEST_P(StoreTest, ListCollectionsPaginatesInIdOrder) {
   const std::vector<std::string> ids = {"g", "b", "e", "a", "f", "c", "d"};
   for (const auto& id : ids) ASSERT_TRUE(store_->CreateCollection(MakeCollection(id)).ok());
   Insert("c", 0, 2);
@@ -138,7 +179,7 @@ TEST_F(StoreTest, ListCollectionsPaginatesInIdOrder) {
   EXPECT_EQ(store_->ListCollections("", 0).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, FacesRoundTripEveryFieldAndEmbeddingBytes) {
+TEST_P(StoreTest, FacesRoundTripEveryFieldAndEmbeddingBytes) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   std::vector<FaceRecord> faces = {MakeFace(1), MakeFace(2), MakeFace(3)};
   // Values whose bytes a careless conversion would change.
@@ -168,7 +209,7 @@ TEST_F(StoreTest, FacesRoundTripEveryFieldAndEmbeddingBytes) {
   EXPECT_TRUE(store_->GetFaces("other", {faces[0].face_id}, true)->empty());
 }
 
-TEST_F(StoreTest, InsertFacesIsAllOrNothing) {
+TEST_P(StoreTest, InsertFacesIsAllOrNothing) {
   std::vector<FaceRecord> faces = {MakeFace(1)};
   EXPECT_EQ(store_->InsertFaces("missing", &faces).code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
@@ -201,7 +242,7 @@ TEST_F(StoreTest, InsertFacesIsAllOrNothing) {
   EXPECT_TRUE(store_->InsertFaces("c", &none).ok());
 }
 
-TEST_F(StoreTest, ListFacesPaginatesInFaceIdOrder) {
+TEST_P(StoreTest, ListFacesPaginatesInFaceIdOrder) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
   std::vector<FaceRecord> faces;
@@ -235,7 +276,7 @@ TEST_F(StoreTest, ListFacesPaginatesInFaceIdOrder) {
   EXPECT_EQ(store_->ListFaces("c", "", 0, false).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(StoreTest, ForEachFaceVisitsInRowIdOrder) {
+TEST_P(StoreTest, ForEachFaceVisitsInRowIdOrder) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
   std::vector<FaceRecord> faces;
@@ -251,7 +292,7 @@ TEST_F(StoreTest, ForEachFaceVisitsInRowIdOrder) {
   EXPECT_EQ(store_->ForEachFace("missing", [](const FaceRecord&) {}).code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, DeleteFacesReturnsOnlyExistingAndNeverReusesRowIds) {
+TEST_P(StoreTest, DeleteFacesReturnsOnlyExistingAndNeverReusesRowIds) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
   auto faces = Insert("c", 0, 4);
@@ -274,7 +315,7 @@ TEST_F(StoreTest, DeleteFacesReturnsOnlyExistingAndNeverReusesRowIds) {
   EXPECT_GT(again[0].row_id, faces[3].row_id);
 }
 
-TEST_F(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
+TEST_P(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("keep")).ok());
   auto faces = Insert("c", 0, 5);
@@ -287,9 +328,9 @@ TEST_F(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
   EXPECT_EQ(store_->GetCollection("c")->user_count, 2);
 
   ASSERT_TRUE(store_->DeleteCollection("c").ok());
-  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM faces WHERE collection_id = 'c'"), 0);
-  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM users WHERE collection_id = 'c'"), 0);
-  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM tokens WHERE collection_id = 'c'"), 0);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM faces WHERE collection_id = 'c'"), 0);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM users WHERE collection_id = 'c'"), 0);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM tokens WHERE collection_id = 'c'"), 0);
   // A new collection of the same name starts empty, and the ids are free.
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   EXPECT_EQ(store_->GetCollection("c")->face_count, 0);
@@ -303,7 +344,7 @@ TEST_F(StoreTest, DeleteCollectionCascadesToFacesUsersAndTokens) {
   EXPECT_EQ(store_->GetTokenResponse("keep", "IndexFaces", "t1")->value(), "{\"k\":1}");
 }
 
-TEST_F(StoreTest, TokensStoreTheFirstResponse) {
+TEST_P(StoreTest, TokensStoreTheFirstResponse) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   auto absent = store_->GetTokenResponse("c", "IndexFaces", "tok");
   ASSERT_TRUE(absent.ok());
@@ -322,7 +363,7 @@ TEST_F(StoreTest, TokensStoreTheFirstResponse) {
   EXPECT_FALSE(store_->GetTokenResponse("missing", "IndexFaces", "tok")->has_value());
 }
 
-TEST_F(StoreTest, ReopenKeepsEverything) {
+TEST_P(StoreTest, ReopenKeepsEverything) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection({"d", "v2", 42, 0, 0}).ok());
   auto faces = Insert("c", 0, 50);
@@ -339,9 +380,13 @@ TEST_F(StoreTest, ReopenKeepsEverything) {
   ASSERT_EQ(visited.size(), faces.size());
   for (size_t i = 0; i < faces.size(); ++i) ExpectSameFace(visited[i], faces[i], true);
   EXPECT_EQ(store_->GetTokenResponse("c", "IndexFaces", "t")->value(), "resp");
-  EXPECT_EQ(RawInt(db_path(), "PRAGMA user_version"), Store::kSchemaVersion);
-  EXPECT_EQ(RawInt(db_path(), "PRAGMA application_id"), kApplicationId);
-  EXPECT_EQ(RawInt(db_path(), "PRAGMA page_size"), kPageSize);
+  if (backend_ == Backend::kSqlite) {
+    EXPECT_EQ(RawCount("PRAGMA user_version"), Store::kSchemaVersion);
+    EXPECT_EQ(RawCount("PRAGMA application_id"), kApplicationId);
+    EXPECT_EQ(RawCount("PRAGMA page_size"), kPageSize);
+  } else {
+    EXPECT_EQ(RawCount("SELECT version FROM candor_schema_version"), Store::kSchemaVersion);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -362,7 +407,7 @@ void ExpectSamePolicy(const PolicyRecord& actual, const PolicyRecord& expected) 
   EXPECT_EQ(actual.retention_days, expected.retention_days);
 }
 
-TEST_F(StoreTest, PoliciesPutGetReplaceReopen) {
+TEST_P(StoreTest, PoliciesPutGetReplaceReopen) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("other")).ok());
   auto none = store_->GetPolicy("c");
@@ -384,7 +429,7 @@ TEST_F(StoreTest, PoliciesPutGetReplaceReopen) {
   ASSERT_TRUE(store_->PutPolicy("c", second).ok());
   ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
   EXPECT_NE(store_->GetPolicy("c")->value().updated_ms, 12345) << "updated_ms is the store's";
-  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM collection_policies"), 1);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM collection_policies"), 1);
 
   Open();
   ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
@@ -399,13 +444,13 @@ TEST_F(StoreTest, PoliciesPutGetReplaceReopen) {
   ExpectSamePolicy(store_->GetPolicy("c")->value(), second);
 }
 
-TEST_F(StoreTest, PolicyIsDeletedWithItsCollection) {
+TEST_P(StoreTest, PolicyIsDeletedWithItsCollection) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("keep")).ok());
   ASSERT_TRUE(store_->PutPolicy("c", {"p", 90, false, 5, false, 1, 0}).ok());
   ASSERT_TRUE(store_->PutPolicy("keep", {"k", 80, true, 6, true, 2, 0}).ok());
   ASSERT_TRUE(store_->DeleteCollection("c").ok());
-  EXPECT_EQ(RawInt(db_path(), "SELECT count(*) FROM collection_policies WHERE collection_id = 'c'"),
+  EXPECT_EQ(RawCount("SELECT count(*) FROM collection_policies WHERE collection_id = 'c'"),
             0);
   EXPECT_EQ(store_->GetPolicy("c").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
@@ -413,7 +458,7 @@ TEST_F(StoreTest, PolicyIsDeletedWithItsCollection) {
   EXPECT_EQ(store_->GetPolicy("keep")->value().purpose, "k");
 }
 
-TEST_F(StoreTest, ListFacesIndexedBeforeOldestFirst) {
+TEST_P(StoreTest, ListFacesIndexedBeforeOldestFirst) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
   // MakeFace(n) is indexed at 1700000000000 + n; insert newest first, and two
@@ -455,7 +500,7 @@ TEST_F(StoreTest, ListFacesIndexedBeforeOldestFirst) {
 
 // Retention's query reads the index of faces by time, not every row (with
 // its 2 KB embedding) of the collection, and needs no sort.
-TEST_F(StoreTest, ListFacesIndexedBeforeUsesItsIndex) {
+TEST_F(SqliteStoreTest, ListFacesIndexedBeforeUsesItsIndex) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   Insert("c", 0, 20);
   sqlite3* db = nullptr;
@@ -477,7 +522,7 @@ TEST_F(StoreTest, ListFacesIndexedBeforeUsesItsIndex) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << "sorts: " << plan;
 }
 
-TEST_F(StoreTest, ConcurrentCallsFromManyThreads) {
+TEST_P(StoreTest, ConcurrentCallsFromManyThreads) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   constexpr int kThreads = 4, kPerThread = 25;
   std::vector<std::thread> threads;
@@ -493,6 +538,126 @@ TEST_F(StoreTest, ConcurrentCallsFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(store_->GetCollection("c")->face_count, kThreads * kPerThread);
+}
+
+// Tags: set, replaced, removed in one transaction, capped, and gone with
+// their collection (store_file_test.cc has the SQLite file's twin).
+TEST_P(StoreTest, TagsOfACollection) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  EXPECT_EQ(store_->GetTags("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateTags("missing", {{"a", "1"}}, {}, 50).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->UpdateTags("c", {{"a", "1"}, {"b", ""}}, {}, 3).ok());
+  ASSERT_TRUE(store_->UpdateTags("c", {{"a", "2"}}, {"b", "never-set"}, 3).ok());
+  EXPECT_EQ(*store_->GetTags("c"), (std::map<std::string, std::string>{{"a", "2"}}));
+  EXPECT_EQ(store_->UpdateTags("c", {{"x", "1"}, {"y", "1"}, {"z", "1"}}, {"a"}, 2).code(),
+            StatusCode::kServiceQuotaExceeded);
+  EXPECT_EQ(*store_->GetTags("c"), (std::map<std::string, std::string>{{"a", "2"}}));
+  ASSERT_TRUE(store_->UpdateTags("c", {{"B", "x"}, {"a:b", "y"}}, {}, 3).ok());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *store_->GetTags("c")) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"B", "a", "a:b"}));
+  Open();
+  EXPECT_EQ(store_->GetTags("c")->size(), 3u);
+  ASSERT_TRUE(store_->DeleteCollection("c").ok());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM collection_tags"), 0);
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  EXPECT_TRUE(store_->GetTags("c")->empty());
+}
+
+// The audit journal (store/write_journal.h): a write made under a
+// ScopedWriteOrigin leaves its row in the same transaction, with the changes
+// the call noted; a failed write leaves none; a resolved row is hidden at
+// once and deleted by the next write or FlushJournal; writes without an
+// origin leave none.
+TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_journal"), 0) << "no origin, no row";
+  std::vector<FaceRecord> faces = {MakeFace(1), MakeFace(2)};
+  {
+    ScopedWriteOrigin origin({.request_id = "r1",
+                              .operation = "IndexFaces",
+                              .principal = "alice",
+                              .collection_id = "c",
+                              .time_ms = 17});
+    ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+    EXPECT_TRUE(origin.wrote());
+  }
+  {
+    ScopedWriteOrigin origin({.request_id = "r2", .operation = "CreateCollection"});
+    EXPECT_EQ(store_->CreateCollection(MakeCollection("c")).code(), StatusCode::kAlreadyExists);
+  }
+  auto journal = store_->ListJournal();
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  ASSERT_EQ(journal->size(), 1u) << "the failed write left no row";
+  const JournalEntry& e = (*journal)[0];
+  EXPECT_EQ(e.request_id, "r1");
+  EXPECT_EQ(e.entry["Operation"], "IndexFaces");
+  EXPECT_EQ(e.entry["Principal"], "alice");
+  EXPECT_EQ(e.entry["TimeMs"], 17);
+  EXPECT_EQ(e.entry["What"], "insert faces into collection 'c'");
+  ASSERT_EQ(e.entry["Changes"].size(), 1u);
+  EXPECT_EQ(e.entry["Changes"][0]["FaceIds"],
+            (nlohmann::json{faces[0].face_id, faces[1].face_id}));
+  {
+    ScopedWriteOrigin origin({.request_id = "r3", .operation = "DeleteFaces"});
+    ASSERT_TRUE(store_->DeleteFaces("c", {faces[0].face_id}).ok());
+  }
+  ASSERT_EQ(store_->ListJournal()->size(), 2u);
+  EXPECT_EQ(store_->ListJournal()->at(1).entry["Changes"][0]["DeletedFaceIds"],
+            (nlohmann::json{faces[0].face_id}));
+
+  // Resolved: hidden at once, deleted by the next write (without an origin).
+  store_->ResolveJournal("r1");
+  ASSERT_EQ(store_->ListJournal()->size(), 1u);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_journal"), 2);
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("d")).ok());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_journal"), 1);
+  // ...or by FlushJournal.
+  store_->ResolveJournal("r3");
+  EXPECT_TRUE(store_->ListJournal()->empty());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_journal"), 1);
+  ASSERT_TRUE(store_->FlushJournal().ok());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_journal"), 0);
+  ASSERT_TRUE(store_->FlushJournal().ok()) << "nothing to flush";
+
+  // An unresolved row outlives the store (the next start finds it).
+  {
+    ScopedWriteOrigin origin({.request_id = "r4", .operation = "DeleteCollection"});
+    ASSERT_TRUE(store_->DeleteCollection("d").ok());
+  }
+  Open();
+  journal = store_->ListJournal();
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
+}
+
+// A PostgreSQL database of a newer schema version is refused, unchanged; so
+// is one with Candor's tables but no version.
+TEST(PostgresStoreFileTest, RefusesNewerAndForeignSchemas) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  {
+    auto store = OpenPostgresStore(db.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+  }
+  PgRawExec(db.conninfo(), "UPDATE candor_schema_version SET version = 99");
+  auto newer = OpenPostgresStore(db.conninfo());
+  EXPECT_EQ(newer.status().code(), StatusCode::kUnsupported) << newer.status().ToString();
+  EXPECT_NE(newer.status().message().find("99"), std::string::npos);
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT count(*) FROM collections"), 1);
+
+  PgRawExec(db.conninfo(), "DROP TABLE candor_schema_version");
+  auto foreign = OpenPostgresStore(db.conninfo());
+  EXPECT_EQ(foreign.status().code(), StatusCode::kCorruption) << foreign.status().ToString();
+
+  EXPECT_EQ(OpenPostgresStore("postgresql://[nonsense").status().code(),
+            StatusCode::kInvalidArgument);
+  // Nothing listens on port 1: a retryable error.
+  EXPECT_EQ(OpenPostgresStore("host=127.0.0.1 port=1 connect_timeout=2").status().code(),
+            StatusCode::kThrottling);
 }
 
 // ---------------------------------------------------------------------------
@@ -548,7 +713,7 @@ class EmbeddingScanner {
   std::unordered_map<uint64_t, std::vector<std::pair<std::string, std::string>>> pieces_;
 };
 
-TEST_F(StoreTest, DeletedEmbeddingsAreInNoFile) {
+TEST_F(SqliteStoreTest, DeletedEmbeddingsAreInNoFile) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("gone")).ok());
   std::mt19937 rng(2024);

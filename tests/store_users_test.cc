@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pg_test_support.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 #include "store_test_support.h"
@@ -15,15 +17,23 @@
 namespace candor::store {
 namespace {
 
+using test_support::Backend;
+using test_support::BackendName;
 using test_support::MakeCollection;
 using test_support::MakeFace;
+using test_support::PgTestDatabase;
 using test_support::RawExec;
 using test_support::RawInt;
 using test_support::TempDir;
 
-class StoreUsersTest : public ::testing::Test {
+// Run on both backends (pg_test_support.h).
+class StoreUsersTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      std::string error;
+      ASSERT_TRUE(pg_.Create(&error)) << error;
+    }
     Open();
     ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
     // Faces 0..7 without users (MakeFace gives some of them one).
@@ -36,7 +46,8 @@ class StoreUsersTest : public ::testing::Test {
   }
   void Open() {
     store_.reset();
-    auto opened = Store::OpenSqlite(dir_.path());
+    auto opened = GetParam() == Backend::kSqlite ? Store::OpenSqlite(dir_.path())
+                                                 : OpenPostgresStore(pg_.conninfo());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
@@ -48,11 +59,15 @@ class StoreUsersTest : public ::testing::Test {
   std::string db_path() const { return SqliteDatabasePath(dir_.path()); }
 
   TempDir dir_;
+  PgTestDatabase pg_;
   std::unique_ptr<Store> store_;
   std::vector<FaceRecord> faces_;
 };
 
-TEST_F(StoreUsersTest, CreateGetListUsers) {
+INSTANTIATE_TEST_SUITE_P(Backends, StoreUsersTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(StoreUsersTest, CreateGetListUsers) {
   for (const char* u : {"b", "a", "c:1"}) {
     ASSERT_TRUE(store_->CreateUser("c", {u, 1700000000000, 0}, nullptr).ok()) << u;
   }
@@ -81,7 +96,7 @@ TEST_F(StoreUsersTest, CreateGetListUsers) {
   EXPECT_EQ(store_->ListUsers("c", "", 10)->size(), 3u);
 }
 
-TEST_F(StoreUsersTest, UpdateUserFacesAssociatesAndCountsFaces) {
+TEST_P(StoreUsersTest, UpdateUserFacesAssociatesAndCountsFaces) {
   ASSERT_TRUE(store_->CreateUser("c", {"u", 1, 0}, nullptr).ok());
   ASSERT_TRUE(store_->CreateUser("c", {"v", 1, 0}, nullptr).ok());
   ASSERT_TRUE(store_->UpdateUserFaces("c", "u", {Id(0), Id(1), Id(0)}, {}, 100, nullptr).ok());
@@ -116,7 +131,7 @@ TEST_F(StoreUsersTest, UpdateUserFacesAssociatesAndCountsFaces) {
             StatusCode::kNotFound);
 }
 
-TEST_F(StoreUsersTest, TokenIsWrittenWithTheChangeOrNotAtAll) {
+TEST_P(StoreUsersTest, TokenIsWrittenWithTheChangeOrNotAtAll) {
   const TokenWrite create{"CreateUser", "t1", "u\n"};
   ASSERT_TRUE(store_->CreateUser("c", {"u", 1, 0}, &create).ok());
   EXPECT_EQ(store_->GetTokenResponse("c", "CreateUser", "t1")->value(), "u\n");
@@ -145,7 +160,7 @@ TEST_F(StoreUsersTest, TokenIsWrittenWithTheChangeOrNotAtAll) {
   EXPECT_TRUE(store_->GetTokenResponse("c", "DeleteUser", "t5")->has_value());
 }
 
-TEST_F(StoreUsersTest, DeleteUserKeepsItsFacesUnassociated) {
+TEST_P(StoreUsersTest, DeleteUserKeepsItsFacesUnassociated) {
   ASSERT_TRUE(store_->CreateUser("c", {"u", 1, 0}, nullptr).ok());
   ASSERT_TRUE(store_->UpdateUserFaces("c", "u", {Id(0), Id(1)}, {}, 100, nullptr).ok());
   auto faces = store_->DeleteUser("c", "u", nullptr);
@@ -159,7 +174,7 @@ TEST_F(StoreUsersTest, DeleteUserKeepsItsFacesUnassociated) {
   EXPECT_EQ(store_->DeleteUser("missing", "u", nullptr).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreUsersTest, DeleteUnassociatedFacesKeepsAUsersFaces) {
+TEST_P(StoreUsersTest, DeleteUnassociatedFacesKeepsAUsersFaces) {
   ASSERT_TRUE(store_->CreateUser("c", {"u", 1, 0}, nullptr).ok());
   ASSERT_TRUE(store_->UpdateUserFaces("c", "u", {Id(1)}, {}, 100, nullptr).ok());
   const std::string unknown = "00000000-0000-4000-8000-000000000000";
