@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -96,7 +97,7 @@ class StoreTestBase : public ::testing::Test {
   // The one integer of `sql` (SQL both databases understand), read beside
   // the store through a connection of its own.
   int64_t RawCount(const std::string& sql) {
-    return backend_ == Backend::kSqlite ? RawCount(sql) : PgRawInt(pg_.conninfo(), sql);
+    return backend_ == Backend::kSqlite ? RawInt(db_path(), sql) : PgRawInt(pg_.conninfo(), sql);
   }
 
   std::string db_path() const { return SqliteDatabasePath(dir_.path()); }
@@ -554,7 +555,9 @@ TEST_P(StoreTest, TagsOfACollection) {
   EXPECT_EQ(*store_->GetTags("c"), (std::map<std::string, std::string>{{"a", "2"}}));
   ASSERT_TRUE(store_->UpdateTags("c", {{"B", "x"}, {"a:b", "y"}}, {}, 3).ok());
   std::vector<std::string> keys;
-  for (const auto& [k, v] : *store_->GetTags("c")) keys.push_back(k);
+  auto tags = store_->GetTags("c");
+  ASSERT_TRUE(tags.ok());
+  for (const auto& [k, v] : *tags) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"B", "a", "a:b"}));
   Open();
   EXPECT_EQ(store_->GetTags("c")->size(), 3u);
@@ -630,6 +633,73 @@ TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
   ASSERT_TRUE(journal.ok());
   ASSERT_EQ(journal->size(), 1u);
   EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
+}
+
+// More faces than one page of the PostgreSQL store's ForEachFace (1000):
+// every one, once, in row_id order, with its embedding.
+TEST_P(StoreTest, ForEachFaceVisitsEveryFaceOfALargeCollection) {
+  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+  std::vector<FaceRecord> faces;
+  for (int n = 0; n < 2345; ++n) faces.push_back(MakeFace(n));
+  ASSERT_TRUE(store_->InsertFaces("c", &faces).ok());
+  size_t i = 0;
+  int64_t last_row_id = 0;
+  Status status = store_->ForEachFace("c", [&](const FaceRecord& f) {
+    if (i < faces.size() && i % 500 == 0) ExpectSameFace(f, faces[i], true);
+    EXPECT_EQ(f.face_id, i < faces.size() ? faces[i].face_id : "") << i;
+    EXPECT_GT(f.row_id, last_row_id);
+    last_row_id = f.row_id;
+    ++i;
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(i, faces.size());
+}
+
+// Two stores (two nodes) on one PostgreSQL database, writing at once: the
+// writes are serializable, so a quota checked inside a transaction holds
+// across them. Each call succeeds, is refused by the quota, or (when it lost
+// to the others more times than the store retries) fails with Throttling,
+// having changed nothing.
+TEST(PostgresStoreFileTest, ConcurrentStoresKeepAQuota) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < 2; ++i) {
+    auto store = OpenPostgresStore(db.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    stores.push_back(std::move(store).value());
+  }
+  ASSERT_TRUE(stores[0]->CreateCollection(MakeCollection("c")).ok());
+  constexpr size_t kMaxTags = 10;
+  std::atomic<int> ok{0}, refused{0}, throttled{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        const Status s = stores[t % 2]->UpdateTags(
+            "c", {{"k" + std::to_string(t) + "_" + std::to_string(i), "v"}}, {}, kMaxTags);
+        if (s.ok()) {
+          ++ok;
+        } else if (s.code() == StatusCode::kServiceQuotaExceeded) {
+          ++refused;
+        } else if (s.code() == StatusCode::kThrottling) {
+          ++throttled;
+        } else {
+          ADD_FAILURE() << s.ToString();
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto tags = stores[1]->GetTags("c");
+  ASSERT_TRUE(tags.ok());
+  EXPECT_EQ(tags->size(), static_cast<size_t>(ok.load()));
+  EXPECT_EQ(tags->size(), kMaxTags) << ok << " ok, " << refused << " refused, " << throttled
+                                    << " throttled";
+  EXPECT_EQ(other, 0);
+  std::cout << ok << " ok, " << refused << " refused, " << throttled << " throttled\n";
 }
 
 // A PostgreSQL database of a newer schema version is refused, unchanged; so
