@@ -677,8 +677,12 @@ TEST(PostgresStoreFileTest, ConcurrentStoresKeepAQuota) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 8; ++i) {
-        const Status s = stores[t % 2]->UpdateTags(
-            "c", {{"k" + std::to_string(t) + "_" + std::to_string(i), "v"}}, {}, kMaxTags);
+        // Appended, not "k" + ...: GCC 12's -Wrestrict misfires on that here.
+        std::string key = "k";
+        key += std::to_string(t);
+        key += '_';
+        key += std::to_string(i);
+        const Status s = stores[t % 2]->UpdateTags("c", {{key, "v"}}, {}, kMaxTags);
         if (s.ok()) {
           ++ok;
         } else if (s.code() == StatusCode::kServiceQuotaExceeded) {
