@@ -635,6 +635,44 @@ TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
   EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
 }
 
+// Several nodes starting at once on a new database: one creates the
+// tables, the others find them.
+TEST(PostgresStoreFileTest, ConcurrentOpensOfANewDatabase) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  std::vector<Status> opened(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < opened.size(); ++i) {
+    threads.emplace_back([&, i] { opened[i] = OpenPostgresStore(db.conninfo()).status(); });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& s : opened) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT version FROM candor_schema_version"),
+            Store::kSchemaVersion);
+}
+
+// A connection the server ends (a restart, a failover, an administrator):
+// the call that finds it lost fails with Throttling (retry later), having
+// changed nothing, and the next call reconnects.
+TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  auto store = OpenPostgresStore(db.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+  const std::string kill =
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  EXPECT_EQ(PgRawInt(db.conninfo(), kill), 1);
+  const Status lost = (*store)->CreateCollection(MakeCollection("d"));
+  EXPECT_EQ(lost.code(), StatusCode::kThrottling) << lost.ToString();
+  EXPECT_EQ((*store)->GetCollection("d").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("d")).ok());
+  EXPECT_EQ((*store)->ListCollections("", 10)->size(), 2u);
+}
+
 // More faces than one page of the PostgreSQL store's ForEachFace (1000):
 // every one, once, in row_id order, with its embedding.
 TEST_P(StoreTest, ForEachFaceVisitsEveryFaceOfALargeCollection) {

@@ -281,6 +281,7 @@ class PostgresStore final : public Store {
 
   // Creates or migrates the tables; see OpenPostgresStore.
   Status Migrate();
+  Status MigrateLocked();  // Migrate's work, under its lock
 
   Status CreateCollection(const CollectionRecord& record) override;
   StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) override;
@@ -438,15 +439,24 @@ Status PostgresStore::ReadFace(const Result& r, int row, bool with_embedding,
 
 Status PostgresStore::Migrate() {
   std::lock_guard lock(mutex_);
+  // Another process may be creating or migrating the same database: one at
+  // a time. The lock is the session's, taken before the transactions begin,
+  // so that their snapshots (taken at their first statement) see what the
+  // process before this one committed.
+  CANDOR_RETURN_IF_ERROR(
+      Exec("SELECT pg_advisory_lock($1)", {Param::Int(kMigrationLockKey)}, "lock the schema")
+          .status());
+  const Status status = MigrateLocked();
+  // (A lost connection releases the lock with the session.)
+  (void)Exec("SELECT pg_advisory_unlock($1)", {Param::Int(kMigrationLockKey)}, "unlock the schema");
+  return status;
+}
+
+Status PostgresStore::MigrateLocked() {
   const std::string where = db_.Describe();
   for (;;) {
     bool done = false;
     CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, "migrate schema", [&]() -> Status {
-      // Another process may be migrating the same database: one at a time,
-      // and the version is read under the lock.
-      CANDOR_RETURN_IF_ERROR(Exec("SELECT pg_advisory_xact_lock($1)",
-                                  {Param::Int(kMigrationLockKey)}, "lock the schema")
-                                 .status());
       CANDOR_ASSIGN_OR_RETURN(
           Result has_version,
           Exec("SELECT to_regclass('candor_schema_version') IS NOT NULL", {},

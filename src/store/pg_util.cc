@@ -32,9 +32,20 @@ uint64_t ReadBigEndian(const char* p, size_t n) {
   return v;
 }
 
+// libpq's messages on one line: runs of white space (its line breaks and
+// tabs) become one space, none at the ends.
 std::string Trimmed(const char* message) {
-  std::string m = message == nullptr ? "" : message;
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  std::string m;
+  bool space = false;
+  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+      space = !m.empty();
+      continue;
+    }
+    if (space) m += ' ';
+    space = false;
+    m += *p;
+  }
   return m;
 }
 
@@ -162,8 +173,7 @@ Status PgDb::ErrorOf(const PGresult* r, std::string_view what) {
   const std::string sqlstate = state == nullptr ? "" : state;
   if (Retryable(sqlstate)) retryable_failure_ = true;
   const char* primary = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-  const std::string message =
-      primary != nullptr ? std::string(primary) : Trimmed(PQerrorMessage(conn_.get()));
+  const std::string message = Trimmed(primary != nullptr ? primary : PQerrorMessage(conn_.get()));
   return StatusFromSqlstate(sqlstate, what, message);
 }
 
