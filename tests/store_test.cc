@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "pg_test_support.h"
+#include "store/pg_statements.h"
 #include "store/pg_store.h"
 #include "store/schema.h"
 #include "store/sqlite_store.h"
@@ -633,6 +634,44 @@ TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
   ASSERT_TRUE(journal.ok());
   ASSERT_EQ(journal->size(), 1u);
   EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
+}
+
+// PostgreSQL's twin of ListFacesIndexedBeforeUsesItsIndex: retention's query
+// can be served by faces_by_collection_indexed_ms in its order, without a
+// sort (sequential scans off: on a table this small the planner would
+// rightly prefer one).
+TEST(PostgresStoreFileTest, ListFacesIndexedBeforeUsesItsIndex) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  {
+    auto store = OpenPostgresStore(db.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+    std::vector<FaceRecord> faces;
+    for (int n = 0; n < 20; ++n) faces.push_back(MakeFace(n));
+    ASSERT_TRUE((*store)->InsertFaces("c", &faces).ok());
+  }
+  PGconn* conn = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  std::string plan;
+  for (const std::string& sql :
+       {std::string("SET enable_seqscan = off"), std::string("ANALYZE faces"),
+        "PREPARE retention (text, bigint, bigint) AS " +
+            std::string(pg_sql::kListFacesIndexedBefore),
+        std::string("EXPLAIN EXECUTE retention ('c', 1700000000005, 100)")}) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << sql << ": " << PQresultErrorMessage(r);
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i) {
+      plan += PQgetvalue(r, i, 0);
+      plan += "\n";
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  EXPECT_NE(plan.find("faces_by_collection_indexed_ms"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Sort"), std::string::npos) << "sorts: " << plan;
 }
 
 // Several nodes starting at once on a new database: one creates the

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "store/face_codec.h"
+#include "store/pg_statements.h"
 #include "store/pg_util.h"
 #include "store/schema.h"
 #include "store/write_journal.h"
@@ -48,6 +49,7 @@ namespace {
 
 using pg::Param;
 using pg::Result;
+using namespace pg_sql;  // NOLINT: the statements, as sqlite_store.cc uses statements.h
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -145,6 +147,8 @@ CREATE TABLE audit_journal (
 CREATE INDEX audit_journal_by_request ON audit_journal (request_id);
 )sql";
 
+static_assert(kEmbeddingBytes == 2048, "kPgVersion5's CHECK on embedding length");
+
 struct PgMigration {
   int from_version;
   int to_version;
@@ -164,106 +168,6 @@ constexpr const char* kRequiredTables[] = {"collections",     "faces",        "u
 // that no other user of the database takes; "candor-s" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x63616e646f722d73;
 
-// The statements (PostgreSQL's numbered parameters; the SQLite store's
-// statements.h holds their twins).
-#define CANDOR_PG_FACE_COLUMNS                                                            \
-  "row_id, face_id, image_id, external_image_id, user_id, box_left, box_top, box_width, " \
-  "box_height, confidence, face_model_version, indexed_ms"
-#define CANDOR_PG_USER_COLUMNS                                                    \
-  "user_id, created_ms, (SELECT count(*) FROM faces WHERE faces.collection_id = " \
-  "u.collection_id AND faces.user_id = u.user_id)"
-#define CANDOR_PG_COLLECTION_COLUMNS                                           \
-  "collection_id, face_model_version, created_ms, "                            \
-  "(SELECT count(*) FROM faces WHERE faces.collection_id = c.collection_id), " \
-  "(SELECT count(*) FROM users WHERE users.collection_id = c.collection_id)"
-
-constexpr char kCollectionExists[] = "SELECT 1 FROM collections WHERE collection_id = $1";
-constexpr char kInsertCollection[] =
-    "INSERT INTO collections (collection_id, face_model_version, created_ms) VALUES ($1, $2, $3)";
-constexpr char kGetCollection[] =
-    "SELECT " CANDOR_PG_COLLECTION_COLUMNS " FROM collections AS c WHERE collection_id = $1";
-constexpr char kListCollections[] = "SELECT " CANDOR_PG_COLLECTION_COLUMNS
-                                    " FROM collections AS c WHERE collection_id > $1"
-                                    " ORDER BY collection_id LIMIT $2";
-constexpr char kDeleteCollection[] = "DELETE FROM collections WHERE collection_id = $1";
-constexpr char kInsertFace[] =
-    "INSERT INTO faces (collection_id, face_id, image_id, external_image_id, user_id, box_left,"
-    " box_top, box_width, box_height, confidence, face_model_version, indexed_ms, embedding)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING row_id";
-constexpr char kListFaces[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                              " FROM faces WHERE collection_id = $1 AND face_id > $2"
-                              " ORDER BY face_id LIMIT $3";
-constexpr char kListFacesWithEmbeddings[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                                            ", embedding FROM faces"
-                                            " WHERE collection_id = $1 AND face_id > $2"
-                                            " ORDER BY face_id LIMIT $3";
-constexpr char kGetFace[] =
-    "SELECT " CANDOR_PG_FACE_COLUMNS " FROM faces WHERE collection_id = $1 AND face_id = $2";
-constexpr char kGetFaceWithEmbedding[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                                         ", embedding FROM faces"
-                                         " WHERE collection_id = $1 AND face_id = $2";
-// ForEachFace reads in pages of kForEachFacePage faces by row_id, all in
-// one snapshot, so that a large collection never sits in memory whole.
-constexpr char kForEachFacePage[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                                    ", embedding FROM faces WHERE collection_id = $1"
-                                    " AND row_id > $2 ORDER BY row_id LIMIT $3";
-constexpr int64_t kForEachFacePageSize = 1000;
-constexpr char kListFacesIndexedBefore[] =
-    "SELECT " CANDOR_PG_FACE_COLUMNS
-    " FROM faces WHERE collection_id = $1 AND indexed_ms < $2"
-    " ORDER BY indexed_ms, row_id LIMIT $3";
-constexpr char kDeleteFace[] = "DELETE FROM faces WHERE collection_id = $1 AND face_id = $2";
-constexpr char kGetToken[] =
-    "SELECT response FROM tokens WHERE collection_id = $1 AND operation = $2 AND token = $3";
-constexpr char kPutToken[] =
-    "INSERT INTO tokens (collection_id, operation, token, response, created_ms)"
-    " VALUES ($1, $2, $3, $4, $5)";
-constexpr char kGetFaceUser[] =
-    "SELECT user_id FROM faces WHERE collection_id = $1 AND face_id = $2";
-constexpr char kInsertUser[] =
-    "INSERT INTO users (collection_id, user_id, created_ms) VALUES ($1, $2, $3)";
-constexpr char kGetUser[] =
-    "SELECT " CANDOR_PG_USER_COLUMNS " FROM users AS u WHERE collection_id = $1 AND user_id = $2";
-constexpr char kListUsers[] = "SELECT " CANDOR_PG_USER_COLUMNS
-                              " FROM users AS u WHERE collection_id = $1 AND user_id > $2"
-                              " ORDER BY user_id LIMIT $3";
-constexpr char kDeleteUser[] = "DELETE FROM users WHERE collection_id = $1 AND user_id = $2";
-constexpr char kFacesOfUser[] =
-    "SELECT face_id FROM faces WHERE collection_id = $1 AND user_id = $2 ORDER BY face_id";
-constexpr char kClearUserOfFaces[] =
-    "UPDATE faces SET user_id = '' WHERE collection_id = $1 AND user_id = $2";
-constexpr char kAssociateFace[] =
-    "UPDATE faces SET user_id = $3 WHERE collection_id = $1 AND face_id = $2 AND user_id = ''";
-constexpr char kDisassociateFace[] =
-    "UPDATE faces SET user_id = '' WHERE collection_id = $1 AND face_id = $2 AND user_id = $3";
-constexpr char kGetTags[] =
-    "SELECT tag_key, tag_value FROM collection_tags WHERE collection_id = $1 ORDER BY tag_key";
-constexpr char kPutTag[] =
-    "INSERT INTO collection_tags (collection_id, tag_key, tag_value) VALUES ($1, $2, $3)"
-    " ON CONFLICT (collection_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value";
-constexpr char kDeleteTag[] = "DELETE FROM collection_tags WHERE collection_id = $1 AND tag_key = $2";
-constexpr char kCountTags[] = "SELECT count(*) FROM collection_tags WHERE collection_id = $1";
-constexpr char kGetPolicy[] =
-    "SELECT purpose, threshold_floor, refuse_below_floor, max_faces, reason_required,"
-    " retention_days, updated_ms FROM collection_policies WHERE collection_id = $1";
-constexpr char kPutPolicy[] =
-    "INSERT INTO collection_policies (collection_id, purpose, threshold_floor,"
-    " refuse_below_floor, max_faces, reason_required, retention_days, updated_ms)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    " ON CONFLICT (collection_id) DO UPDATE SET purpose = excluded.purpose,"
-    " threshold_floor = excluded.threshold_floor,"
-    " refuse_below_floor = excluded.refuse_below_floor, max_faces = excluded.max_faces,"
-    " reason_required = excluded.reason_required, retention_days = excluded.retention_days,"
-    " updated_ms = excluded.updated_ms";
-constexpr char kDeleteResolvedJournal[] = "DELETE FROM audit_journal WHERE request_id = $1";
-constexpr char kInsertJournal[] = "INSERT INTO audit_journal (request_id, entry) VALUES ($1, $2)";
-constexpr char kListJournal[] = "SELECT id, request_id, entry FROM audit_journal ORDER BY id";
-constexpr int kEmbeddingColumn = 12;  // after the CANDOR_PG_FACE_COLUMNS
-static_assert(kEmbeddingBytes == 2048, "kPgVersion5's CHECK on embedding length");
-
-#undef CANDOR_PG_FACE_COLUMNS
-#undef CANDOR_PG_USER_COLUMNS
-#undef CANDOR_PG_COLLECTION_COLUMNS
 
 // The Store on one PostgreSQL connection.
 //
