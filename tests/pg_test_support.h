@@ -53,7 +53,8 @@ class PgTestServer {
 
   // Creates an empty database; sets *name and returns its connection string,
   // or returns "" and sets *error.
-  std::string CreateDatabase(std::string* name, std::string* error) {
+  std::string CreateDatabase(std::string* name, std::string* error,
+                             const std::string& options = "") {
     if (!error_.empty()) {
       *error = error_;
       return "";
@@ -62,7 +63,9 @@ class PgTestServer {
       std::lock_guard lock(mu_);
       *name = "candor_test_" + std::to_string(::getpid()) + "_" + std::to_string(++next_);
     }
-    if (!Admin("CREATE DATABASE " + *name, error)) return "";
+    if (!Admin("CREATE DATABASE " + *name + (options.empty() ? "" : " " + options), error)) {
+      return "";
+    }
     return WithDatabase(*name);
   }
 
@@ -148,7 +151,9 @@ class PgTestServer {
     }
   }
 
-  static std::string Script() { return std::string(CANDOR_SOURCE_DIR) + "/tools/pg_test_server.sh"; }
+  static std::string Script() {
+    return std::string(CANDOR_SOURCE_DIR) + "/tools/pg_test_server.sh";
+  }
 
   // Runs `sql` on the server's own database.
   bool Admin(const std::string& sql, std::string* error) const {
@@ -213,8 +218,9 @@ class PgTestDatabase {
     if (!name_.empty()) PgTestServer::Get().DropDatabase(name_);
   }
   // False, with the reason in *error, when no server or database can be had.
-  bool Create(std::string* error) {
-    conninfo_ = PgTestServer::Get().CreateDatabase(&name_, error);
+  // `options` follow CREATE DATABASE's name (e.g. "ENCODING 'LATIN1' ...").
+  bool Create(std::string* error, const std::string& options = "") {
+    conninfo_ = PgTestServer::Get().CreateDatabase(&name_, error, options);
     if (conninfo_.empty()) name_.clear();
     return !conninfo_.empty();
   }

@@ -804,6 +804,15 @@ TEST(PostgresStoreFileTest, RefusesNewerAndForeignSchemas) {
   auto foreign = OpenPostgresStore(db.conninfo());
   EXPECT_EQ(foreign.status().code(), StatusCode::kCorruption) << foreign.status().ToString();
 
+  // Only UTF-8 databases (a LATIN1 one would convert the store's text).
+  PgTestDatabase latin1;
+  ASSERT_TRUE(
+      latin1.Create(&error, "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"))
+      << error;
+  auto converting = OpenPostgresStore(latin1.conninfo());
+  EXPECT_EQ(converting.status().code(), StatusCode::kUnsupported)
+      << converting.status().ToString();
+
   EXPECT_EQ(OpenPostgresStore("postgresql://[nonsense").status().code(),
             StatusCode::kInvalidArgument);
   // Nothing listens on port 1: a retryable error.

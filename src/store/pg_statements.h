@@ -91,8 +91,10 @@ inline constexpr char kGetTags[] =
 inline constexpr char kPutTag[] =
     "INSERT INTO collection_tags (collection_id, tag_key, tag_value) VALUES ($1, $2, $3)"
     " ON CONFLICT (collection_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value";
-inline constexpr char kDeleteTag[] = "DELETE FROM collection_tags WHERE collection_id = $1 AND tag_key = $2";
-inline constexpr char kCountTags[] = "SELECT count(*) FROM collection_tags WHERE collection_id = $1";
+inline constexpr char kDeleteTag[] =
+    "DELETE FROM collection_tags WHERE collection_id = $1 AND tag_key = $2";
+inline constexpr char kCountTags[] =
+    "SELECT count(*) FROM collection_tags WHERE collection_id = $1";
 inline constexpr char kGetPolicy[] =
     "SELECT purpose, threshold_floor, refuse_below_floor, max_faces, reason_required,"
     " retention_days, updated_ms FROM collection_policies WHERE collection_id = $1";
@@ -106,8 +108,10 @@ inline constexpr char kPutPolicy[] =
     " reason_required = excluded.reason_required, retention_days = excluded.retention_days,"
     " updated_ms = excluded.updated_ms";
 inline constexpr char kDeleteResolvedJournal[] = "DELETE FROM audit_journal WHERE request_id = $1";
-inline constexpr char kInsertJournal[] = "INSERT INTO audit_journal (request_id, entry) VALUES ($1, $2)";
-inline constexpr char kListJournal[] = "SELECT id, request_id, entry FROM audit_journal ORDER BY id";
+inline constexpr char kInsertJournal[] =
+    "INSERT INTO audit_journal (request_id, entry) VALUES ($1, $2)";
+inline constexpr char kListJournal[] =
+    "SELECT id, request_id, entry FROM audit_journal ORDER BY id";
 inline constexpr int kEmbeddingColumn = 12;  // after the CANDOR_PG_FACE_COLUMNS
 
 #undef CANDOR_PG_FACE_COLUMNS

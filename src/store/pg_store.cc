@@ -358,6 +358,17 @@ Status PostgresStore::Migrate() {
 
 Status PostgresStore::MigrateLocked() {
   const std::string where = db_.Describe();
+  // Ids and text are stored as UTF-8 (what the API takes); a database in
+  // another encoding would convert them, or refuse some.
+  CANDOR_ASSIGN_OR_RETURN(
+      Result encoding, Exec("SELECT pg_encoding_to_char(encoding) FROM pg_database"
+                            " WHERE datname = current_database()",
+                            {}, "read the database encoding"));
+  if (encoding.rows() != 1 || encoding.Bytes(0, 0) != "UTF8") {
+    return Status::Unsupported(
+        where + " has the encoding " + (encoding.rows() == 1 ? encoding.Bytes(0, 0) : "?") +
+        "; Candor needs a database created with ENCODING 'UTF8'; it was left unchanged");
+  }
   for (;;) {
     bool done = false;
     CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, "migrate schema", [&]() -> Status {
@@ -458,7 +469,8 @@ StatusOr<std::vector<CollectionRecord>> PostgresStore::ListCollections(const std
   CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
   std::lock_guard lock(mutex_);
   CANDOR_ASSIGN_OR_RETURN(
-      Result r, Exec(kListCollections, {Param::Text(after), Param::Int(limit)}, "list collections"));
+      Result r,
+      Exec(kListCollections, {Param::Text(after), Param::Int(limit)}, "list collections"));
   std::vector<CollectionRecord> collections;
   for (int i = 0; i < r.rows(); ++i) {
     collections.push_back({r.Bytes(i, 0), r.Bytes(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)});
@@ -558,7 +570,9 @@ StatusOr<std::vector<FaceRecord>> PostgresStore::GetFaces(const std::string& col
       CANDOR_ASSIGN_OR_RETURN(
           Result r, Exec(with_embeddings ? kGetFaceWithEmbedding : kGetFace,
                          {Param::Text(collection_id), Param::Text(face_id)}, what));
-      if (r.rows() > 0) CANDOR_RETURN_IF_ERROR(ReadFace(r, 0, with_embeddings, &faces.emplace_back()));
+      if (r.rows() > 0) {
+        CANDOR_RETURN_IF_ERROR(ReadFace(r, 0, with_embeddings, &faces.emplace_back()));
+      }
     }
     return Status::Ok();
   }));
@@ -706,8 +720,9 @@ Status PostgresStore::WriteToken(const std::string& collection_id, const TokenWr
 
 StatusOr<UserRecord> PostgresStore::ReadUser(const std::string& collection_id,
                                              const std::string& user_id) {
-  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetUser, {Param::Text(collection_id), Param::Text(user_id)},
-                                         "read user " + Quoted(user_id)));
+  CANDOR_ASSIGN_OR_RETURN(Result r,
+                          Exec(kGetUser, {Param::Text(collection_id), Param::Text(user_id)},
+                               "read user " + Quoted(user_id)));
   if (r.rows() == 0) {
     return Status::NotFound("user " + Quoted(user_id) + " does not exist in collection " +
                             Quoted(collection_id));
@@ -829,7 +844,8 @@ Status PostgresStore::UpdateUserFaces(const std::string& collection_id, const st
       if (!seen.insert(face_id).second) return Status::Ok();
       CANDOR_ASSIGN_OR_RETURN(
           Result r,
-          Exec(sql, {Param::Text(collection_id), Param::Text(face_id), Param::Text(user_id)}, what));
+          Exec(sql, {Param::Text(collection_id), Param::Text(face_id), Param::Text(user_id)},
+               what));
       if (r.affected() == 0) {
         return Status::Conflict("face " + Quoted(face_id) + " changed while user " +
                                 Quoted(user_id) +

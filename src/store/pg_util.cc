@@ -140,8 +140,14 @@ StatusOr<Conn> Connect(const std::string& conninfo) {
                               Trimmed(PQerrorMessage(conn.get())) +
                               "; the database is unavailable, retry later");
   }
-  // Messages of the server in English whatever its locale, and no NOTICEs
-  // printed on stderr (libpq's default processor) for IF NOT EXISTS.
+  // Text goes both ways as the UTF-8 bytes the store is given, whatever
+  // PGCLIENTENCODING or the connection string say (the server would
+  // otherwise convert it).
+  if (PQsetClientEncoding(conn.get(), "UTF8") != 0) {
+    return Status::Unsupported("PostgreSQL: cannot set the client encoding to UTF8: " +
+                               Trimmed(PQerrorMessage(conn.get())));
+  }
+  // No NOTICEs printed on stderr (libpq's default processor does).
   PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
@@ -193,7 +199,8 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
   const std::string query(sql);
   Result result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()),
                              types.data(), values.data(), lengths.data(), formats.data(), 1));
-  const ExecStatusType st = result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  const ExecStatusType st =
+      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
   return result;
 }
@@ -201,7 +208,8 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
 Status PgDb::ExecScript(const std::string& sql, std::string_view what) {
   if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
   Result result(PQexec(conn_.get(), sql.c_str()));
-  const ExecStatusType st = result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  const ExecStatusType st =
+      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
   return Status::Ok();
 }
