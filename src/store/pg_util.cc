@@ -168,7 +168,12 @@ std::string PgDb::Describe() const {
 Status PgDb::EnsureConnected() {
   if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
   PQreset(conn_.get());
-  if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
+  // A new session: the statements prepared on the old one are gone.
+  prepared_.clear();
+  if (PQstatus(conn_.get()) == CONNECTION_OK) {
+    PQsetClientEncoding(conn_.get(), "UTF8");
+    return Status::Ok();
+  }
   return Status::Throttling("lost the connection to " + Describe() + ": " +
                             Trimmed(PQerrorMessage(conn_.get())) +
                             "; the database is unavailable, retry later");
@@ -196,9 +201,21 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
     lengths.push_back(static_cast<int>(p.value.size()));
     formats.push_back(1);
   }
-  const std::string query(sql);
-  Result result(PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()),
-                             types.data(), values.data(), lengths.data(), formats.data(), 1));
+  // Prepared once per connection (named statements outlive transactions,
+  // rolled back ones included), then only bound and executed.
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    const std::string name = "candor_" + std::to_string(prepared_.size() + 1);
+    const std::string query(sql);
+    Result prepared(PQprepare(conn_.get(), name.c_str(), query.c_str(),
+                              static_cast<int>(params.size()), types.data()));
+    if (prepared.get() == nullptr || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+      return ErrorOf(prepared.get(), what);
+    }
+    it = prepared_.emplace(query, name).first;
+  }
+  Result result(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
+                               values.data(), lengths.data(), formats.data(), 1));
   const ExecStatusType st =
       result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);

@@ -1,13 +1,15 @@
 // The adapter around libpq (PostgreSQL's C client library) for the
 // PostgreSQL store (pg_store.cc). DESIGN.md has each third-party library used
-// from one adapter: for libpq it is this file pair with pg_store*.cc, which
-// hold the store's schema and SQL. No libpq type reaches a public header.
+// from one adapter: for libpq it is this file pair with pg_store.cc and
+// pg_statements.h, which hold the store's schema and SQL. No libpq type
+// reaches a public header.
 //
-// Every statement goes through PQexecParams with typed parameters sent in
+// Every statement is prepared once per connection (PQprepare, with the
+// parameters' types) and run with PQexecPrepared, with its parameters sent in
 // binary form (text and bytea as their raw bytes, int8 and float8 in network
-// byte order, so a float reads back bit for bit) and asks for results in
-// binary form too. SQLSTATEs map to a Status as the store's callers expect
-// (see StatusFromPg).
+// byte order, so a float reads back bit for bit) and its results asked for
+// in binary form too. SQLSTATEs map to a Status as the store's callers
+// expect (see StatusFromSqlstate).
 #ifndef CANDOR_STORE_PG_UTIL_H_
 #define CANDOR_STORE_PG_UTIL_H_
 
@@ -18,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "candor/status.h"
@@ -120,8 +123,17 @@ class PgDb {
   Status EnsureConnected();
   Status ErrorOf(const PGresult* r, std::string_view what);
 
+  // Finds a prepared statement by the std::string_view it is asked for.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>()(sql); }
+  };
+
   Conn conn_;
   const std::string conninfo_;
+  // SQL -> the name it is prepared under on this connection. Grows with
+  // every distinct SQL: the store passes constants.
+  std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
   bool in_transaction_ = false;
   // Set by a statement that failed with 40001 or 40P01 (see InTransaction).
   bool retryable_failure_ = false;
