@@ -124,7 +124,10 @@ class PgTestServer {
         return;
       }
       dir_ = pattern;
-      const std::string start = Script() + " start '" + dir_ + "'";
+      // The script's watcher stops the server if this process dies before
+      // the destructor runs (a crash, kill -9).
+      const std::string start = "CANDOR_PG_STOP_WITH_PID=" + std::to_string(::getpid()) + " " +
+                                Script() + " start '" + dir_ + "'";
       FILE* out = ::popen(start.c_str(), "r");
       std::string printed;
       if (out != nullptr) {

@@ -4,6 +4,11 @@
 #   tools/pg_test_server.sh start DIR [PORT]   prints the connection URI
 #   tools/pg_test_server.sh stop DIR
 #
+# With CANDOR_PG_STOP_WITH_PID=PID in the environment, start also leaves a
+# watcher behind that stops the server and removes DIR once process PID is
+# gone, so that a test binary that crashes or is killed leaves no server
+# running.
+#
 # start: initdb (once) a cluster in DIR/data with trust authentication for the
 # superuser "candor", on 127.0.0.1 only, the unix socket in DIR, fsync on,
 # then starts it on PORT (or a free port chosen here) and prints
@@ -74,6 +79,16 @@ print(s.getsockname()[1])')
       exit 1
     }
     echo "$port" >"$dir/port"
+    if [[ -n ${CANDOR_PG_STOP_WITH_PID:-} ]]; then
+      # Detached, and holding none of this script's output open.
+      setsid bash -c '
+        while kill -0 "$1" 2>/dev/null; do sleep 2; done
+        if [[ -f $3/data/postmaster.pid ]]; then
+          "${@:4}" "$2/pg_ctl" -D "$3/data" -m immediate -w stop
+        fi
+        rm -rf "$3"' pg-test-server-watcher "$CANDOR_PG_STOP_WITH_PID" "$bindir" "$dir" \
+        "${as_owner[@]}" </dev/null >/dev/null 2>&1 &
+    fi
     echo "postgresql://candor@127.0.0.1:$port/postgres"
     ;;
   stop)
