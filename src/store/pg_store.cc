@@ -1006,7 +1006,7 @@ Status PostgresStore::FlushJournal() {
 
 StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
   CANDOR_ASSIGN_OR_RETURN(pg::Conn conn, pg::Connect(conninfo));
-  auto store = std::make_unique<PostgresStore>(pg::PgDb(std::move(conn), conninfo));
+  auto store = std::make_unique<PostgresStore>(pg::PgDb(std::move(conn)));
   CANDOR_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -15,10 +15,7 @@ namespace {
 constexpr Oid kBoolOid = 16;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
-constexpr Oid kInt2Oid = 21;
-constexpr Oid kInt4Oid = 23;
 constexpr Oid kTextOid = 25;
-constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 
 std::string BigEndian64(uint64_t v) {

@@ -93,7 +93,7 @@ StatusOr<Conn> Connect(const std::string& conninfo);
 // call (PostgresStore::mutex_).
 class PgDb {
  public:
-  PgDb(Conn conn, std::string conninfo) : conn_(std::move(conn)), conninfo_(std::move(conninfo)) {}
+  explicit PgDb(Conn conn) : conn_(std::move(conn)) {}
 
   // Runs one statement with `params`; the error Status names `what`.
   StatusOr<Result> Exec(std::string_view sql, const std::vector<Param>& params,
@@ -130,7 +130,6 @@ class PgDb {
   };
 
   Conn conn_;
-  const std::string conninfo_;
   // SQL -> the name it is prepared under on this connection. Grows with
   // every distinct SQL: the store passes constants.
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
