@@ -27,6 +27,12 @@
 //    (VACUUM of faces after deletes, WAL recycling) is a later step.
 //  - Durability is the server's: a COMMIT that returned is flushed to its WAL
 //    when it runs with fsync=on and synchronous_commit=on (the defaults).
+//  - The connection can be lost (a restart, a failover): the call that finds
+//    it so fails with Throttling, and the next one reconnects (pg_util.h).
+//    A connection lost during COMMIT leaves the outcome unknown to the
+//    caller, as a crash of the server would; idempotency tokens and the
+//    audit journal (its row is in the same transaction) cover that case as
+//    they cover a crash of this process.
 #include "store/pg_store.h"
 
 #include <algorithm>
