@@ -27,6 +27,10 @@ namespace candor {
 struct CollectionsOptions {
   // Directory of the embedded SQLite store (created if missing).
   std::string data_dir;
+  // When set, the store is the PostgreSQL database it names (a
+  // postgresql:// URI or a libpq "host=... dbname=..." string;
+  // src/store/pg_store.h) instead of the SQLite file in data_dir.
+  std::string store_uri;
   // A collection of at least this many faces is searched with an approximate
   // index (sketch scan + int8 rescoring, then float rescoring of the best);
   // exact below. 0: the measured default (index::kApproximateMinVectors,

@@ -26,6 +26,7 @@ struct ServeArgs {
   std::string config;
   std::string listen = "127.0.0.1:8080";
   std::string data_dir;
+  std::string store;
   std::string port_file;
   std::string audit_key;
   std::string stream_output_dir;
@@ -123,7 +124,8 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
 
   auto engine = MakeEngine(global);
   if (!engine.ok()) return Fail(engine.status());
-  auto collections = Collections::Open(engine->get(), {.data_dir = args.data_dir});
+  auto collections =
+      Collections::Open(engine->get(), {.data_dir = args.data_dir, .store_uri = args.store});
   if (!collections.ok()) return Fail(collections.status());
   args.server.engine_workers =
       global.workers > 0 ? global.workers
@@ -188,7 +190,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
     std::ofstream(tmp) << (*server)->port() << "\n";
     std::rename(tmp.c_str(), args.port_file.c_str());
   }
-  std::fprintf(stderr, "candor: serving %s (data %s%s)\n", url.c_str(), args.data_dir.c_str(),
+  // The connection string may hold a password: not printed.
+  std::fprintf(stderr, "candor: serving %s (data %s%s%s)\n", url.c_str(), args.data_dir.c_str(),
+               args.store.empty() ? "" : "; faces in PostgreSQL (--store)",
                args.server.allow_anonymous ? "; ANONYMOUS ACCESS ENABLED" : "");
 
   server::HttpServer* s = server->get();
@@ -220,6 +224,10 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir,
                   "the store's directory (default: $CANDOR_DATA_DIR or ./candor-data)");
+  cmd->add_option("--store", args->store,
+                  "keep collections, faces, users and policies in this PostgreSQL database "
+                  "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; the audit "
+                  "log, keys, video jobs and stream processors stay in the data directory");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`)");
   cmd->add_flag("--public-details", args->server.public_details,

@@ -17,6 +17,7 @@
 #include "collections/users.h"
 #include "collections/validation.h"
 #include "index/adaptive_index.h"
+#include "store/pg_store.h"
 #include "store/store.h"
 
 namespace candor {
@@ -770,9 +771,13 @@ class CollectionsImpl final : public Collections {
 StatusOr<std::unique_ptr<Collections>> Collections::Open(Engine* engine,
                                                          const CollectionsOptions& options) {
   if (engine == nullptr) return Status::InvalidArgument("Collections needs an engine");
-  if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
-  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
-                          store::Store::OpenSqlite(options.data_dir));
+  std::unique_ptr<store::Store> store;
+  if (!options.store_uri.empty()) {
+    CANDOR_ASSIGN_OR_RETURN(store, store::OpenPostgresStore(options.store_uri));
+  } else {
+    if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
+    CANDOR_ASSIGN_OR_RETURN(store, store::Store::OpenSqlite(options.data_dir));
+  }
   return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store), options));
 }
 
