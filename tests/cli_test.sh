@@ -42,6 +42,14 @@ check "landmarks named as Rekognition" json "$tmp/one.json" \
 "$candor" detect --attributes ALL "$data/video/obama.jpg" >"$tmp/all.json"
 check "ALL has attributes" json "$tmp/all.json" \
   "all(k in d['FaceDetails'][0] for k in ('AgeRange','Gender','Emotions','Smile','EyesOpen','MouthOpen','CandorLiveness'))"
+check "an adult is given a gender" json "$tmp/all.json" \
+  "'Gender' in d['FaceDetails'][0] and 'CandorGenderWithheld' not in d['FaceDetails'][0]"
+# A baby (UTKFace, age 1): the network would only guess, so no Gender, and
+# the reason in its place.
+baby=$(ls "$data/utkface/images" | grep '^1_0_0_' | head -1)
+"$candor" detect --attributes ALL "$data/utkface/images/$baby" >"$tmp/baby.json"
+check "a baby's gender is withheld, with the reason" json "$tmp/baby.json" \
+  "'Gender' not in d['FaceDetails'][0] and 'under 6 years' in d['FaceDetails'][0]['CandorGenderWithheld'] and d['FaceDetails'][0]['CandorAgeEstimate'] < 6"
 check "no invented attributes" json "$tmp/all.json" \
   "not any(k in d['FaceDetails'][0] for k in ('Eyeglasses','Sunglasses','Beard','Mustache','FaceOccluded','EyeDirection'))"
 check "no CONFUSED emotion" json "$tmp/all.json" \

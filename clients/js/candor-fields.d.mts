@@ -87,4 +87,6 @@ export interface CandorFaceDetailFields {
   CandorLiveness?: { Score: number };
   /** Years. */
   CandorAgeEstimate?: number;
+  /** Why Gender is absent although asked for (a face judged under 6 years). */
+  CandorGenderWithheld?: string;
 }

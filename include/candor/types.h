@@ -92,6 +92,9 @@ struct FaceAttributes {
   std::optional<AgeRange> age_range;
   std::optional<Gender> gender;
   float gender_confidence = 0;
+  // Gender was asked for but not told: the face looks too young for the
+  // network (analyze/faceres.h); DetectFaces says so in CandorGenderWithheld.
+  bool gender_withheld = false;
   std::vector<Emotion> emotions;  // sorted by confidence, highest first
   std::optional<BoolAttribute> smile;
   std::optional<BoolAttribute> eyes_open;

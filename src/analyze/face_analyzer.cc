@@ -81,9 +81,9 @@ class NetFaceAnalyzer final : public FaceAnalyzer {
     return AgeFromFaceRes(result->age, inputs_.age_range_mass);
   }
 
-  StatusOr<BoolAttribute> IsFemale(const FaceRegion& face) override {
+  StatusOr<std::optional<BoolAttribute>> IsFemale(const FaceRegion& face) override {
     CANDOR_ASSIGN_OR_RETURN(const FaceResResult* result, RunFaceRes(face));
-    return FemaleFromFaceRes(result->male);
+    return FemaleFromFaceRes(result->age, result->male);
   }
 
   StatusOr<std::vector<Emotion>> Emotions(const FaceRegion& face) override {

@@ -41,8 +41,10 @@ class FaceAnalyzer {
   // set. Age and IsFemale come from one forward pass: asking for both on the
   // same face runs the network once.
   virtual StatusOr<AgeRange> Age(const FaceRegion& face) = 0;
-  // HSE FaceRes gender: the value and its confidence in percent (50..100).
-  virtual StatusOr<BoolAttribute> IsFemale(const FaceRegion& face) = 0;
+  // HSE FaceRes gender: the value and its confidence in percent (50..100);
+  // empty for a face the network judges under kGenderMinimumAge years
+  // (faceres.h says why).
+  virtual StatusOr<std::optional<BoolAttribute>> IsFemale(const FaceRegion& face) = 0;
   // mini-Xception's seven FER-2013 classes mapped to Rekognition's emotion
   // names, confidences in percent summing to 100, sorted highest first.
   virtual StatusOr<std::vector<Emotion>> Emotions(const FaceRegion& face) = 0;

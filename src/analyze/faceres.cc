@@ -43,10 +43,13 @@ AgeRange AgeFromFaceRes(const FaceResAgeProbabilities& p, double range_mass) {
   return range;
 }
 
-BoolAttribute FemaleFromFaceRes(float male_probability) {
-  const float female = 1.f - std::clamp(male_probability, 0.f, 1.f);
-  const bool is_female = female > 0.5f;
-  return BoolAttribute{is_female, 100.f * (is_female ? female : 1.f - female)};
+std::optional<BoolAttribute> FemaleFromFaceRes(const FaceResAgeProbabilities& age_probabilities,
+                                               float male_probability) {
+  if (AgeFromFaceRes(age_probabilities, 0.5).estimate < kGenderMinimumAge) return std::nullopt;
+  const float male = std::clamp(male_probability, 0.f, 1.f);
+  const float cut = kFaceResMaleThreshold;
+  if (male < cut) return BoolAttribute{true, 50.f + 50.f * (cut - male) / cut};
+  return BoolAttribute{false, 50.f + 50.f * (male - cut) / (1.f - cut)};
 }
 
 }  // namespace candor::analyze

@@ -95,20 +95,21 @@ int RunEvalAttributes(const GlobalOptions& global, const EvalReportArgs& args) {
     if (options.utkface) {
       std::printf("UTKFace (%s, every %d-th file): gender and age per group\n",
                   r.utkface_dataset.c_str(), r.utkface_stride);
-      std::printf("  %-14s %6s %7s %9s %8s %9s %9s %9s %9s\n", "group", "faces", "noface",
-                  "gender", "age MAE", "in range", "est mean", "est std", "const MAE");
+      std::printf("  %-14s %6s %7s %9s %7s %8s %9s %9s %9s %9s\n", "group", "faces", "noface",
+                  "gender", "given", "age MAE", "in range", "est mean", "est std", "const MAE");
       for (const nlohmann::json& g : j["utkface"]["groups"]) {
-        std::printf("  %-14s %6d %7d %8.1f%% %8.2f %8.1f%% %9.2f %9.2f %9.2f\n",
+        std::printf("  %-14s %6d %7d %8.1f%% %6.1f%% %8.2f %8.1f%% %9.2f %9.2f %9.2f\n",
                     g["group"].get<std::string>().c_str(), g["faces"].get<int>(),
                     g["without_face"].get<int>(), 100 * g["gender_accuracy"].get<double>(),
-                    g["age_mae"].get<double>(), 100 * g["age_inside_range"].get<double>(),
+                    100 * g["gender_coverage"].get<double>(), g["age_mae"].get<double>(), 100 * g["age_inside_range"].get<double>(),
                     g["age_estimate_mean"].get<double>(), g["age_estimate_std"].get<double>(),
                     g["constant_guess_mae"].get<double>());
       }
       const nlohmann::json& a = j["utkface"]["all"];
-      std::printf("  %-14s %6d %7d %8.1f%% %8.2f %8.1f%% %9.2f %9.2f %9.2f\n", "all",
+      std::printf("  %-14s %6d %7d %8.1f%% %6.1f%% %8.2f %8.1f%% %9.2f %9.2f %9.2f\n", "all",
                   a["faces"].get<int>(), a["without_face"].get<int>(),
-                  100 * a["gender_accuracy"].get<double>(), a["age_mae"].get<double>(),
+                  100 * a["gender_accuracy"].get<double>(),
+                  100 * a["gender_coverage"].get<double>(), a["age_mae"].get<double>(),
                   100 * a["age_inside_range"].get<double>(), a["age_estimate_mean"].get<double>(),
                   a["age_estimate_std"].get<double>(), a["constant_guess_mae"].get<double>());
     }

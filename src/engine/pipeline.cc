@@ -54,9 +54,13 @@ Status Pipeline::Describe(const PreparedImage& image, AttributeSet attributes, F
     CANDOR_ASSIGN_OR_RETURN(a.age_range, analyzer->Age(region));
   }
   if (Includes(attributes, AttributeSet::kGender)) {
-    CANDOR_ASSIGN_OR_RETURN(BoolAttribute female, analyzer->IsFemale(region));
-    a.gender = female.value ? Gender::kFemale : Gender::kMale;
-    a.gender_confidence = female.confidence;
+    CANDOR_ASSIGN_OR_RETURN(std::optional<BoolAttribute> female, analyzer->IsFemale(region));
+    if (female) {
+      a.gender = female->value ? Gender::kFemale : Gender::kMale;
+      a.gender_confidence = female->confidence;
+    } else {
+      a.gender_withheld = true;
+    }
   }
   if (Includes(attributes, AttributeSet::kEmotions | AttributeSet::kSmile)) {
     CANDOR_ASSIGN_OR_RETURN(std::vector<Emotion> emotions, analyzer->Emotions(region));

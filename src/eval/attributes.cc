@@ -85,9 +85,14 @@ Status ForEach(engine::PipelinePool& pool, size_t n, int threads,
   return failure;
 }
 
-void AddFace(AgeGenderGroup* group, const UtkFaceLabel& label, const AgeRange& age, bool female) {
+void AddFace(AgeGenderGroup* group, const UtkFaceLabel& label, const AgeRange& age,
+             const std::optional<BoolAttribute>& female) {
   ++group->faces;
-  group->gender_correct += female == (label.gender == 1);
+  if (female) {
+    group->gender_correct += female->value == (label.gender == 1);
+  } else {
+    ++group->gender_withheld;
+  }
   group->age_abs_error_sum += std::abs(age.estimate - static_cast<float>(label.age));
   group->age_inside_range += label.age >= age.low && label.age <= age.high;
   group->age_estimates.push_back(age.estimate);
@@ -113,10 +118,11 @@ Status EvaluateUtkFace(engine::PipelinePool& pool, const std::string& data_dir,
       return Status::Ok();
     }
     CANDOR_ASSIGN_OR_RETURN(AgeRange age, p.analyzer->Age(face.Region()));
-    CANDOR_ASSIGN_OR_RETURN(BoolAttribute female, p.analyzer->IsFemale(face.Region()));
+    CANDOR_ASSIGN_OR_RETURN(std::optional<BoolAttribute> female,
+                            p.analyzer->IsFemale(face.Region()));
     std::lock_guard<std::mutex> lock(mutex);
-    AddFace(&report->groups[g], *label, age, female.value);
-    AddFace(&report->all, *label, age, female.value);
+    AddFace(&report->groups[g], *label, age, female);
+    AddFace(&report->all, *label, age, female);
     return Status::Ok();
   });
 }

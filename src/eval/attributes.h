@@ -36,13 +36,21 @@ inline constexpr std::array<const char*, 7> kFerClasses = {"angry", "disgust",  
 struct AgeGenderGroup {
   int faces = 0;         // judged
   int without_face = 0;  // no face found: left out
-  int gender_correct = 0;
+  int gender_correct = 0;   // of the faces given a gender
+  int gender_withheld = 0;  // judged too young to tell (analyze/faceres.h)
   double age_abs_error_sum = 0;
   int age_inside_range = 0;  // true age within [AgeRange.low, AgeRange.high]
   std::vector<float> age_estimates;
   std::vector<int> true_ages;
 
-  double GenderAccuracy() const { return faces == 0 ? 0 : static_cast<double>(gender_correct) / faces; }
+  // Of the faces given a gender; and the share of judged faces given one.
+  double GenderAccuracy() const {
+    const int told = faces - gender_withheld;
+    return told == 0 ? 0 : static_cast<double>(gender_correct) / told;
+  }
+  double GenderCoverage() const {
+    return faces == 0 ? 0 : static_cast<double>(faces - gender_withheld) / faces;
+  }
   double AgeMae() const { return faces == 0 ? 0 : age_abs_error_sum / faces; }
   double AgeInsideRange() const {
     return faces == 0 ? 0 : static_cast<double>(age_inside_range) / faces;

@@ -3,6 +3,8 @@
 #include <initializer_list>
 #include <utility>
 
+#include "analyze/faceres.h"
+
 namespace candor::protocol {
 namespace {
 
@@ -146,6 +148,9 @@ json FaceDetail(const Face& face, const ImageInfo& image, const JsonOptions& opt
     d["CandorLiveness"] = {{"Score", *a.liveness_score * 100.f}};
   }
   if (a.age_range && asked(AttributeSet::kAgeRange)) d["CandorAgeEstimate"] = a.age_range->estimate;
+  if (a.gender_withheld && asked(AttributeSet::kGender)) {
+    d["CandorGenderWithheld"] = analyze::kGenderWithheldReason;
+  }
   if (options.include_landmarks68) {
     json points = json::array();
     for (const Point& p : face.landmarks68) {

@@ -30,6 +30,8 @@ json GroupJson(const eval::AgeGenderGroup& g, const std::string& name) {
           {"faces", g.faces},
           {"without_face", g.without_face},
           {"gender_accuracy", g.GenderAccuracy()},
+          {"gender_coverage", g.GenderCoverage()},
+          {"gender_withheld", g.gender_withheld},
           {"age_mae", g.AgeMae()},
           {"age_inside_range", g.AgeInsideRange()},
           {"age_estimate_mean", estimate.mean},

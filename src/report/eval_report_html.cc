@@ -461,7 +461,8 @@ void RenderAttributes(const json& a, Page& p) {
       p.Raw("</div>");
     }
     p.Raw("<table id=\"age-gender-table\">");
-    p.Row({"group", "faces", "no face", "gender accuracy", "age MAE (years)", "true age in AgeRange",
+    p.Row({"group", "faces", "no face", "gender accuracy (of those given one)",
+           "given a gender", "age MAE (years)", "true age in AgeRange",
            "estimate mean", "estimate std", "MAE of a constant guess",
            "correlation with true age"},
           true);
@@ -472,7 +473,8 @@ void RenderAttributes(const json& a, Page& p) {
     rows.push_back(all);
     for (const json& g : rows) {
       p.Row({Str(g, "group"), Int(Number(g, "faces")), Int(Number(g, "without_face")),
-             Pct(Number(g, "gender_accuracy"), 1), Fixed(Number(g, "age_mae"), 1),
+             Pct(Number(g, "gender_accuracy"), 1), Pct(Number(g, "gender_coverage"), 1),
+             Fixed(Number(g, "age_mae"), 1),
              Pct(Number(g, "age_inside_range"), 1), Fixed(Number(g, "age_estimate_mean"), 1),
              Fixed(Number(g, "age_estimate_std"), 1), Fixed(Number(g, "constant_guess_mae"), 1),
              Fixed(Number(g, "age_correlation"), 2)});

@@ -15,6 +15,7 @@ Usage (Python 3.11 with numpy and opencv-python-headless 4.6):
         --variants faceres-caffe-s1.0,faceres-human-s1.4 [--sample 3000 --seed 1] \\
         [--shard 0/2 --dump /tmp/attr-work/utk0.jsonl]   # then, over the shards' dumps:
     python tools/models/measure_attributes.py utk-summary --dumps /tmp/attr-work/utk0.jsonl,/tmp/attr-work/utk1.jsonl
+    python tools/models/measure_attributes.py gender-rule --dumps /tmp/attr-work/utk0.jsonl,/tmp/attr-work/utk1.jsonl
     python tools/models/measure_attributes.py fer --boxes /tmp/attr-work/fer_detect.jsonl \\
         --variants emotion-s1.15,emotion-whole
 
@@ -343,6 +344,71 @@ def cmd_utk_summary(args):
             json.dump(report, f, indent=1)
 
 
+def cmd_gender_rule(args):
+    """Chooses Candor's gender rule on the tuning sample and measures it on the rest.
+
+    From the dumps of `utk --variants VARIANT` over all images: on the tuning
+    sample (--tune-sample, --tune-seed), the minimum age estimate is the top
+    of the highest --band-wide band of estimates below which fewer than
+    --band-accuracy of faces are told right at P(male) 0.5 (a guess, so no
+    gender); the cut on P(male) is where women and men are misgendered
+    equally often among the faces that are told. Both are then measured on
+    the images outside the tuning sample, against the plain 0.5 cut.
+    """
+    rows = []
+    for path in args.dumps.split(","):
+        with open(path) as f:
+            for line in f:
+                d = json.loads(line)
+                ages, female = d["out"][args.variant]
+                rows.append({"file": d["file"], "age": d["age"], "female": d["gender"] == 1,
+                             "race": d["race"], "est": ages["expect"], "male": 1.0 - female})
+    tune_files = {os.path.basename(f[0]) for f in utk_files(args.data, args.tune_sample, args.tune_seed)}
+    tune = [r for r in rows if r["file"] in tune_files]
+    held = [r for r in rows if r["file"] not in tune_files]
+
+    def told_right(r, cut):
+        return (r["male"] < cut) == r["female"]
+
+    def accuracy(items, cut):
+        return float(np.mean([told_right(r, cut) for r in items])) if items else float("nan")
+
+    def errors(items, cut):  # misgendered women, misgendered men
+        return tuple(1 - accuracy([r for r in items if r["female"] == w], cut) for w in (True, False))
+
+    minimum = 0.0
+    print(f"tuning sample: {len(tune)} faces; accuracy by age estimate at P(male) 0.5:")
+    for lo in np.arange(0, 30, args.band_wide):
+        band = [r for r in tune if lo <= r["est"] < lo + args.band_wide]
+        a = accuracy(band, 0.5)
+        print(f"  {lo:4.0f}-{lo + args.band_wide:<4.0f} {len(band):4d} faces {100 * a:5.1f}%")
+        if band and a < args.band_accuracy:
+            minimum = lo + args.band_wide
+    gated = [r for r in tune if r["est"] >= minimum]
+    cuts = np.arange(0.30, 0.951, 0.005)
+    cut = float(min(cuts, key=lambda c: abs(errors(gated, c)[0] - errors(gated, c)[1])))
+    print(f"chosen: no gender under an age estimate of {minimum:.0f} years; P(male) cut {cut:.3f}")
+
+    def report(name, items, cut, minimum):
+        told = [r for r in items if r["est"] >= minimum]
+        per = {}
+        for r in told:
+            per.setdefault(f"{UTK_RACES[r['race']]}/{'F' if r['female'] else 'M'}", []).append(r)
+        per = {k: accuracy(v, cut) for k, v in sorted(per.items())}
+        worst = min(per.items(), key=lambda kv: kv[1])
+        w, m = errors(told, cut)
+        withheld = [r for r in items if r["est"] < minimum]
+        print(f"{name}: given a gender {100 * len(told) / len(items):.1f}% ({len(withheld)} withheld,"
+              f" {sum(r['age'] < 6 for r in withheld)} of them under 6, {sum(r['age'] >= 13 for r in withheld)} 13 or older);"
+              f" accuracy {100 * accuracy(told, cut):.2f}%; misgendered women {100 * w:.1f}%, men {100 * m:.1f}%;"
+              f" worst group {worst[0]} {100 * worst[1]:.1f}%")
+        print("   " + ", ".join(f"{k} {100 * v:.1f}" for k, v in per.items()))
+
+    print(f"\nheld out: {len(held)} faces")
+    report("  P(male) 0.5, every face", held, 0.5, 0.0)
+    report("  chosen rule", held, cut, minimum)
+
+
 def summarise_utk(name, rows, threshold):
     groups = {}
     for _, age, gender, race, out in rows:
@@ -517,6 +583,14 @@ def main():
     s.add_argument("--dumps", required=True, help="comma-separated --dump files of utk runs")
     s.add_argument("--gender-threshold", type=float, default=0.5, help="female when P(female) > this")
     s.set_defaults(fn=cmd_utk_summary)
+    s = sub.add_parser("gender-rule", parents=[common])
+    s.add_argument("--dumps", required=True, help="comma-separated --dump files of utk runs over all images")
+    s.add_argument("--variant", default="faceresdeep-caffe-s1.4")
+    s.add_argument("--tune-sample", type=int, default=1000)
+    s.add_argument("--tune-seed", type=int, default=0)
+    s.add_argument("--band-wide", type=float, default=2.0, help="years per band of age estimates")
+    s.add_argument("--band-accuracy", type=float, default=0.85, help="below this a band gets no gender")
+    s.set_defaults(fn=cmd_gender_rule)
     s = sub.add_parser("fer", parents=[common])
     s.add_argument("--boxes", help="JSON lines of `candor detect` on the 192x192 copies")
     s.add_argument("--fer192", default="/tmp/attr-work/fer192", help="where `fer192` wrote the copies")
