@@ -147,7 +147,8 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"UntagResource", {Role::kAdmin}},
   };
   const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
-                                          "Candor.GetCollectionPolicy", "ListTagsForResource"};
+                                          "Candor.GetCollectionPolicy", "ListTagsForResource",
+                                          "Candor.GetCallerIdentity"};
   // Every operation the service knows is in one of the two lists.
   for (std::string_view op : server::OperationNames()) {
     EXPECT_TRUE(allowed.count(std::string(op)) || everyone.count(std::string(op)))

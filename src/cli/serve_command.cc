@@ -271,6 +271,10 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--access-log", args->server.access_log_path,
                   "JSON lines access log: FILE, or - for stderr");
+  args->server.console_dir = CANDOR_SOURCE_DIR "/web/dist";
+  cmd->add_option("--console-dir", args->server.console_dir,
+                  "the built operator console, served at /console/ (tools/setup.sh builds it)")
+      ->capture_default_str();
   cmd->add_option("--port-file", args->port_file, "write the bound port to FILE once listening");
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key signing the audit log's checkpoints (default: "

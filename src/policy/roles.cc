@@ -44,6 +44,7 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"UntagResource", {Role::kAdmin}},
         {"ListTagsForResource", all},
         {"Candor.GetCollectionPolicy", all},
+        {"Candor.GetCallerIdentity", all},
         {"Candor.PutCollectionPolicy", {Role::kAdmin}},
         {"Candor.CreateAccessKey", {Role::kAdmin}},
         {"Candor.ListAccessKeys", {Role::kAdmin}},

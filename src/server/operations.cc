@@ -122,7 +122,8 @@ void AuditCalibration(const SearchResult& x, json& results) {
 // collections, count their faces or read their labels.
 bool Audited(std::string_view operation) {
   return operation != "ListCollections" && operation != "DescribeCollection" &&
-         operation != "Candor.GetCollectionPolicy" && operation != "ListTagsForResource";
+         operation != "Candor.GetCollectionPolicy" && operation != "ListTagsForResource" &&
+         operation != "Candor.GetCallerIdentity";
 }
 
 // Says which of the attributes asked for no network here produces, rather
@@ -392,6 +393,23 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
          CANDOR_ASSIGN_OR_RETURN(auto policy, c.service.collections->GetCollectionPolicy(id));
          return json{{"CollectionId", id}, {"Policy", protocol::CollectionPolicyJson(policy)}};
+       }},
+      // Who the caller is, as the service sees it, and what its roles allow:
+      // the console offers only those operations (the service still refuses
+      // the others).
+      {"Candor.GetCallerIdentity",
+       [](const json&, Call& c) -> StatusOr<json> {
+         json roles = json::array();
+         for (policy::Role role : c.caller.roles) roles.push_back(policy::RoleName(role));
+         json allowed = json::array();
+         for (std::string_view operation : OperationNames()) {
+           if (policy::Authorize(c.caller.principal, c.caller.roles, operation).ok()) {
+             allowed.push_back(operation);
+           }
+         }
+         json out = {{"Principal", c.caller.principal}, {"Roles", roles}, {"Operations", allowed}};
+         if (!c.caller.key_reason.empty()) out["CaseReason"] = c.caller.key_reason;
+         return out;
        }},
       {"Candor.PutCollectionPolicy",
        [](const json& body, Call& c) -> StatusOr<json> {
