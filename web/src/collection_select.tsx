@@ -1,0 +1,51 @@
+// The collections of the service, and a labelled <select> of them.
+import { ListCollectionsCommand } from "@aws-sdk/client-rekognition";
+import type { ListCollectionsCommandOutput } from "@aws-sdk/client-rekognition";
+
+import type { Session } from "./api";
+import { ErrorBox, Loading, useAsync } from "./ui";
+
+// Every collection id (all pages of ListCollections).
+export async function listCollections(session: Session): Promise<string[]> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const r = await session.send<ListCollectionsCommandOutput>(
+      new ListCollectionsCommand({ NextToken: token, MaxResults: 100 }),
+    );
+    ids.push(...(r.CollectionIds ?? []));
+    token = r.NextToken;
+  } while (token);
+  return ids;
+}
+
+export function CollectionSelect({
+  session,
+  id,
+  value,
+  onChange,
+}: {
+  session: Session;
+  id: string;
+  value: string;
+  onChange: (collection: string) => void;
+}) {
+  const [collections] = useAsync(() => listCollections(session), [session]);
+  if (collections.loading && !collections.value) return <Loading what="collections" />;
+  if (collections.error) return <ErrorBox error={collections.error} />;
+  const ids = collections.value ?? [];
+  if (ids.length === 0) return <p class="empty">There are no collections yet.</p>;
+  return (
+    <div class="field">
+      <label for={id}>Collection</label>
+      <select id={id} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value)}>
+        <option value="">Choose a collection…</option>
+        {ids.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
