@@ -21,8 +21,6 @@ candor=${1:-${CANDOR_BIN:-$root/build/candor}}
 data=${CANDOR_DATA:-$root/../shared/data}
 chromium=${CANDOR_CHROMIUM:-/usr/bin/chromium}
 artifacts=${CANDOR_CONSOLE_ARTIFACTS:-$root/build/test-artifacts/console}
-start_timeout_s=60
-stop_timeout_s=30
 
 fail() {
   echo "console/run.sh: FAILED: $*" >&2
@@ -46,22 +44,9 @@ mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/candor-console.XXXXXX")
-server_pid=
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -KILL "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-show_server_log() {
-  echo "--- server stderr ---" >&2
-  tail -n 30 "$tmp/server.err" >&2
-}
+# Starts and stops the server; removes $tmp at exit.
+# shellcheck source=tests/live_server.sh
+source "$here/../live_server.sh"
 
 # Four principals with random keys; keys.json gives them to the browser test.
 python3 - "$tmp/credentials" "$tmp/keys.json" <<'PY' || exit 1
@@ -80,24 +65,8 @@ with open(sys.argv[2], "w") as f:
     json.dump(keys, f)
 PY
 
-"$candor" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --public-details \
-  --credentials "$tmp/credentials" --data-dir "$tmp/data" --console-dir "$root/web/dist" \
-  --access-log "$tmp/access.log" >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-waited=0
-while [[ ! -s $tmp/port ]]; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    wait "$server_pid"
-    echo "console/run.sh: candor serve exited with status $? before listening" >&2
-    show_server_log
-    server_pid=
-    exit 1
-  fi
-  ((waited >= start_timeout_s * 10)) && { show_server_log; fail "no port file within ${start_timeout_s}s"; }
-  sleep 0.1
-  waited=$((waited + 1))
-done
-port=$(<"$tmp/port")
+live_server_start --public-details --credentials "$tmp/credentials" --data-dir "$tmp/data" \
+  --console-dir "$root/web/dist" --access-log "$tmp/access.log" || exit 1
 echo "console/run.sh: candor serve (pid $server_pid) on port $port"
 
 started=$SECONDS
@@ -107,22 +76,8 @@ CANDOR_ENDPOINT=http://127.0.0.1:$port CANDOR_KEYS=$tmp/keys.json CANDOR_DATA=$d
 status=$?
 echo "console/run.sh: e2e.mjs exited $status after $((SECONDS - started))s; screenshots in $artifacts"
 
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  wait "$server_pid"
-  echo "console/run.sh: candor serve died during the test (status $?)" >&2
-  show_server_log
-  server_pid=
-  exit 1
-fi
-kill -TERM "$server_pid"
-waited=0
-while kill -0 "$server_pid" 2>/dev/null && ((waited < stop_timeout_s * 10)); do
-  sleep 0.1
-  waited=$((waited + 1))
-done
-kill -0 "$server_pid" 2>/dev/null && { show_server_log; fail "candor serve still running after SIGTERM"; }
-wait "$server_pid"
-server_status=$?
-server_pid=
-((server_status == 0)) || { show_server_log; fail "candor serve exited $server_status after SIGTERM"; }
+live_server_stop || exit 1
 ((status == 0)) || { show_server_log; exit "$status"; }
+# Everything the browser did is in an audit log whose chain verifies.
+"$candor" audit verify --data-dir "$tmp/data" >"$tmp/verify.out" 2>&1 ||
+  { cat "$tmp/verify.out" >&2; fail "the audit log does not verify after the test"; }

@@ -31,7 +31,7 @@ const PAGES: PageDef[] = [
     title: "Collections",
     needs: ["ListCollections"],
     render: (s, rest) =>
-      rest[0] ? <CollectionPage session={s} id={decodeURIComponent(rest[0])} /> : <CollectionsPage session={s} />,
+      rest[0] ? <CollectionPage key={rest[0]} session={s} id={decodeURIComponent(rest[0])} /> : <CollectionsPage session={s} />,
   },
   { route: "policies", title: "Policies", needs: ["Candor.PutCollectionPolicy"], render: (s) => <PoliciesPage session={s} /> },
   { route: "audit", title: "Audit", needs: ["Candor.ListAuditEvents"], render: (s) => <AuditPage session={s} /> },

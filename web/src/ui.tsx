@@ -259,3 +259,52 @@ export function timeText(seconds: number | undefined): string {
   if (seconds === undefined) return "";
   return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
+
+// A labelled number input; `value` is kept as typed.
+export function NumberField({
+  id,
+  label,
+  value,
+  onInput,
+  min,
+  max,
+  step,
+}: {
+  id: string;
+  label: string;
+  value: string | number;
+  onInput: (value: string) => void;
+  min?: number;
+  max?: number;
+  step?: number;
+}) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onInput={(e) => onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
+// A table's header row of plain column names.
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -7,7 +7,17 @@ import type { CandorAttributeFields, CandorFaceDetailFields, CandorMatchFields }
 import { useState } from "preact/hooks";
 
 import { Session, fileBytes } from "../api";
-import { Empty, ErrorBox, FacePhoto, Loading, PhotoPicker, similarityMeaning, useAction, useObjectUrl } from "../ui";
+import {
+  Empty,
+  ErrorBox,
+  FacePhoto,
+  Loading,
+  PhotoPicker,
+  similarityMeaning,
+  TableHead,
+  useAction,
+  useObjectUrl,
+} from "../ui";
 
 export function ComparePage({ session }: { session: Session }) {
   const [source, setSource] = useState<File | null>(null);
@@ -155,13 +165,7 @@ function Attributes({ index, face }: { index: number; face: Detail }) {
   return (
     <table class="attributes">
       <caption>Face {index}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Attribute</th>
-          <th scope="col">Value</th>
-          <th scope="col">Confidence</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Attribute", "Value", "Confidence"]} />
       <tbody>
         {rows
           .filter(([, v, c]) => v !== "" || c !== undefined)

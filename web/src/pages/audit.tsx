@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { Empty, ErrorBox, Loading, timeText, useAsync } from "../ui";
+import { Empty, ErrorBox, Loading, TableHead, timeText, useAsync } from "../ui";
 
 // A record as Candor.ListAuditEvents returns it (audit/audit_event.cc).
 export interface AuditEvent {
@@ -141,18 +141,7 @@ export function AuditPage({ session }: { session: Session }) {
       {page.value && events.length === 0 && <Empty>No record matches these filters.</Empty>}
       {events.length > 0 && (
         <table class="audit-events">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Time</th>
-              <th scope="col">Principal</th>
-              <th scope="col">Operation</th>
-              <th scope="col">Collection</th>
-              <th scope="col">Threshold</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
+          <TableHead columns={["#", "Time", "Principal", "Operation", "Collection", "Threshold", "Reason", "Outcome"]} />
           <tbody>
             {events.map((e) => (
               <tr key={e.seq} class={open?.seq === e.seq ? "selected" : ""}>

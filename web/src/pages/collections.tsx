@@ -19,11 +19,12 @@ import type {
   ListUsersCommandOutput,
 } from "@aws-sdk/client-rekognition";
 import type { CandorFaceModelFields } from "../../../clients/js/candor-fields.mjs";
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 
 import { ServiceError, Session, asServiceError, fileBytes } from "../api";
 import { listCollections } from "../collection_select";
-import { ConfirmDelete, Empty, ErrorBox, Loading, useAction, useAsync } from "../ui";
+import { ConfirmDelete, Empty, ErrorBox, Loading, TableHead, useAction, useAsync } from "../ui";
 import { PolicyFacts, type Policy } from "./policies";
 
 export function CollectionsPage({ session }: { session: Session }) {
@@ -160,22 +161,7 @@ function usePages() {
     page: tokens.length,
     next: (t: string) => setTokens([...tokens, t]),
     previous: () => setTokens(tokens.slice(0, -1)),
-    first: () => setTokens([undefined]),
   };
-}
-
-function Pager({ pages, next }: { pages: ReturnType<typeof usePages>; next?: string }) {
-  return (
-    <div class="pager">
-      <button type="button" disabled={pages.page <= 1} onClick={pages.previous}>
-        Previous page
-      </button>
-      <span>Page {pages.page}</span>
-      <button type="button" disabled={!next} onClick={() => next && pages.next(next)}>
-        Next page
-      </button>
-    </div>
-  );
 }
 
 const PAGE_SIZE = 20;
@@ -183,48 +169,72 @@ const PAGE_SIZE = 20;
 interface ListProps {
   session: Session;
   id: string;
-  version: number;
+  version: number; // a change read again
   onChange: () => void;
 }
 
-function Faces({ session, id, version, onChange }: ListProps) {
+// A listing a page at a time, each row with a delete button (asked first)
+// when `remove` is given.
+function PagedTable<T>({
+  title,
+  what,
+  caption,
+  version,
+  load,
+  columns,
+  rowKey,
+  remove,
+  onChange,
+}: {
+  title: string;
+  what: string;
+  caption?: string;
+  version: number;
+  load: (token?: string) => Promise<{ items: T[]; next?: string }>;
+  columns: [string, (item: T) => ComponentChildren][];
+  rowKey: (item: T) => string;
+  remove?: { name: (item: T) => string; run: (item: T) => Promise<unknown> };
+  onChange: () => void;
+}) {
   const pages = usePages();
-  const [faces, reload] = useAsync(
-    () => session.send<ListFacesCommandOutput>(new ListFacesCommand({ CollectionId: id, MaxResults: PAGE_SIZE, NextToken: pages.token })),
-    [session, id, pages.token, version],
-  );
+  const [list, reload] = useAsync(() => load(pages.token), [pages.token, version]);
   const [deleting, act] = useAction();
-  const list = faces.value?.Faces ?? [];
+  const items = list.value?.items ?? [];
+  const titleId = `${what}-title`;
   return (
-    <section aria-labelledby="faces-title">
-      <h2 id="faces-title">Faces</h2>
-      {faces.loading && <Loading what="faces" />}
-      <ErrorBox error={faces.error} />
+    <section aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
+      {list.loading && <Loading what={what} />}
+      <ErrorBox error={list.error} />
       <ErrorBox error={deleting.error} />
-      {faces.value && list.length === 0 && <Empty>No faces in this collection.</Empty>}
-      {list.length > 0 && (
+      {list.value && items.length === 0 && <Empty>No {what} in this collection.</Empty>}
+      {items.length > 0 && (
         <table>
-          <caption>Faces (no images: Candor keeps none)</caption>
+          {caption && <caption>{caption}</caption>}
           <thead>
             <tr>
-              <th scope="col">ExternalImageId</th>
-              <th scope="col">FaceId</th>
-              <th scope="col">UserId</th>
-              {session.allows("DeleteFaces") && <th scope="col">Delete</th>}
+              {columns.map(([name]) => (
+                <th key={name} scope="col">
+                  {name}
+                </th>
+              ))}
+              {remove && <th scope="col">Delete</th>}
             </tr>
           </thead>
           <tbody>
-            {list.map((f) => (
-              <tr key={f.FaceId}>
-                <td>{f.ExternalImageId ?? "—"}</td>
-                <td class="mono">{f.FaceId}</td>
-                <td>{f.UserId ?? ""}</td>
-                {session.allows("DeleteFaces") && (
+            {items.map((item) => (
+              <tr key={rowKey(item)}>
+                {columns.map(([name, cell]) => (
+                  <td key={name} class={name.endsWith("Id") && name !== "ExternalImageId" ? "mono" : ""}>
+                    {cell(item)}
+                  </td>
+                ))}
+                {remove && (
                   <td>
                     <ConfirmDelete
-                      what={`face ${f.ExternalImageId ?? f.FaceId}`}
+                      what={remove.name(item)}
                       onConfirm={async () => {
-                        if (await act(() => session.send(new DeleteFacesCommand({ CollectionId: id, FaceIds: [f.FaceId!] })))) {
+                        if (await act(() => remove.run(item))) {
                           reload();
                           onChange();
                         }
@@ -237,60 +247,81 @@ function Faces({ session, id, version, onChange }: ListProps) {
           </tbody>
         </table>
       )}
-      <Pager pages={pages} next={faces.value?.NextToken} />
+      <div class="pager">
+        <button type="button" disabled={pages.page <= 1} onClick={pages.previous}>
+          Previous page
+        </button>
+        <span>Page {pages.page}</span>
+        <button type="button" disabled={!list.value?.next} onClick={() => list.value?.next && pages.next(list.value.next)}>
+          Next page
+        </button>
+      </div>
     </section>
+  );
+}
+
+type FaceRow = NonNullable<ListFacesCommandOutput["Faces"]>[number];
+type UserRow = NonNullable<ListUsersCommandOutput["Users"]>[number];
+
+function Faces({ session, id, version, onChange }: ListProps) {
+  return (
+    <PagedTable<FaceRow>
+      title="Faces"
+      what="faces"
+      caption="Faces (no images: Candor keeps none)"
+      version={version}
+      onChange={onChange}
+      load={async (token) => {
+        const r = await session.send<ListFacesCommandOutput>(
+          new ListFacesCommand({ CollectionId: id, MaxResults: PAGE_SIZE, NextToken: token }),
+        );
+        return { items: r.Faces ?? [], next: r.NextToken };
+      }}
+      columns={[
+        ["ExternalImageId", (f) => f.ExternalImageId ?? "—"],
+        ["FaceId", (f) => f.FaceId],
+        ["UserId", (f) => f.UserId ?? ""],
+      ]}
+      rowKey={(f) => f.FaceId!}
+      remove={
+        session.allows("DeleteFaces")
+          ? {
+              name: (f) => `face ${f.ExternalImageId ?? f.FaceId}`,
+              run: (f) => session.send(new DeleteFacesCommand({ CollectionId: id, FaceIds: [f.FaceId!] })),
+            }
+          : undefined
+      }
+    />
   );
 }
 
 function Users({ session, id, version, onChange }: ListProps) {
-  const pages = usePages();
-  const [users, reload] = useAsync(
-    () => session.send<ListUsersCommandOutput>(new ListUsersCommand({ CollectionId: id, MaxResults: PAGE_SIZE, NextToken: pages.token })),
-    [session, id, pages.token, version],
-  );
-  const [deleting, act] = useAction();
-  const list = users.value?.Users ?? [];
   return (
-    <section aria-labelledby="users-title">
-      <h2 id="users-title">Users</h2>
-      {users.loading && <Loading what="users" />}
-      <ErrorBox error={users.error} />
-      <ErrorBox error={deleting.error} />
-      {users.value && list.length === 0 && <Empty>No users in this collection.</Empty>}
-      {list.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">UserId</th>
-              <th scope="col">Status</th>
-              {session.allows("DeleteUser") && <th scope="col">Delete</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((u) => (
-              <tr key={u.UserId}>
-                <td>{u.UserId}</td>
-                <td>{u.UserStatus}</td>
-                {session.allows("DeleteUser") && (
-                  <td>
-                    <ConfirmDelete
-                      what={`user ${u.UserId}`}
-                      onConfirm={async () => {
-                        if (await act(() => session.send(new DeleteUserCommand({ CollectionId: id, UserId: u.UserId! })))) {
-                          reload();
-                          onChange();
-                        }
-                      }}
-                    />
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager pages={pages} next={users.value?.NextToken} />
-    </section>
+    <PagedTable<UserRow>
+      title="Users"
+      what="users"
+      version={version}
+      onChange={onChange}
+      load={async (token) => {
+        const r = await session.send<ListUsersCommandOutput>(
+          new ListUsersCommand({ CollectionId: id, MaxResults: PAGE_SIZE, NextToken: token }),
+        );
+        return { items: r.Users ?? [], next: r.NextToken };
+      }}
+      columns={[
+        ["UserId", (u) => u.UserId],
+        ["Status", (u) => u.UserStatus],
+      ]}
+      rowKey={(u) => u.UserId!}
+      remove={
+        session.allows("DeleteUser")
+          ? {
+              name: (u) => `user ${u.UserId}`,
+              run: (u) => session.send(new DeleteUserCommand({ CollectionId: id, UserId: u.UserId! })),
+            }
+          : undefined
+      }
+    />
   );
 }
 
@@ -384,12 +415,7 @@ function Import({ session, id, onDone }: { session: Session; id: string; onDone:
           ) : (
             <table>
               <caption>Not indexed, and why</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Photo</th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Photo", "Why"]} />
               <tbody>
                 {problems.map((d) => (
                   <tr key={d.file}>

@@ -34,6 +34,8 @@ interface Point {
   inFlight: number;
   waiting: number;
   meanMs: number;
+  count: number; // candor_request_duration_seconds_count, all operations
+  seconds: number; // and its sum
 }
 
 function sum(samples: Sample[], name: string): number {
@@ -56,18 +58,24 @@ export function HealthPage() {
         setError(null);
         const count = sum(s, "candor_request_duration_seconds_count");
         const seconds = sum(s, "candor_request_duration_seconds_sum");
-        setHistory((h) =>
-          [
+        setHistory((h) => {
+          // Latency over the last interval (since start for the first point).
+          const last = h[h.length - 1];
+          const requests = count - (last?.count ?? 0);
+          const meanMs = requests > 0 ? ((seconds - (last?.seconds ?? 0)) / requests) * 1000 : (last?.meanMs ?? 0);
+          return [
             ...h,
             {
               t: Date.now(),
               requests: sum(s, "candor_requests_total"),
               inFlight: sum(s, "candor_requests_in_flight"),
               waiting: sum(s, "candor_queue_depth"),
-              meanMs: count ? (seconds / count) * 1000 : 0,
+              meanMs,
+              count,
+              seconds,
             },
-          ].slice(-HISTORY),
-        );
+          ].slice(-HISTORY);
+        });
       } catch (e) {
         if (!stopped) setError(e instanceof ServiceError ? e : new ServiceError("NetworkError", String(e)));
       }
@@ -95,7 +103,7 @@ export function HealthPage() {
       {samples && (
         <div class="charts">
           <Chart title="Requests answered (total)" points={history.map((p) => p.requests)} />
-          <Chart title="Mean latency (ms, since start)" points={history.map((p) => p.meanMs)} />
+          <Chart title="Mean latency (ms, last interval)" points={history.map((p) => p.meanMs)} />
           <Chart title="Requests in flight" points={history.map((p) => p.inFlight)} />
           <Chart title="Queue depth (waiting for the engine)" points={history.map((p) => p.waiting)} />
           <Bars title="Requests by operation" bars={[...byOperation.entries()].sort((a, b) => b[1] - a[1])} />
@@ -114,8 +122,11 @@ function Chart({ title, points }: { title: string; points: number[] }) {
   const w = 300;
   const h = 100;
   const max = Math.max(1, ...points);
-  const step = points.length > 1 ? w / (points.length - 1) : w;
-  const path = points.map((v, i) => `${i ? "L" : "M"}${(i * step).toFixed(1)},${(h - (v / max) * h).toFixed(1)}`).join(" ");
+  // One sample is drawn as a level line until the next arrives.
+  const drawn = points.length === 1 ? [points[0], points[0]] : points;
+  const step = drawn.length > 1 ? w / (drawn.length - 1) : w;
+  const y = (v: number) => (h - 2 - (v / max) * (h - 4)).toFixed(1);
+  const path = drawn.map((v, i) => `${i ? "L" : "M"}${(i * step).toFixed(1)},${y(v)}`).join(" ");
   const last = points.length ? points[points.length - 1] : 0;
   return (
     <figure class="chart">

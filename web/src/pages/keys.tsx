@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { ConfirmDelete, Empty, ErrorBox, Loading, useAction, useAsync } from "../ui";
+import { ConfirmDelete, Empty, ErrorBox, Loading, TableHead, useAction, useAsync } from "../ui";
 
 const ROLES = ["admin", "enroller", "searcher", "analyst", "auditor"];
 
@@ -101,15 +101,7 @@ export function KeysPage({ session }: { session: Session }) {
       {keys.value && list.length === 0 && <Empty>There are no keys.</Empty>}
       {list.length > 0 && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Principal</th>
-              <th scope="col">Access key ID</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Case</th>
-              <th scope="col">Delete</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Principal", "Access key ID", "Roles", "Case", "Delete"]} />
           <tbody>
             {list.map((k) => (
               <tr key={k.AccessKeyId}>

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import type { Session } from "../api";
 import { CollectionSelect } from "../collection_select";
-import { Empty, ErrorBox, Loading, timeText, useAction, useAsync } from "../ui";
+import { Empty, ErrorBox, Loading, NumberField, TableHead, timeText, useAction, useAsync } from "../ui";
 import type { AuditEvent } from "./audit";
 
 export interface Policy {
@@ -73,7 +73,6 @@ function PolicyEditor({ session, collection }: { session: Session; collection: s
     setSaved(false);
     setDraft({ ...draft, ...patch });
   };
-  const num = (e: Event) => Number((e.currentTarget as HTMLInputElement).value);
   return (
     <>
       <form
@@ -93,18 +92,9 @@ function PolicyEditor({ session, collection }: { session: Session; collection: s
           <input id="policy-purpose" value={draft.Purpose} maxLength={1024} onInput={(e) => set({ Purpose: (e.currentTarget as HTMLInputElement).value })} />
         </div>
         <div class="row">
-          <div class="field">
-            <label for="policy-floor">Threshold floor (Similarity)</label>
-            <input id="policy-floor" type="number" min="0" max="100" step="0.1" value={draft.ThresholdFloor} onInput={(e) => set({ ThresholdFloor: num(e) })} />
-          </div>
-          <div class="field">
-            <label for="policy-max-faces">MaxFaces cap</label>
-            <input id="policy-max-faces" type="number" min="1" max="4096" value={draft.MaxFaces} onInput={(e) => set({ MaxFaces: num(e) })} />
-          </div>
-          <div class="field">
-            <label for="policy-retention">Retention (days, 0: kept)</label>
-            <input id="policy-retention" type="number" min="0" value={draft.RetentionDays} onInput={(e) => set({ RetentionDays: num(e) })} />
-          </div>
+          <NumberField id="policy-floor" label="Threshold floor (Similarity)" min={0} max={100} step={0.1} value={draft.ThresholdFloor} onInput={(v) => set({ ThresholdFloor: Number(v) })} />
+          <NumberField id="policy-max-faces" label="MaxFaces cap" min={1} max={4096} value={draft.MaxFaces} onInput={(v) => set({ MaxFaces: Number(v) })} />
+          <NumberField id="policy-retention" label="Retention (days, 0: kept)" min={0} value={draft.RetentionDays} onInput={(v) => set({ RetentionDays: Number(v) })} />
         </div>
         <fieldset>
           <legend>A search below the floor is</legend>
@@ -154,14 +144,7 @@ function PolicyHistory({ session, collection, version }: { session: Session; col
       {may && history.value?.length === 0 && <Empty>No change to this policy has been recorded.</Empty>}
       {(history.value ?? []).length > 0 && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">What changed</th>
-            </tr>
-          </thead>
+          <TableHead columns={["When", "Who", "Outcome", "What changed"]} />
           <tbody>
             {history.value!.map((e) => (
               <tr key={e.seq}>

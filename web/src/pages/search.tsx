@@ -17,9 +17,11 @@ import {
   ErrorBox,
   FacePhoto,
   Loading,
+  NumberField,
   PhotoPicker,
   rateText,
   similarityMeaning,
+  TableHead,
   useAction,
   useAsync,
   useObjectUrl,
@@ -105,29 +107,8 @@ export function SearchPage({ session }: { session: Session }) {
             </fieldset>
           )}
           <div class="row">
-            <div class="field">
-              <label for="search-threshold">FaceMatchThreshold</label>
-              <input
-                id="search-threshold"
-                type="number"
-                min="0"
-                max="100"
-                step="0.1"
-                value={threshold}
-                onInput={(e) => setThreshold((e.currentTarget as HTMLInputElement).value)}
-              />
-            </div>
-            <div class="field">
-              <label for="search-max-faces">MaxFaces</label>
-              <input
-                id="search-max-faces"
-                type="number"
-                min="1"
-                max="4096"
-                value={maxFaces}
-                onInput={(e) => setMaxFaces((e.currentTarget as HTMLInputElement).value)}
-              />
-            </div>
+            <NumberField id="search-threshold" label="FaceMatchThreshold" min={0} max={100} step={0.1} value={threshold} onInput={setThreshold} />
+            <NumberField id="search-max-faces" label="MaxFaces" min={1} max={4096} value={maxFaces} onInput={setMaxFaces} />
           </div>
           {p?.ReasonRequired && (
             <div class="field">
@@ -204,15 +185,7 @@ function SearchResultView({ result, reason }: { result: SearchResult; reason?: s
       ) : (
         <table class="matches">
           <caption>Matches, most similar first (gallery images are not kept, so none are shown)</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">ExternalImageId</th>
-              <th scope="col">Similarity</th>
-              <th scope="col">False-match rate</th>
-              <th scope="col">FaceId</th>
-            </tr>
-          </thead>
+          <TableHead columns={["#", "ExternalImageId", "Similarity", "False-match rate", "FaceId"]} />
           <tbody>
             {matches.map((m, i) => (
               <tr key={m.Face?.FaceId}>

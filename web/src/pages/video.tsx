@@ -10,7 +10,7 @@ import type {
 import { useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { Empty, ErrorBox, Loading, useAction, useAsync } from "../ui";
+import { Empty, ErrorBox, Loading, TableHead, useAction, useAsync } from "../ui";
 
 export function VideoPage({ session }: { session: Session }) {
   return (
@@ -42,15 +42,7 @@ function StreamProcessors({ session }: { session: Session }) {
       {list.value?.length === 0 && <Empty>There are no stream processors.</Empty>}
       {(list.value ?? []).length > 0 && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Collection</th>
-              <th scope="col">Threshold</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Status", "Collection", "Threshold", "Updated"]} />
           <tbody>
             {list.value!.map((p) => (
               <tr key={p.Name}>
