@@ -22,7 +22,7 @@
 //      its key from the page is refused (AccessDeniedException) and deletes
 //      nothing;
 //   6. auditor: the audit page shows the search just made and the chain
-//      verifies; DetectFaces draws boxes and landmarks with attributes;
+//      verifies, and the transparency report counts what was done; DetectFaces draws boxes and landmarks with attributes;
 //      the Health page draws its charts; the Video page its empty state;
 //   7. throughout: no request leaves the service's origin and the browser
 //      reports no CSP violation; a phone-sized window works.
@@ -418,6 +418,11 @@ async function main() {
     await page.type("#audit-principal", "officer");
     await page.type("#audit-operation", "SearchFacesByImage");
     await clickButton(page, "Filter");
+    // The filtered page replaces the whole log: every row the officer's search.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll(".audit-events tbody tr")];
+      return rows.length > 0 && rows.every((r) => /officer.*SearchFacesByImage/.test(r.textContent));
+    });
     const row = await waitText(page, ".audit-events tbody tr", new RegExp(`officer.*SearchFacesByImage.*${COLLECTION}.*80 → 80`), "the search in the audit log");
     const rows = await page.$$eval(".audit-events tbody tr", (r) => r.map((x) => x.textContent));
     check(rows.every((r) => /officer/.test(r) && /SearchFacesByImage/.test(r)), `the filter let through ${rows}`);
@@ -428,6 +433,22 @@ async function main() {
     check(parsed.operation === "SearchFacesByImage" && parsed.collection_id === COLLECTION && parsed.hash, `the record shown: ${record.slice(0, 200)}`);
     await shot(page, "audit");
     step(`the audit log shows the search (${row.trim().slice(0, 60)}…) and the chain verifies`);
+
+    // The transparency report of the period, from the service.
+    await clickButton(page, "Make the report");
+    await waitText(page, ".report", /The audit chain verifies/, "the transparency report");
+    const totals = Object.fromEntries(
+      await page.$$eval(".report-totals tr", (rows) => rows.map((r) => [r.querySelector("th").textContent, Number(r.querySelector("td").textContent)])),
+    );
+    check(totals["Thresholds raised to the floor"] === 1, `the report counts ${totals["Thresholds raised to the floor"]} raised thresholds`);
+    // Two SearchFacesByImage and two CompareFaces (the search page's, to
+    // find the faces, and the compare page's); one policy change; one
+    // refusal, the forged delete (a wrong signature never reaches the log).
+    check(totals["Faces enrolled"] === 4 && totals.Searches === 4, `the report's totals: ${JSON.stringify(totals)}`);
+    check(totals["Policy changes"] === 1 && totals["Requests refused"] === 1, `the report's totals: ${JSON.stringify(totals)}`);
+    check(await page.$("a[download='transparency.html']"), "no download of the report's page");
+    await shot(page, "audit-transparency");
+    step(`the transparency report: ${JSON.stringify(totals)}`);
 
     await go(page, "#/detect");
     await upload(page, "#detect-photo", people[2].probe);

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 
 import type { Session } from "../api";
+import { TransparencyReport } from "./reports";
 import { Empty, ErrorBox, Loading, TableHead, timeText, useAsync } from "../ui";
 
 // A record as Candor.ListAuditEvents returns it (audit/audit_event.cc).
@@ -187,13 +188,7 @@ export function AuditPage({ session }: { session: Session }) {
           <pre tabIndex={0}>{JSON.stringify(open, null, 2)}</pre>
         </section>
       )}
-      <section aria-labelledby="reports-title">
-        <h2 id="reports-title">Reports</h2>
-        <p>
-          The transparency report and the evaluation report are written by the command line for now (
-          <code>candor report transparency --data-dir DIR --out report/</code>); the service does not serve them yet.
-        </p>
-      </section>
+      {session.allows("Candor.GetTransparencyReport") && <TransparencyReport session={session} />}
     </section>
   );
 }
