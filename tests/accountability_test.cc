@@ -144,6 +144,7 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"GetFaceSearch", {Role::kSearcher}},
       {"StartFaceDetection", {Role::kAnalyst}},
       {"GetFaceDetection", {Role::kAnalyst}},
+      {"Candor.ListVideoJobs", {Role::kSearcher, Role::kAnalyst}},
       {"TagResource", {Role::kAdmin}},
       {"UntagResource", {Role::kAdmin}},
   };

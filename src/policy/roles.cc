@@ -69,6 +69,8 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"GetFaceSearch", {Role::kSearcher}},
         {"StartFaceDetection", {Role::kAnalyst}},
         {"GetFaceDetection", {Role::kAnalyst}},
+        // The jobs' states (no results), of the kinds the caller may Get.
+        {"Candor.ListVideoJobs", {Role::kSearcher, Role::kAnalyst}},
     };
     return t;
   }();

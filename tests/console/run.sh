@@ -65,8 +65,11 @@ with open(sys.argv[2], "w") as f:
     json.dump(keys, f)
 PY
 
+# The stored-video job reads its clip as S3Object clips/short_hamilton_clip.mp4.
+mkdir -p "$tmp/s3/clips"
+cp "$data/video/short_hamilton_clip.mp4" "$tmp/s3/clips/" || fail "no video/short_hamilton_clip.mp4 in $data"
 live_server_start --public-details --credentials "$tmp/credentials" --data-dir "$tmp/data" \
-  --console-dir "$root/web/dist" --access-log "$tmp/access.log" || exit 1
+  --console-dir "$root/web/dist" --s3-root "$tmp/s3" --access-log "$tmp/access.log" || exit 1
 echo "console/run.sh: candor serve (pid $server_pid) on port $port"
 
 started=$SECONDS

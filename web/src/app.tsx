@@ -38,7 +38,7 @@ const PAGES: PageDef[] = [
   {
     route: "video",
     title: "Video",
-    needs: ["ListStreamProcessors", "GetFaceSearch", "GetFaceDetection"],
+    needs: ["ListStreamProcessors", "Candor.ListVideoJobs"],
     render: (s) => <VideoPage session={s} />,
   },
   { route: "keys", title: "Keys", needs: ["Candor.ListAccessKeys"], render: (s) => <KeysPage session={s} /> },
