@@ -50,7 +50,7 @@ class ConsoleAssetsTest : public ::testing::Test {
     return "";
   }
   ConsoleAnswer Get(const std::string& path, const std::string& method = "GET") {
-    return ServeConsoleFile(dir_.string(), method, path);
+    return ServeConsoleFile({dir_.string(), (root_ / "eval_report.html").string()}, method, path);
   }
 
   fs::path root_, dir_;
@@ -125,12 +125,35 @@ TEST_F(ConsoleAssetsTest, RefusesHostilePathsAndOtherMethods) {
 }
 
 TEST_F(ConsoleAssetsTest, SaysHowToBuildAMissingConsole) {
-  ConsoleAnswer a = ServeConsoleFile((root_ / "nowhere").string(), "GET", "/console/");
+  ConsoleAnswer a = ServeConsoleFile({(root_ / "nowhere").string(), ""}, "GET", "/console/");
   EXPECT_EQ(a.status, 404);
   EXPECT_NE(a.body.find("tools/setup.sh"), std::string::npos) << a.body;
   EXPECT_NE(a.body.find("--console-dir"), std::string::npos) << a.body;
-  ConsoleAnswer empty = ServeConsoleFile("", "GET", "/console/");
+  ConsoleAnswer empty = ServeConsoleFile({}, "GET", "/console/");
   EXPECT_EQ(empty.status, 404);
+}
+
+// The evaluation report: its own policy (inline style, no script at all),
+// and a 404 saying how to make it.
+TEST_F(ConsoleAssetsTest, ServesTheEvaluationReportWithItsOwnPolicy) {
+  ConsoleAnswer missing = Get(std::string(kEvaluationReportPath));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("tools/eval_report.sh"), std::string::npos) << missing.body;
+  EXPECT_EQ(Header(missing, "Content-Security-Policy"), kConsoleContentSecurityPolicy);
+
+  Write(root_ / "eval_report.html", "<html><style>p{}</style><p>LFW</p></html>");
+  ConsoleAnswer report = Get(std::string(kEvaluationReportPath));
+  EXPECT_EQ(report.status, 200);
+  EXPECT_EQ(report.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(report.body, "<html><style>p{}</style><p>LFW</p></html>");
+  const std::string csp = Header(report, "Content-Security-Policy");
+  EXPECT_EQ(csp, kReportContentSecurityPolicy);
+  EXPECT_NE(csp.find("sandbox"), std::string::npos);
+  EXPECT_EQ(csp.find("script-src"), std::string::npos);
+  EXPECT_EQ(Header(report, "X-Content-Type-Options"), "nosniff");
+  // Only that path: nothing else is read from beside the report.
+  EXPECT_EQ(Get("/console/reports/eval_report.html").status, 404);
+  EXPECT_EQ(Get(std::string(kEvaluationReportPath), "POST").status, 405);
 }
 
 // Through the HTTP layer: the hook in http_server.cc passes the headers on,

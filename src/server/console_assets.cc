@@ -84,13 +84,28 @@ bool ReadRegularFile(const std::string& path, std::string* out) {
   return ok;
 }
 
-ConsoleAnswer Serve(const std::string& console_dir, std::string_view method,
-                    std::string_view path) {
+ConsoleAnswer EvaluationReport(const std::string& report) {
+  ConsoleAnswer a;
+  if (report.empty() || !ReadRegularFile(report, &a.body)) {
+    return Answer(404, "no evaluation report at " + (report.empty() ? "(none configured)" : report) +
+                           ": make one with tools/eval_report.sh (it writes "
+                           "build/eval-report/eval_report.html), or start candor serve with "
+                           "--eval-report pointing at one");
+  }
+  a.content_type = "text/html; charset=utf-8";
+  a.content_length = a.body.size();
+  a.headers.emplace_back("Cache-Control", "no-cache");
+  return a;
+}
+
+ConsoleAnswer Serve(const ConsoleFiles& files, std::string_view method, std::string_view path) {
   if (method != "GET" && method != "HEAD") {
     ConsoleAnswer a = Answer(405, "the console is read with GET or HEAD");
     a.headers.emplace_back("Allow", "GET, HEAD");
     return a;
   }
+  if (path == kEvaluationReportPath) return EvaluationReport(files.evaluation_report);
+  const std::string& console_dir = files.dir;
   if (path == kConsolePath) {
     ConsoleAnswer a = Answer(301, "the console is at /console/");
     a.headers.emplace_back("Location", "/console/");
@@ -145,10 +160,13 @@ bool IsConsolePath(std::string_view path) {
           path[kConsolePath.size()] == '/');
 }
 
-ConsoleAnswer ServeConsoleFile(const std::string& console_dir, std::string_view method,
+ConsoleAnswer ServeConsoleFile(const ConsoleFiles& files, std::string_view method,
                                std::string_view path) {
-  ConsoleAnswer a = Serve(console_dir, method, path);
-  a.headers.emplace_back("Content-Security-Policy", std::string(kConsoleContentSecurityPolicy));
+  ConsoleAnswer a = Serve(files, method, path);
+  const bool report = path == kEvaluationReportPath && a.status == 200;
+  a.headers.emplace_back("Content-Security-Policy",
+                         std::string(report ? kReportContentSecurityPolicy
+                                            : kConsoleContentSecurityPolicy));
   a.headers.emplace_back("X-Content-Type-Options", "nosniff");
   a.headers.emplace_back("Referrer-Policy", "no-referrer");
   a.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");

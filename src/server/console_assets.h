@@ -17,7 +17,12 @@
 //     framing), X-Content-Type-Options: nosniff and Referrer-Policy:
 //     no-referrer;
 //   - methods other than GET and HEAD are 405 with Allow: GET, HEAD;
-//   - a missing directory is a 404 whose text says how to build it.
+//   - a missing directory is a 404 whose text says how to build it;
+//   - the evaluation report (`candor eval report`'s self-contained
+//     eval_report.html, the project's published accuracy) at
+//     /console/reports/evaluation.html, with a policy of its own: its inline
+//     style, no script at all (sandbox); a 404 saying how to make it when
+//     there is none.
 //
 // Thread safety: pure functions of their arguments and the file system.
 #ifndef CANDOR_SERVER_CONSOLE_ASSETS_H_
@@ -39,6 +44,12 @@ inline constexpr std::string_view kConsoleContentSecurityPolicy =
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
+// The evaluation report's: the page is one file with inline CSS and SVG.
+inline constexpr std::string_view kReportContentSecurityPolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; sandbox";
+inline constexpr std::string_view kEvaluationReportPath = "/console/reports/evaluation.html";
+
 // The largest file served: the console's bundle is a few hundred KiB.
 inline constexpr size_t kMaxConsoleFileBytes = 16 * 1024 * 1024;
 
@@ -54,9 +65,14 @@ struct ConsoleAnswer {
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
 
-// Answers `method` on `path` (a console path, see IsConsolePath) from the
-// files under `console_dir`.
-ConsoleAnswer ServeConsoleFile(const std::string& console_dir, std::string_view method,
+// Where the console's files are.
+struct ConsoleFiles {
+  std::string dir;                // the built console (web/dist)
+  std::string evaluation_report;  // eval_report.html; empty: none
+};
+
+// Answers `method` on `path` (a console path, see IsConsolePath).
+ConsoleAnswer ServeConsoleFile(const ConsoleFiles& files, std::string_view method,
                                std::string_view path);
 
 }  // namespace candor::server

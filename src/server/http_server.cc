@@ -427,7 +427,8 @@ class HttpServerImpl : public HttpServer {
   }
 
   Outgoing ConsoleFile(const std::string& method, const std::string& path) {
-    ConsoleAnswer answer = ServeConsoleFile(options_.console_dir, method, path);
+    ConsoleAnswer answer =
+        ServeConsoleFile({options_.console_dir, options_.evaluation_report}, method, path);
     Outgoing out;
     out.status = answer.status;
     out.content_type = std::move(answer.content_type);

@@ -87,6 +87,9 @@ struct ServerOptions {
   // (server/console_assets.h); empty or not built: /console/ answers 404
   // saying how to build it.
   std::string console_dir;
+  // `candor eval report`'s eval_report.html, served at
+  // /console/reports/evaluation.html; empty or missing: 404.
+  std::string evaluation_report;
   // Seconds between retention sweeps (server/retention.h); 0: none.
   int retention_interval_seconds = 300;
   // Stream processors (video/stream_processor.h); null: their operations

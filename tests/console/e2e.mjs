@@ -477,6 +477,18 @@ async function main() {
     await shot(page, "audit-transparency");
     step(`the transparency report: ${JSON.stringify(totals)}`);
 
+    // The evaluation report, opened from the console: served with a policy
+    // of its own that lets its inline style apply and runs no script.
+    const href = await page.$eval("a.evaluation-link", (a) => a.getAttribute("href"));
+    check(href === "/console/reports/evaluation.html", `the evaluation report's link is ${href}`);
+    const reportPage = await newPage();
+    const served = await reportPage.goto(`${endpoint}${href}`, { waitUntil: "load" });
+    check(/sandbox/.test(served.headers()["content-security-policy"]), "the evaluation report is not sandboxed");
+    const heading = await reportPage.$eval("h1", (h) => [h.textContent, getComputedStyle(h).color]);
+    check(heading[0] === "Candor evaluation report" && heading[1] === "rgb(11, 92, 173)", `the evaluation report shows ${heading}`);
+    await reportPage.close();
+    step("the evaluation report opens from the audit page, its style applied, sandboxed");
+
     await go(page, "#/detect");
     await upload(page, "#detect-photo", people[2].probe);
     await page.waitForSelector(".face-photo .overlay .face circle");

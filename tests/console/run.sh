@@ -68,7 +68,15 @@ PY
 # The stored-video job reads its clip as S3Object clips/short_hamilton_clip.mp4.
 mkdir -p "$tmp/s3/clips"
 cp "$data/video/short_hamilton_clip.mp4" "$tmp/s3/clips/" || fail "no video/short_hamilton_clip.mp4 in $data"
-live_server_start --public-details --credentials "$tmp/credentials" --data-dir "$tmp/data" \
+# The evaluation report is made by tools/eval_report.sh (minutes); the
+# console's handling of it is tested with a page of the same kind: inline
+# style, inline SVG.
+cat >"$tmp/eval_report.html" <<'HTML'
+<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report (test page)</title>
+<style>h1 { color: rgb(11, 92, 173); }</style></head>
+<body><h1>Candor evaluation report</h1><svg width="10" height="10"><rect width="10" height="10"/></svg></body></html>
+HTML
+live_server_start --eval-report "$tmp/eval_report.html" --public-details --credentials "$tmp/credentials" --data-dir "$tmp/data" \
   --console-dir "$root/web/dist" --s3-root "$tmp/s3" --access-log "$tmp/access.log" || exit 1
 echo "console/run.sh: candor serve (pid $server_pid) on port $port"
 

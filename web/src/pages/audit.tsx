@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { TransparencyReport } from "./reports";
+import { EvaluationReport, TransparencyReport } from "./reports";
 import { Empty, ErrorBox, Loading, TableHead, timeText, useAsync } from "../ui";
 
 // A record as Candor.ListAuditEvents returns it (audit/audit_event.cc).
@@ -189,6 +189,7 @@ export function AuditPage({ session }: { session: Session }) {
         </section>
       )}
       {session.allows("Candor.GetTransparencyReport") && <TransparencyReport session={session} />}
+      <EvaluationReport />
     </section>
   );
 }

@@ -1,11 +1,13 @@
 // The transparency report of a period (Candor.GetTransparencyReport, for
 // auditors), shown here from its JSON, with its self-contained HTML page to
 // download: the console's CSP, rightly, would not let that page's inline
-// style run inside the console.
+// style run inside the console. And the evaluation report, which the
+// service serves as its own page (/console/reports/evaluation.html, with a
+// policy of its own: its inline style, no script).
 import { useMemo, useState } from "preact/hooks";
 
-import type { Session } from "../api";
-import { Empty, ErrorBox, Loading, TableHead, useAction, useObjectUrl } from "../ui";
+import { ServiceError, type Session } from "../api";
+import { Empty, ErrorBox, Loading, TableHead, useAction, useAsync, useObjectUrl } from "../ui";
 
 type Counts = Record<string, number>;
 
@@ -145,5 +147,30 @@ function Activity({ title, rows }: { title: string; rows: Record<string, Counts>
         </table>
       )}
     </>
+  );
+}
+
+const EVALUATION_REPORT = "/console/reports/evaluation.html";
+
+export function EvaluationReport() {
+  const [found] = useAsync(async () => {
+    const r = await fetch(EVALUATION_REPORT, { method: "HEAD" });
+    if (r.ok) return true;
+    // HEAD has no body: the reason is in GET's.
+    const why = await fetch(EVALUATION_REPORT);
+    throw new ServiceError(`HTTP${why.status}`, (await why.text()).trim());
+  }, []);
+  return (
+    <section aria-labelledby="evaluation-title">
+      <h2 id="evaluation-title">Evaluation report</h2>
+      <p>Accuracy measured on public data sets, per demographic group, as the project publishes it.</p>
+      {found.loading && <Loading what="the evaluation report" />}
+      <ErrorBox error={found.error} />
+      {found.value && (
+        <a class="evaluation-link" href={EVALUATION_REPORT} target="_blank" rel="noopener noreferrer">
+          Open the evaluation report
+        </a>
+      )}
+    </section>
   );
 }
