@@ -282,10 +282,12 @@ async function main() {
     await page.type("#policy-floor", String(FLOOR));
     await page.$eval("#policy-purpose", (e) => (e.value = ""));
     await page.type("#policy-purpose", "E2E test: identify a photographed person");
+    await page.$$eval("label.check", (labels) => labels.find((l) => /needs a reason/.test(l.textContent)).querySelector("input").click());
     await clickButton(page, "Save policy");
     await waitText(page, "[role=status]", /Saved/, "the policy saved");
     const change = await waitText(page, "table tbody tr", new RegExp(`admin.*ThresholdFloor 99 → ${FLOOR}`), "the policy change in its history");
     check(/Purpose "unspecified" → "E2E test/.test(change), `the history does not show the purpose change: ${change}`);
+    check(/ReasonRequired false → true/.test(change), `the history does not show the reason required: ${change}`);
     await shot(page, "policies");
     step(`admin lowered the floor to ${FLOOR}; history: ${change.slice(0, 80)}…`);
 
@@ -336,6 +338,14 @@ async function main() {
     await page.waitForSelector(".face-photo .overlay .face rect");
     await page.$eval("#search-threshold", (e) => (e.value = ""));
     await page.type("#search-threshold", String(FLOOR));
+    // The policy asks for a reason: without one the service refuses, and
+    // the page shows its error as the service named it.
+    await page.waitForSelector("#search-reason");
+    await clickButton(page, "Search");
+    const refusal = await waitText(page, ".error", /AccessDeniedException: .*requires a reason/, "the refusal of a search without a reason");
+    await shot(page, "search-no-reason");
+    step(`a search without a reason shows "${refusal.trim().slice(0, 90)}…"`);
+    await page.type("#search-reason", "CASE-E2E-0001");
     await clickButton(page, "Search");
     await page.waitForSelector(".result");
     const errors = await page.$$eval(".error", (els) => els.map((e) => e.textContent));
@@ -350,6 +360,7 @@ async function main() {
     check(/Expected false matches/.test(facts) && /CandorExpectedFalseMatches/.test(facts), `no expected false matches in ${facts}`);
     check(/asked 80, applied 80 — not raised/.test(facts), `the threshold line is wrong: ${facts}`);
     check(/E2E test: identify a photographed person/.test(facts), `the purpose is not shown: ${facts}`);
+    check(/CASE-E2E-0001/.test(facts), `the reason is not shown: ${facts}`);
     await shot(page, "search");
     step(`search found ${first[1]} first, Similarity ${first[2]} (${first[3]})`);
 
@@ -384,6 +395,8 @@ async function main() {
     await page.type("#video-name", "short_hamilton_clip.mp4");
     await page.waitForSelector("#video-collection");
     await page.select("#video-collection", COLLECTION);
+    await page.waitForSelector("#video-reason");
+    await page.type("#video-reason", "CASE-E2E-0002");
     await clickButton(page, "Start face search");
     await waitText(page, "[role=status]", /Started job/, "the started video job");
     await page.waitForFunction(() => /SUCCEEDED|FAILED/.test(document.querySelector(".video-jobs tbody tr")?.textContent ?? ""), { timeout: 90000 });
@@ -448,7 +461,7 @@ async function main() {
       const rows = [...document.querySelectorAll(".audit-events tbody tr")];
       return rows.length > 0 && rows.every((r) => /officer.*SearchFacesByImage/.test(r.textContent));
     });
-    const row = await waitText(page, ".audit-events tbody tr", new RegExp(`officer.*SearchFacesByImage.*${COLLECTION}.*80 → 80`), "the search in the audit log");
+    const row = await waitText(page, ".audit-events tbody tr", new RegExp(`officer.*SearchFacesByImage.*${COLLECTION}.*80 → 80.*CASE-E2E-0001`), "the search in the audit log");
     const rows = await page.$$eval(".audit-events tbody tr", (r) => r.map((x) => x.textContent));
     check(rows.every((r) => /officer/.test(r) && /SearchFacesByImage/.test(r)), `the filter let through ${rows}`);
     check(rows.some((r) => /50 → 80/.test(r)), `the raised search is not in the log: ${rows}`);
@@ -466,13 +479,15 @@ async function main() {
       await page.$$eval(".report-totals tr", (rows) => rows.map((r) => [r.querySelector("th").textContent, Number(r.querySelector("td").textContent)])),
     );
     check(totals["Thresholds raised to the floor"] === 1, `the report counts ${totals["Thresholds raised to the floor"]} raised thresholds`);
-    // Two SearchFacesByImage and two CompareFaces (the search page's, to
-    // find the faces, and the compare page's); one policy change; one
-    // refusal, the forged delete (a wrong signature never reaches the log);
-    // five faces enrolled. (The video job's search is not among the report's
-    // searches: it counts SearchFaces*, SearchUsers* and CompareFaces.)
-    check(totals["Faces enrolled"] === 5 && totals.Searches === 4, `the report's totals: ${JSON.stringify(totals)}`);
-    check(totals["Policy changes"] === 1 && totals["Requests refused"] === 1, `the report's totals: ${JSON.stringify(totals)}`);
+    // Three SearchFacesByImage (one refused: no reason) and two CompareFaces
+    // (the search page's, to find the faces, and the compare page's); one
+    // policy change; two refusals, the search without a reason and the
+    // forged delete (a wrong signature never reaches the log); five faces
+    // enrolled. (The video job's search is not among the report's searches:
+    // it counts SearchFaces*, SearchUsers* and CompareFaces.)
+    check(totals["Faces enrolled"] === 5 && totals.Searches === 5 && totals["Refused searches"] === 1,
+      `the report's totals: ${JSON.stringify(totals)}`);
+    check(totals["Policy changes"] === 1 && totals["Requests refused"] === 2, `the report's totals: ${JSON.stringify(totals)}`);
     check(await page.$("a[download='transparency.html']"), "no download of the report's page");
     await shot(page, "audit-transparency");
     step(`the transparency report: ${JSON.stringify(totals)}`);

@@ -3,7 +3,8 @@ import { ListCollectionsCommand } from "@aws-sdk/client-rekognition";
 import type { ListCollectionsCommandOutput } from "@aws-sdk/client-rekognition";
 
 import type { Session } from "./api";
-import { ErrorBox, Loading, useAsync } from "./ui";
+import type { Policy } from "./pages/policies";
+import { type Async, ErrorBox, Loading, useAsync } from "./ui";
 
 // Every collection id (all pages of ListCollections).
 export async function listCollections(session: Session): Promise<string[]> {
@@ -46,6 +47,49 @@ export function CollectionSelect({
           </option>
         ))}
       </select>
+    </div>
+  );
+}
+
+// A collection's policy (Candor.GetCollectionPolicy, every role may read
+// it); null while no collection is chosen.
+export function useCollectionPolicy(session: Session, collection: string): [Async<Policy | null>, () => void] {
+  return useAsync(
+    async () =>
+      collection
+        ? (await session.candor<{ Policy: Policy }>("GetCollectionPolicy", { CollectionId: collection })).Policy
+        : null,
+    [session, collection],
+  );
+}
+
+// The reason (a case reference, sent as X-Candor-Reason) for a search of a
+// collection whose policy asks for one; nothing otherwise.
+export function ReasonField({
+  id,
+  session,
+  policy,
+  value,
+  onInput,
+}: {
+  id: string;
+  session: Session;
+  policy: Policy | null | undefined;
+  value: string;
+  onInput: (reason: string) => void;
+}) {
+  if (!policy?.ReasonRequired) return null;
+  return (
+    <div class="field">
+      <label for={id}>Reason (case reference, required by this collection's policy)</label>
+      <input
+        id={id}
+        value={value}
+        maxLength={256}
+        placeholder={session.identity.CaseReason ?? "CASE-2026-0042"}
+        onInput={(e) => onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+      {session.identity.CaseReason && <p class="hint">Your key is bound to case {session.identity.CaseReason}.</p>}
     </div>
   );
 }

@@ -23,9 +23,9 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 
 import { ServiceError, Session, asServiceError, fileBytes } from "../api";
-import { listCollections } from "../collection_select";
+import { listCollections, useCollectionPolicy } from "../collection_select";
 import { ConfirmDelete, Empty, ErrorBox, Loading, TableHead, useAction, useAsync } from "../ui";
-import { PolicyFacts, type Policy } from "./policies";
+import { PolicyFacts } from "./policies";
 
 export function CollectionsPage({ session }: { session: Session }) {
   const [collections, reload] = useAsync(() => listCollections(session), [session]);
@@ -84,10 +84,7 @@ export function CollectionPage({ session, id }: { session: Session; id: string }
     () => session.send<DescribeCollectionCommandOutput & CandorFaceModelFields>(new DescribeCollectionCommand({ CollectionId: id })),
     [session, id],
   );
-  const [policy] = useAsync(
-    async () => (await session.candor<{ Policy: Policy }>("GetCollectionPolicy", { CollectionId: id })).Policy,
-    [session, id],
-  );
+  const [policy] = useCollectionPolicy(session, id);
   const [deleting, act] = useAction();
   const [gone, setGone] = useState(false);
   // Bumped by an import, so that the faces listed are read again.

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { CollectionSelect } from "../collection_select";
+import { CollectionSelect, useCollectionPolicy } from "../collection_select";
 import { Empty, ErrorBox, Loading, NumberField, TableHead, timeText, useAction, useAsync } from "../ui";
 import type { AuditEvent } from "./audit";
 
@@ -56,10 +56,7 @@ export function PoliciesPage({ session }: { session: Session }) {
 }
 
 function PolicyEditor({ session, collection }: { session: Session; collection: string }) {
-  const [loaded, reload] = useAsync(
-    async () => (await session.candor<{ Policy: Policy }>("GetCollectionPolicy", { CollectionId: collection })).Policy,
-    [session, collection],
-  );
+  const [loaded, reload] = useCollectionPolicy(session, collection);
   const [draft, setDraft] = useState<Policy | null>(null);
   const [saving, act] = useAction();
   const [saved, setSaved] = useState(false);

@@ -8,9 +8,8 @@ import type { CandorMatchFields, CandorSearchFields } from "../../../clients/js/
 import { useState } from "preact/hooks";
 
 import { Session, fileBytes } from "../api";
-import { CollectionSelect } from "../collection_select";
+import { CollectionSelect, ReasonField, useCollectionPolicy } from "../collection_select";
 import { cropFace, findFaces } from "../faces";
-import type { Policy } from "./policies";
 import {
   Box,
   Empty,
@@ -23,7 +22,6 @@ import {
   similarityMeaning,
   TableHead,
   useAction,
-  useAsync,
   useObjectUrl,
 } from "../ui";
 
@@ -41,13 +39,7 @@ export function SearchPage({ session }: { session: Session }) {
   const [finding, find] = useAction();
   const [searching, search] = useAction();
   const url = useObjectUrl(photo);
-  const [policy] = useAsync(
-    async () =>
-      collection
-        ? (await session.candor<{ Policy: Policy }>("GetCollectionPolicy", { CollectionId: collection })).Policy
-        : null,
-    [session, collection],
-  );
+  const [policy] = useCollectionPolicy(session, collection);
 
   const choosePhoto = async (f: File) => {
     setPhoto(f);
@@ -110,19 +102,7 @@ export function SearchPage({ session }: { session: Session }) {
             <NumberField id="search-threshold" label="FaceMatchThreshold" min={0} max={100} step={0.1} value={threshold} onInput={setThreshold} />
             <NumberField id="search-max-faces" label="MaxFaces" min={1} max={4096} value={maxFaces} onInput={setMaxFaces} />
           </div>
-          {p?.ReasonRequired && (
-            <div class="field">
-              <label for="search-reason">Reason (case reference, required by this collection's policy)</label>
-              <input
-                id="search-reason"
-                value={reason}
-                maxLength={256}
-                placeholder={session.identity.CaseReason ?? "CASE-2026-0042"}
-                onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
-              />
-              {session.identity.CaseReason && <p class="hint">Your key is bound to case {session.identity.CaseReason}.</p>}
-            </div>
-          )}
+          <ReasonField id="search-reason" session={session} policy={p} value={reason} onInput={setReason} />
           <button
             type="button"
             class="primary"

@@ -20,7 +20,7 @@ import type {
 import { useEffect, useState } from "preact/hooks";
 
 import type { Session } from "../api";
-import { CollectionSelect } from "../collection_select";
+import { CollectionSelect, ReasonField, useCollectionPolicy } from "../collection_select";
 import { Empty, ErrorBox, Loading, NumberField, TableHead, timeText, useAction, useAsync } from "../ui";
 
 export function VideoPage({ session }: { session: Session }) {
@@ -100,6 +100,8 @@ function StartJob({ session, onStarted }: { session: Session; onStarted: () => v
   const [name, setName] = useState("");
   const [collection, setCollection] = useState("");
   const [threshold, setThreshold] = useState("80");
+  const [reason, setReason] = useState("");
+  const [policy] = useCollectionPolicy(session, collection);
   const [starting, act] = useAction();
   const [started, setStarted] = useState<StartFaceSearchCommandOutput | null>(null);
   const video = { S3Object: { Bucket: bucket.trim(), Name: name.trim() } };
@@ -127,6 +129,7 @@ function StartJob({ session, onStarted }: { session: Session; onStarted: () => v
         <div class="row">
           <CollectionSelect session={session} id="video-collection" value={collection} onChange={setCollection} />
           <NumberField id="video-threshold" label="FaceMatchThreshold" min={0} max={100} step={0.1} value={threshold} onInput={setThreshold} />
+          <ReasonField id="video-reason" session={session} policy={policy.value} value={reason} onInput={setReason} />
           <button
             type="button"
             class="primary"
@@ -136,6 +139,7 @@ function StartJob({ session, onStarted }: { session: Session; onStarted: () => v
                 await act(() =>
                   session.send<StartFaceSearchCommandOutput>(
                     new StartFaceSearchCommand({ Video: video, CollectionId: collection, FaceMatchThreshold: Number(threshold) }),
+                    reason.trim() || undefined,
                   ),
                 ),
               )
