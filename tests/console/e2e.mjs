@@ -378,7 +378,7 @@ async function main() {
     await upload(page, "#compare-source", wanted.gallery);
     await upload(page, "#compare-target", wanted.probe);
     await clickButton(page, "Compare");
-    const compared = await waitText(page, ".result li", /Similarity [\d.]+ — Similarity [\d.]+: two different people score this high in about 1 in [\d,]+ comparisons/, "the comparison");
+    const compared = await waitText(page, ".result li", /Similarity [\d.]+: two different people score this high in about 1 in [\d,]+ comparisons/, "the comparison");
     await page.waitForSelector(".face-photo .face.match rect");
     await shot(page, "compare");
     step(`compare: ${compared.trim()}`);

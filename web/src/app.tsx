@@ -100,7 +100,7 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
           autoComplete="current-password"
           required
         />
-        <button type="submit" disabled={busy}>
+        <button type="submit" class="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>

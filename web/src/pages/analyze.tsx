@@ -7,17 +7,7 @@ import type { CandorAttributeFields, CandorFaceDetailFields, CandorMatchFields }
 import { useState } from "preact/hooks";
 
 import { Session, fileBytes } from "../api";
-import {
-  Empty,
-  ErrorBox,
-  FacePhoto,
-  Loading,
-  PhotoPicker,
-  similarityMeaning,
-  TableHead,
-  useAction,
-  useObjectUrl,
-} from "../ui";
+import { Empty, ErrorBox, FacePhoto, Loading, PhotoPicker, rateText, TableHead, useAction, useObjectUrl } from "../ui";
 
 export function ComparePage({ session }: { session: Session }) {
   const [source, setSource] = useState<File | null>(null);
@@ -86,8 +76,8 @@ export function ComparePage({ session }: { session: Session }) {
           <ul>
             {matches.map((m, i) => (
               <li key={i}>
-                Match {i + 1}: <strong class="similarity">Similarity {m.Similarity?.toFixed(2)}</strong> —{" "}
-                {similarityMeaning(m.Similarity, m.CandorFalseMatchRate)}.
+                Match {i + 1}: <strong class="similarity">Similarity {m.Similarity?.toFixed(2)}</strong>: two different
+                people score this high in about {rateText(m.CandorFalseMatchRate)} comparisons.
               </li>
             ))}
           </ul>
