@@ -23,6 +23,12 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "build_console.sh: npm is not installed (tools/setup.sh installs it)" >&2
   exit 1
 fi
+# Vite 8 needs Node.js 20.19 or newer (Debian 12's own nodejs is 18).
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "build_console.sh: Node.js $(node --version 2>/dev/null || echo '(none)') is too old: the console's" \
+    "build (Vite 8) needs 20.19 or newer" >&2
+  exit 1
+fi
 # npm writes node_modules/.package-lock.json on every install.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "build_console.sh: npm ci in web/"

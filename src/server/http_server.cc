@@ -56,8 +56,8 @@
 #include <vector>
 
 #include "policy/roles.h"
-#include "server/credentials.h"
 #include "server/console_assets.h"
+#include "server/credentials.h"
 #include "server/metrics.h"
 #include "server/operations.h"
 #include "server/replay_cache.h"
@@ -1090,7 +1090,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void NotFound(int status) {
     Outgoing out = server_->Refusal(
         incoming_, status, "UnknownOperationException",
-        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics", 0);
+        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics, "
+        "the operator console GET /console/", 0);
     // A request without a body may keep its connection.
     const auto length = parser_->content_length();
     out.close = parser_->chunked() || (length && *length > 0);
