@@ -364,6 +364,21 @@ async function main() {
     await shot(page, "search");
     step(`search found ${first[1]} first, Similarity ${first[2]} (${first[3]})`);
 
+    // A photo of two people: both faces drawn, chosen with the keyboard.
+    await upload(page, "#search-photo", people[2].probe);
+    await page.waitForFunction(() => document.querySelectorAll(".face-photo .face[role=button]").length === 2);
+    // Tab from the first face reaches the second (an SVG group, focusable).
+    await page.$$eval(".face-photo .face[role=button]", (faces) => faces[0].focus());
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    const chosen = await page.$$eval("fieldset.face-choice input", (inputs) => inputs.map((i) => i.checked));
+    check(chosen.length === 2 && !chosen[0] && chosen[1], `Enter on the second face chose ${chosen}`);
+    check(await page.$(".face-photo .face.selected:nth-of-type(2)"), "the second face is not drawn as chosen");
+    await shot(page, "search-two-faces");
+    step("a photo of two people shows both faces; the second is chosen with the keyboard");
+    await upload(page, "#search-photo", wanted.probe);
+    await page.waitForFunction(() => document.querySelectorAll(".face-photo .face[role=button]").length === 1);
+
     // Below the floor: raised to it.
     await page.$eval("#search-threshold", (e) => (e.value = ""));
     await page.type("#search-threshold", "50");
@@ -479,13 +494,14 @@ async function main() {
       await page.$$eval(".report-totals tr", (rows) => rows.map((r) => [r.querySelector("th").textContent, Number(r.querySelector("td").textContent)])),
     );
     check(totals["Thresholds raised to the floor"] === 1, `the report counts ${totals["Thresholds raised to the floor"]} raised thresholds`);
-    // Three SearchFacesByImage (one refused: no reason) and two CompareFaces
-    // (the search page's, to find the faces, and the compare page's); one
+    // Three SearchFacesByImage (one refused: no reason) and four CompareFaces
+    // (the search page's, to find the faces of each of its three photos, and
+    // the compare page's); one
     // policy change; two refusals, the search without a reason and the
     // forged delete (a wrong signature never reaches the log); five faces
     // enrolled. (The video job's search is not among the report's searches:
     // it counts SearchFaces*, SearchUsers* and CompareFaces.)
-    check(totals["Faces enrolled"] === 5 && totals.Searches === 5 && totals["Refused searches"] === 1,
+    check(totals["Faces enrolled"] === 5 && totals.Searches === 7 && totals["Refused searches"] === 1,
       `the report's totals: ${JSON.stringify(totals)}`);
     check(totals["Policy changes"] === 1 && totals["Requests refused"] === 2, `the report's totals: ${JSON.stringify(totals)}`);
     check(await page.$("a[download='transparency.html']"), "no download of the report's page");

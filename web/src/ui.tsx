@@ -138,7 +138,7 @@ export function FacePhoto({
                 key={i}
                 class={`face ${f.selected ? "selected" : ""} ${f.tone ?? ""}`}
                 role={onSelect ? "button" : undefined}
-                tabIndex={onSelect ? 0 : undefined}
+                tabindex={onSelect ? 0 : undefined}
                 aria-label={f.label}
                 onClick={onSelect ? () => onSelect(i) : undefined}
                 onKeyDown={
@@ -156,7 +156,12 @@ export function FacePhoto({
                 {(f.landmarks ?? []).map((p, j) => (
                   <circle key={j} cx={(p.X ?? 0) * size.w} cy={(p.Y ?? 0) * size.h} r={stroke * 1.5} />
                 ))}
-                <text x={x + stroke} y={Math.max(y - stroke * 2, stroke * 8)} font-size={stroke * 8}>
+                <text
+                  x={x + w / 2 > size.w * 0.7 ? x + w : x + stroke}
+                  text-anchor={x + w / 2 > size.w * 0.7 ? "end" : "start"}
+                  y={Math.max(y - stroke * 2, stroke * 8)}
+                  font-size={stroke * 8}
+                >
                   {f.label}
                 </text>
               </g>
