@@ -305,7 +305,12 @@ async function main() {
     check(secret.includes("e2e-temporary"), "the secret panel does not name the principal");
     await clickButton(page, "I have copied it");
     check(!(await page.$(".secret")), "the secret is still shown after it was dismissed");
-    step("admin created a key bound to a case; its secret was shown once");
+    // Deleting asks first; the key is then gone from the list.
+    await page.click("button[aria-label='Delete the key of e2e-temporary']");
+    await clickButton(page, "Yes, delete");
+    await page.waitForFunction(() => ![...document.querySelectorAll("table tbody tr")].some((r) => /e2e-temporary/.test(r.textContent)));
+    check(!(await page.$("button[aria-label='Delete the key of admin']")), "the admin is offered to delete its own key");
+    step("admin created a key bound to a case (its secret shown once) and deleted it");
     await page.close();
   }
 
