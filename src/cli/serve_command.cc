@@ -280,7 +280,8 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   std::error_code no_exe;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", no_exe);
   if (!no_exe) {
-    args->server.evaluation_report = (exe.parent_path() / "eval-report" / "eval_report.html").string();
+    args->server.evaluation_report =
+        (exe.parent_path() / "eval-report" / "eval_report.html").string();
   }
   cmd->add_option("--eval-report", args->server.evaluation_report,
                   "the evaluation report (`candor eval report`'s eval_report.html) that the "

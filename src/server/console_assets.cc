@@ -87,7 +87,8 @@ bool ReadRegularFile(const std::string& path, std::string* out) {
 ConsoleAnswer EvaluationReport(const std::string& report) {
   ConsoleAnswer a;
   if (report.empty() || !ReadRegularFile(report, &a.body)) {
-    return Answer(404, "no evaluation report at " + (report.empty() ? "(none configured)" : report) +
+    const std::string where = report.empty() ? "(none configured)" : report;
+    return Answer(404, "no evaluation report at " + where +
                            ": make one with tools/eval_report.sh (it writes "
                            "build/eval-report/eval_report.html), or start candor serve with "
                            "--eval-report pointing at one");
@@ -155,9 +156,9 @@ ConsoleAnswer Serve(const ConsoleFiles& files, std::string_view method, std::str
 }  // namespace
 
 bool IsConsolePath(std::string_view path) {
-  return path == kConsolePath ||
-         (path.size() > kConsolePath.size() && path.substr(0, kConsolePath.size()) == kConsolePath &&
-          path[kConsolePath.size()] == '/');
+  return path == kConsolePath || (path.size() > kConsolePath.size() &&
+                                  path.substr(0, kConsolePath.size()) == kConsolePath &&
+                                  path[kConsolePath.size()] == '/');
 }
 
 ConsoleAnswer ServeConsoleFile(const ConsoleFiles& files, std::string_view method,
