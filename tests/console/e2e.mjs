@@ -431,12 +431,17 @@ async function main() {
 
     // A phone-sized window.
     await page.setViewport({ width: 390, height: 844 });
-    await go(page, `#/collections/${COLLECTION}`);
-    await page.waitForSelector(".face-count");
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 1, `the collection page is ${overflow}px wider than a phone`);
-    await shot(page, "phone-collection");
-    step("a phone-sized window shows the collection without sideways scrolling");
+    for (const [route, ready, name] of [
+      [`#/collections/${COLLECTION}`, ".face-count", "phone-collection"],
+      ["#/search", "#search-photo", "phone-search"],
+    ]) {
+      await go(page, route);
+      await page.waitForSelector(ready);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 1, `${route} is ${overflow}px wider than a phone`);
+      await shot(page, name);
+    }
+    step("a phone-sized window shows the collection and the search without sideways scrolling");
     check((await cspViolationsOf(page)).length === 0, `CSP violations: ${await cspViolationsOf(page)}`);
     await page.close();
   }
