@@ -429,6 +429,16 @@ async function main() {
     await shot(page, "video");
     step(`video: a face search of the clip: ${seen.trim()}`);
 
+    // Deleting a face asks first; the collection is then one face smaller.
+    await go(page, `#/collections/${COLLECTION}`);
+    await waitText(page, ".face-count", /^5$/, "the collection with Lin-Manuel Miranda");
+    await page.click("button[aria-label='Delete face lin-manuel-miranda']");
+    await clickButton(page, "Yes, delete");
+    await waitText(page, ".face-count", /^4$/, "the collection after deleting a face");
+    const listed = await page.$$eval("table tbody tr", (rows) => rows.map((r) => r.textContent).join(" "));
+    check(!/lin-manuel-miranda/.test(listed), "the deleted face is still listed");
+    step("an enroller deleted a face, asked first");
+
     // A phone-sized window.
     await page.setViewport({ width: 390, height: 844 });
     for (const [route, ready, name] of [
@@ -451,7 +461,7 @@ async function main() {
     const page = await newPage();
     await signIn(page, keys.viewer);
     await go(page, `#/collections/${COLLECTION}`);
-    await waitText(page, ".face-count", /^5$/, "the collection as the viewer sees it");
+    await waitText(page, ".face-count", /^4$/, "the collection as the viewer sees it");
     const deletes = await page.$$eval("button", (bs) => bs.filter((b) => /delete/i.test(b.textContent + (b.getAttribute("aria-label") ?? ""))).length);
     check(deletes === 0, `a searcher sees ${deletes} delete buttons`);
     check(!(await page.$("#import-files")), "a searcher is offered the import");
@@ -464,7 +474,7 @@ async function main() {
     await page.reload({ waitUntil: "networkidle0" });
     await signIn(page, keys.viewer);
     await go(page, `#/collections/${COLLECTION}`);
-    await waitText(page, ".face-count", /^5$/, "the collection after the forged delete");
+    await waitText(page, ".face-count", /^4$/, "the collection after the forged delete");
     step(`a searcher sees no delete button; a forged DeleteCollection was refused (${JSON.parse(forged.body).__type})`);
     await go(page, "#/video");
     await waitText(page, ".empty", /no stream processors/i, "the video page's empty state");
@@ -509,9 +519,10 @@ async function main() {
     // the compare page's); one
     // policy change; two refusals, the search without a reason and the
     // forged delete (a wrong signature never reaches the log); five faces
-    // enrolled. (The video job's search is not among the report's searches:
+    // enrolled, one erased. (The video job's search is not among the report's searches:
     // it counts SearchFaces*, SearchUsers* and CompareFaces.)
-    check(totals["Faces enrolled"] === 5 && totals.Searches === 7 && totals["Refused searches"] === 1,
+    check(totals["Faces enrolled"] === 5 && totals.Searches === 7 && totals["Refused searches"] === 1 &&
+      totals["Faces erased"] === 1,
       `the report's totals: ${JSON.stringify(totals)}`);
     check(totals["Policy changes"] === 1 && totals["Requests refused"] === 2, `the report's totals: ${JSON.stringify(totals)}`);
     check(await page.$("a[download='transparency.html']"), "no download of the report's page");
