@@ -476,6 +476,19 @@ async function main() {
     await go(page, `#/collections/${COLLECTION}`);
     await waitText(page, ".face-count", /^4$/, "the collection after the forged delete");
     step(`a searcher sees no delete button; a forged DeleteCollection was refused (${JSON.parse(forged.body).__type})`);
+    // A browser whose clock is an hour fast: the first signature is refused
+    // as not yet current, the page takes the service's time from the
+    // refusal, and signs in.
+    const skewed = await newPage();
+    await skewed.evaluateOnNewDocument(shiftClock, 3600 * 1000);
+    await signIn(skewed, keys.viewer);
+    check((await skewed.evaluate(() => new Date().getTime() - performance.timeOrigin - performance.now())) > 3000000,
+      "the page's clock was not an hour fast");
+    await go(skewed, "#/collections");
+    await waitText(skewed, ".collection-list a", new RegExp(`^${COLLECTION}$`), "the collections, signed with a fast clock");
+    await skewed.close();
+    step("a browser whose clock is an hour fast still signs in (the service's time taken from its refusal)");
+
     await go(page, "#/video");
     await waitText(page, ".empty", /no stream processors/i, "the video page's empty state");
     await waitText(page, ".video-jobs", /SUCCEEDED/, "the officer's video job, as a searcher lists it");
@@ -562,6 +575,20 @@ async function main() {
   check(violations.length === 0, `the browser reported: ${violations.slice(0, 5)}`);
   step("no request left the service's origin; no CSP violation or page error");
   await browser.close();
+}
+
+// Runs in the page before its own script: Date `ms` ahead of the real clock.
+function shiftClock(ms) {
+  const Real = Date;
+  function Shifted(...args) {
+    if (!new.target) return Real();
+    return args.length ? new Real(...args) : new Real(Real.now() + ms);
+  }
+  Shifted.now = () => Real.now() + ms;
+  Shifted.UTC = Real.UTC;
+  Shifted.parse = Real.parse;
+  Shifted.prototype = Real.prototype;
+  window.Date = Shifted;
 }
 
 // Runs in the page: SigV4 by hand with WebCrypto (the console's own code

@@ -59,6 +59,17 @@ export function asServiceError(e: unknown): ServiceError {
   return new ServiceError("Error", String(e));
 }
 
+// The service's clock, from the message of a refused signature that was
+// too old or too new: "Signature expired: ... (20261207T120000Z - 15 min.)".
+// The service sends no Date header, so this is how a page whose clock is
+// wrong learns the right time (botocore reads the same message).
+export function serviceClockMs(message: string): number | undefined {
+  const m = /\((\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z [-+] \d+ min\.\)/.exec(message);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
 // Something the SDK's send() accepts; each command has its own middleware
 // stack, where the reason header is added.
 interface Command<Out> {
@@ -69,6 +80,8 @@ interface Command<Out> {
 export class Session {
   readonly rekognition: RekognitionClient;
   private readonly signer: SignatureV4;
+  // Added to this page's clock when signing (see serviceClockMs).
+  private clockOffsetMs = 0;
 
   private constructor(
     readonly key: AccessKey,
@@ -106,6 +119,19 @@ export class Session {
 
   // A Rekognition operation through the SDK. `reason` goes in
   // X-Candor-Reason (signed with the rest).
+  // Whether `e` says the signature's time was off; if so, the clock offset
+  // is corrected for the SDK and for Candor's operations, once.
+  private correctedClock(e: ServiceError): boolean {
+    if (e.type !== "InvalidSignatureException") return false;
+    const now = serviceClockMs(e.message);
+    if (now === undefined) return false;
+    const offset = now - Date.now();
+    if (Math.abs(offset - this.clockOffsetMs) < 60000) return false;  // not the clock
+    this.clockOffsetMs = offset;
+    (this.rekognition.config as { systemClockOffset?: number }).systemClockOffset = offset;
+    return true;
+  }
+
   async send<Out>(command: unknown, reason?: string): Promise<Out> {
     const c = command as Command<Out>;
     if (reason) {
@@ -121,12 +147,28 @@ export class Session {
     try {
       return (await this.rekognition.send(command as never)) as Out;
     } catch (e) {
+      const error = asServiceError(e);
+      if (!this.correctedClock(error)) throw error;
+    }
+    try {
+      return (await this.rekognition.send(command as never)) as Out;
+    } catch (e) {
       throw asServiceError(e);
     }
   }
 
-  // A Candor operation ("ListAuditEvents"), signed like the SDK's requests.
+  // A Candor operation ("ListAuditEvents"), signed like the SDK's requests;
+  // sent again once when the page's clock turns out to be wrong.
   async candor<Out>(operation: string, body: object, reason?: string): Promise<Out> {
+    try {
+      return await this.candorOnce<Out>(operation, body, reason);
+    } catch (e) {
+      if (!(e instanceof ServiceError) || !this.correctedClock(e)) throw e;
+      return this.candorOnce<Out>(operation, body, reason);
+    }
+  }
+
+  private async candorOnce<Out>(operation: string, body: object, reason?: string): Promise<Out> {
     const url = new URL(window.location.origin);
     const headers: Record<string, string> = {
       host: url.host,
@@ -143,7 +185,7 @@ export class Session {
       headers,
       body: JSON.stringify(body),
     });
-    const signed = await this.signer.sign(request);
+    const signed = await this.signer.sign(request, { signingDate: new Date(Date.now() + this.clockOffsetMs) });
     const sent: Record<string, string> = {};
     // The browser sets Host itself, to the value signed.
     for (const [k, v] of Object.entries(signed.headers)) if (k !== "host") sent[k] = v;
