@@ -136,10 +136,12 @@ export function DetectPage({ session }: { session: Session }) {
 }
 
 function Attributes({ index, face }: { index: number; face: Detail }) {
+  const withheld = (face as { CandorGenderWithheld?: string }).CandorGenderWithheld;
   const rows: [string, string, number | undefined][] = [
     ["Face", "", face.Confidence],
     ["Age range", face.AgeRange ? `${face.AgeRange.Low}–${face.AgeRange.High}` : "", undefined],
-    ["Gender", String(face.Gender?.Value ?? ""), face.Gender?.Confidence],
+    // Candor withholds Gender where its network only guesses, and says why.
+    ["Gender", withheld ? `withheld: ${withheld}` : String(face.Gender?.Value ?? ""), face.Gender?.Confidence],
     ["Smile", String(face.Smile?.Value ?? ""), face.Smile?.Confidence],
     ["Eyes open", String(face.EyesOpen?.Value ?? ""), face.EyesOpen?.Confidence],
     ["Mouth open", String(face.MouthOpen?.Value ?? ""), face.MouthOpen?.Confidence],
