@@ -133,6 +133,7 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"Candor.DeleteAccessKey", {Role::kAdmin}},
       {"Candor.ListAuditEvents", {Role::kAuditor}},
       {"Candor.VerifyAuditLog", {Role::kAuditor}},
+      {"Candor.GetTransparencyReport", {Role::kAuditor}},
       {"CreateStreamProcessor", {Role::kAdmin}},
       {"DeleteStreamProcessor", {Role::kAdmin}},
       {"StartStreamProcessor", {Role::kSearcher}},
@@ -143,11 +144,13 @@ TEST_F(AccountabilityTest, EveryRoleAgainstEveryOperation) {
       {"GetFaceSearch", {Role::kSearcher}},
       {"StartFaceDetection", {Role::kAnalyst}},
       {"GetFaceDetection", {Role::kAnalyst}},
+      {"Candor.ListVideoJobs", {Role::kSearcher, Role::kAnalyst}},
       {"TagResource", {Role::kAdmin}},
       {"UntagResource", {Role::kAdmin}},
   };
   const std::set<std::string> everyone = {"DescribeCollection", "ListCollections",
-                                          "Candor.GetCollectionPolicy", "ListTagsForResource"};
+                                          "Candor.GetCollectionPolicy", "ListTagsForResource",
+                                          "Candor.GetCallerIdentity"};
   // Every operation the service knows is in one of the two lists.
   for (std::string_view op : server::OperationNames()) {
     EXPECT_TRUE(allowed.count(std::string(op)) || everyone.count(std::string(op)))
@@ -437,6 +440,45 @@ TEST_F(AccountabilityTest, NoUnauditedResultLeavesTheService) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
   EXPECT_NE(r.status().message().find("audit log could not record"), std::string::npos);
+}
+
+
+// Candor.GetTransparencyReport: the report of the calls made, as the CLI
+// writes it, for an auditor only; the period is checked.
+TEST_F(AccountabilityTest, TransparencyReportOverTheApi) {
+  Enrol();
+  const json search = {{"CollectionId", "c"},
+                       {"Image", Image(Lfw("Colin_Powell", 1))},
+                       {"FaceMatchThreshold", 50}};
+  ASSERT_TRUE(Run("SearchFacesByImage", search, {Role::kSearcher}).ok());
+  EXPECT_EQ(Run("Candor.GetTransparencyReport", json::object(), {Role::kAdmin}).status().code(),
+            StatusCode::kPermissionDenied);
+
+  auto r = Run("Candor.GetTransparencyReport", json::object(), {Role::kAuditor});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const json& report = (*r)["Report"];
+  EXPECT_EQ(report["Totals"]["Searches"], 1);
+  EXPECT_EQ(report["Totals"]["ThresholdRaised"], 1);
+  EXPECT_EQ(report["Totals"]["FacesEnrolled"], 2);
+  EXPECT_EQ(report["AuditChain"]["Verified"], true);
+  EXPECT_NE((*r)["Html"].get<std::string>().find("<html"), std::string::npos);
+
+  // A period before any call: nothing in it.
+  auto empty = Run("Candor.GetTransparencyReport", {{"StartTime", 1}, {"EndTime", 2}},
+                   {Role::kAuditor});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ((*empty)["Report"]["Totals"]["Searches"], 0);
+  EXPECT_EQ(Run("Candor.GetTransparencyReport", {{"StartTime", 5}, {"EndTime", 2}},
+                {Role::kAuditor})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Run("Candor.GetTransparencyReport", {{"Principal", "x"}}, {Role::kAuditor})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  // The reading is audited, as every read of the log is.
+  EXPECT_EQ(Events("Candor.GetTransparencyReport").size(), 5u);
 }
 
 }  // namespace

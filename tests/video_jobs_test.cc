@@ -215,6 +215,25 @@ TEST_F(VideoJobsTest, DetectionReportsMetadataAndFacesAndPagesThem) {
   // Roles: a searcher may not read detection jobs.
   auto denied = Run("GetFaceDetection", {{"JobId", job_id}}, Role::kSearcher);
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+
+  // Candor.ListVideoJobs: the jobs an analyst may read, their state only;
+  // a searcher's list has no detection job.
+  auto listed = Run("Candor.ListVideoJobs", json::object(), Role::kAnalyst);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ((*listed)["VideoJobs"].size(), 1u) << listed->dump();
+  const json& job = (*listed)["VideoJobs"][0];
+  EXPECT_EQ(job["JobId"], job_id);
+  EXPECT_EQ(job["JobType"], "FaceDetection");
+  EXPECT_EQ(job["JobStatus"], "SUCCEEDED");
+  EXPECT_GE(job["CompletionTimestamp"].get<double>(), job["CreationTimestamp"].get<double>());
+  EXPECT_FALSE(job.contains("Faces"));
+  auto searcher = Run("Candor.ListVideoJobs", json::object(), Role::kSearcher);
+  ASSERT_TRUE(searcher.ok());
+  EXPECT_TRUE((*searcher)["VideoJobs"].empty());
+  EXPECT_EQ(Run("Candor.ListVideoJobs", {{"MaxResults", 0}}, Role::kAnalyst).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Run("Candor.ListVideoJobs", json::object(), Role::kAuditor).status().code(),
+            StatusCode::kPermissionDenied);
 }
 
 TEST_F(VideoJobsTest, SearchMatchesLinManuelOnlyAndIsAuditedWhenItEnds) {

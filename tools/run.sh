@@ -26,4 +26,5 @@ Point any AWS SDK or the AWS CLI at the service with it, for example:
   aws rekognition list-collections --endpoint-url http://$listen
 MSG
 fi
+echo "run.sh: the operator console is at http://$listen/console/ (sign in with an access key)"
 exec ./build/candor serve --listen "$listen" --data-dir "$data_dir" --credentials "$credentials" "$@"

@@ -46,6 +46,10 @@ if [[ ! -x "$venv/bin/python3" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" 
   echo "$want" >"$stamp"
 fi
 
+# The operator console (web/ -> web/dist/, served at /console/): npm ci from
+# the committed lock file and a Vite build, both skipped when nothing changed.
+tools/build_console.sh
+
 build_dir="${CANDOR_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"

@@ -67,26 +67,7 @@ StatusOr<report::TransparencyReport> BuildFromLog(const ReportArgs& args, int64_
   CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
                           audit::AuditLog::Open({.path = log_path.string(), .key_path = key_path}));
 
-  report::TransparencyReportBuilder builder(from_ms, to_ms);
-  audit::AuditQuery query{.from_ms = from_ms, .to_ms = to_ms, .max_results = 1000};
-  do {
-    CANDOR_ASSIGN_OR_RETURN(audit::AuditPage page, log->Query(query));
-    for (const audit::AuditEvent& event : page.events) builder.Add(event);
-    query.next_token = std::move(page.next_token);
-  } while (!query.next_token.empty());
-
-  // A log that cannot be verified still gets its report, marked as such:
-  // hiding the figures would help no one.
-  audit::VerifyReport chain;
-  StatusOr<audit::VerifyReport> verified = log->Verify();
-  if (verified.ok()) {
-    chain = std::move(verified).value();
-  } else {
-    chain.ok = false;
-    chain.problems.push_back("the verification could not be completed: " +
-                             verified.status().ToString());
-  }
-  return std::move(builder).Finish(chain);
+  return report::BuildTransparencyReportFromLog(*log, from_ms, to_ms);
 }
 
 int RunTransparency(const ReportArgs& args) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -271,6 +272,21 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--access-log", args->server.access_log_path,
                   "JSON lines access log: FILE, or - for stderr");
+  args->server.console_dir = CANDOR_SOURCE_DIR "/web/dist";
+  cmd->add_option("--console-dir", args->server.console_dir,
+                  "the built operator console, served at /console/ (tools/setup.sh builds it)")
+      ->capture_default_str();
+  // tools/eval_report.sh writes <build>/eval-report/, beside the binary.
+  std::error_code no_exe;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", no_exe);
+  if (!no_exe) {
+    args->server.evaluation_report =
+        (exe.parent_path() / "eval-report" / "eval_report.html").string();
+  }
+  cmd->add_option("--eval-report", args->server.evaluation_report,
+                  "the evaluation report (`candor eval report`'s eval_report.html) that the "
+                  "console opens at /console/reports/evaluation.html")
+      ->capture_default_str();
   cmd->add_option("--port-file", args->port_file, "write the bound port to FILE once listening");
   cmd->add_option("--audit-key", args->audit_key,
                   "Ed25519 key signing the audit log's checkpoints (default: "

@@ -44,6 +44,7 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"UntagResource", {Role::kAdmin}},
         {"ListTagsForResource", all},
         {"Candor.GetCollectionPolicy", all},
+        {"Candor.GetCallerIdentity", all},
         {"Candor.PutCollectionPolicy", {Role::kAdmin}},
         {"Candor.CreateAccessKey", {Role::kAdmin}},
         {"Candor.ListAccessKeys", {Role::kAdmin}},
@@ -68,6 +69,8 @@ const std::map<std::string, std::vector<Role>, std::less<>>& Table() {
         {"GetFaceSearch", {Role::kSearcher}},
         {"StartFaceDetection", {Role::kAnalyst}},
         {"GetFaceDetection", {Role::kAnalyst}},
+        // The jobs' states (no results), of the kinds the caller may Get.
+        {"Candor.ListVideoJobs", {Role::kSearcher, Role::kAnalyst}},
     };
     return t;
   }();

@@ -9,8 +9,9 @@
 //   auditor   the audit log and the transparency report
 // Stream processors: admin creates and deletes them, searcher starts them,
 // either stops them; admin, searcher and auditor may describe and list them.
-// Every role may DescribeCollection, ListCollections and
-// Candor.GetCollectionPolicy (names and sizes, no biometric data). Roles do
+// Every role may DescribeCollection, ListCollections,
+// Candor.GetCollectionPolicy (names and sizes, no biometric data) and
+// Candor.GetCallerIdentity (the caller's own principal and roles). Roles do
 // not include one another: an admin who must search also needs "searcher",
 // so that the keys that can lower a floor and the keys that search are kept
 // apart unless someone decides otherwise.

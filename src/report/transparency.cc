@@ -324,6 +324,28 @@ TransparencyReport TransparencyReportBuilder::Finish(const audit::VerifyReport& 
   return std::move(report_);
 }
 
+StatusOr<TransparencyReport> BuildTransparencyReportFromLog(audit::AuditLog& log, int64_t from_ms,
+                                                            int64_t to_ms) {
+  TransparencyReportBuilder builder(from_ms, to_ms);
+  audit::AuditQuery query{.from_ms = from_ms, .to_ms = to_ms, .max_results = 1000};
+  do {
+    CANDOR_ASSIGN_OR_RETURN(audit::AuditPage page, log.Query(query));
+    for (const audit::AuditEvent& event : page.events) builder.Add(event);
+    query.next_token = std::move(page.next_token);
+  } while (!query.next_token.empty());
+
+  audit::VerifyReport chain;
+  StatusOr<audit::VerifyReport> verified = log.Verify();
+  if (verified.ok()) {
+    chain = std::move(verified).value();
+  } else {
+    chain.ok = false;
+    chain.problems.push_back("the verification could not be completed: " +
+                             verified.status().ToString());
+  }
+  return std::move(builder).Finish(chain);
+}
+
 TransparencyReport BuildTransparencyReport(const std::vector<audit::AuditEvent>& events,
                                            int64_t from_ms, int64_t to_ms,
                                            const audit::VerifyReport& chain) {

@@ -151,6 +151,15 @@ TransparencyReport BuildTransparencyReport(const std::vector<audit::AuditEvent>&
                                            int64_t from_ms, int64_t to_ms,
                                            const audit::VerifyReport& chain);
 
+// The report of [from_ms, to_ms) read from `log` a page at a time, with the
+// verification of the whole chain. A log that cannot be verified still gets
+// its report, marked as such (chain.ok false, the reason in its problems):
+// hiding the figures would help no one. Fails only when the log cannot be
+// read. Used by `candor report transparency` and
+// Candor.GetTransparencyReport.
+StatusOr<TransparencyReport> BuildTransparencyReportFromLog(audit::AuditLog& log, int64_t from_ms,
+                                                            int64_t to_ms);
+
 // PascalCase keys as in the API's responses; times both as ms and as ISO 8601.
 nlohmann::json ToJson(const TransparencyReport& report);
 

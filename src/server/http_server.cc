@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "policy/roles.h"
+#include "server/console_assets.h"
 #include "server/credentials.h"
 #include "server/metrics.h"
 #include "server/operations.h"
@@ -105,6 +106,8 @@ struct Outgoing {
   std::string body;
   std::string request_id;
   bool close = false;
+  std::vector<std::pair<std::string, std::string>> headers;  // more of them
+  std::optional<size_t> head_length;  // a HEAD's Content-Length (its body is empty)
 };
 
 // A fixed pool of threads running handlers in arrival order.
@@ -420,6 +423,18 @@ class HttpServerImpl : public HttpServer {
     Outgoing out;
     out.content_type = "application/json";
     out.body = j.dump();
+    return out;
+  }
+
+  Outgoing ConsoleFile(const std::string& method, const std::string& path) {
+    ConsoleAnswer answer =
+        ServeConsoleFile({options_.console_dir, options_.evaluation_report}, method, path);
+    Outgoing out;
+    out.status = answer.status;
+    out.content_type = std::move(answer.content_type);
+    out.body = std::move(answer.body);
+    out.headers = std::move(answer.headers);
+    if (method == "HEAD") out.head_length = answer.content_length;
     return out;
   }
 
@@ -776,6 +791,7 @@ Outgoing HttpServerImpl::HandleRekognition(const Incoming& req) {
       if (auto r = auth.credential->attributes.find("reason");
           r != auth.credential->attributes.end()) {
         call.reason = r->second;
+        call.key_reason = r->second;
       }
     } else {
       principal = "anonymous";
@@ -1020,6 +1036,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return Write(server_->Refusal(in, 400, "SerializationException",
                                     "Content-Encoding " + encoding + " is not accepted", 0));
     }
+    if (IsConsolePath(path)) {
+      if (has_body) keep_alive_ = false;  // its body is not read
+      SetPhase(Phase::kHandling);  // files are read on the handler pool
+      return server_->Handle([self = this->shared_from_this(), method = in.method, path] {
+        Outgoing out = self->server_->ConsoleFile(method, path);
+        net::post(self->stream_.get_executor(),
+                  [self, out = std::move(out)]() mutable { self->Write(std::move(out)); });
+      });
+    }
     if (path == "/health" || path == "/metrics") {
       if (header.method() != http::verb::get) return NotFound(405);
       if (has_body) keep_alive_ = false;  // its body is not read
@@ -1065,7 +1090,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void NotFound(int status) {
     Outgoing out = server_->Refusal(
         incoming_, status, "UnknownOperationException",
-        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics", 0);
+        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics, "
+        "the operator console GET /console/", 0);
     // A request without a body may keep its connection.
     const auto length = parser_->content_length();
     out.close = parser_->chunked() || (length && *length > 0);
@@ -1122,11 +1148,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     response_->result(static_cast<unsigned>(out.status));
     response_->set(http::field::content_type, out.content_type);
     if (!out.request_id.empty()) response_->set("x-amzn-RequestId", out.request_id);
+    for (const auto& [name, value] : out.headers) response_->set(name, value);
     response_->body() = std::move(out.body);
     const bool close = out.close || !keep_alive_ || server_->stopping() ||
                        ++served_ >= kMaxRequestsPerConnection;
     response_->keep_alive(!close);
     response_->prepare_payload();
+    if (out.head_length) response_->content_length(*out.head_length);
     Deadline(std::chrono::seconds(options().header_timeout_seconds), response_->body().size());
     http::async_write(stream_, *response_,
                       [self = this->shared_from_this(), close](beast::error_code ec, size_t) {

@@ -12,6 +12,7 @@
 // requests are admitted at once, and a request beyond that is answered
 // ThrottlingException at once instead of queueing without bound.
 //
+// GET /console/ serves the operator console's files (server/console_assets.h).
 // GET /health answers {"status": "ok", ...} without authentication; GET
 // /metrics the Prometheus text (it names collections and their face counts,
 // so expose the port accordingly).
@@ -82,6 +83,13 @@ struct ServerOptions {
   size_t min_body_bytes_per_second = 128 * 1024;
   std::string access_log_path;  // empty: none; "-": stderr; else appended to
   std::string s3_root;          // see protocol::RequestOptions
+  // The built operator console (web/dist), served at /console/
+  // (server/console_assets.h); empty or not built: /console/ answers 404
+  // saying how to build it.
+  std::string console_dir;
+  // `candor eval report`'s eval_report.html, served at
+  // /console/reports/evaluation.html; empty or missing: 404.
+  std::string evaluation_report;
   // Seconds between retention sweeps (server/retention.h); 0: none.
   int retention_interval_seconds = 300;
   // Stream processors (video/stream_processor.h); null: their operations

@@ -12,6 +12,7 @@
 #include "policy/search_policy.h"
 #include "protocol/collections_json.h"
 #include "protocol/rekognition_json.h"
+#include "report/transparency.h"
 #include "server/stream_operations.h"
 #include "server/video_operations.h"
 #include "server/wire.h"
@@ -122,7 +123,8 @@ void AuditCalibration(const SearchResult& x, json& results) {
 // collections, count their faces or read their labels.
 bool Audited(std::string_view operation) {
   return operation != "ListCollections" && operation != "DescribeCollection" &&
-         operation != "Candor.GetCollectionPolicy" && operation != "ListTagsForResource";
+         operation != "Candor.GetCollectionPolicy" && operation != "ListTagsForResource" &&
+         operation != "Candor.GetCallerIdentity";
 }
 
 // Says which of the attributes asked for no network here produces, rather
@@ -393,6 +395,23 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
          CANDOR_ASSIGN_OR_RETURN(auto policy, c.service.collections->GetCollectionPolicy(id));
          return json{{"CollectionId", id}, {"Policy", protocol::CollectionPolicyJson(policy)}};
        }},
+      // Who the caller is, as the service sees it, and what its roles allow:
+      // the console offers only those operations (the service still refuses
+      // the others).
+      {"Candor.GetCallerIdentity",
+       [](const json&, Call& c) -> StatusOr<json> {
+         json roles = json::array();
+         for (policy::Role role : c.caller.roles) roles.push_back(policy::RoleName(role));
+         json allowed = json::array();
+         for (std::string_view operation : OperationNames()) {
+           if (policy::Authorize(c.caller.principal, c.caller.roles, operation).ok()) {
+             allowed.push_back(operation);
+           }
+         }
+         json out = {{"Principal", c.caller.principal}, {"Roles", roles}, {"Operations", allowed}};
+         if (!c.caller.key_reason.empty()) out["CaseReason"] = c.caller.key_reason;
+         return out;
+       }},
       {"Candor.PutCollectionPolicy",
        [](const json& body, Call& c) -> StatusOr<json> {
          CANDOR_ASSIGN_OR_RETURN(std::string id, protocol::ParseCollectionId(body));
@@ -430,6 +449,34 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
                      {"Checkpoints", v.checkpoints},
                      {"LastCheckpointSeq", v.last_checkpoint_seq},
                      {"Problems", v.problems}};
+       }},
+      // The transparency report of [StartTime, EndTime) (epoch seconds; by
+      // default everything until now), as `candor report transparency`
+      // writes it: its JSON, and its self-contained HTML page.
+      {"Candor.GetTransparencyReport",
+       [](const json& body, Call& c) -> StatusOr<json> {
+         if (c.service.audit == nullptr) return Status::Unsupported("no audit log is configured");
+         CANDOR_ASSIGN_OR_RETURN(audit::AuditQuery period, protocol::ParseAuditQuery(body));
+         if (!period.principal.empty() || !period.collection_id.empty() ||
+             !period.operation.empty()) {
+           return Status::InvalidArgument(
+               "a transparency report covers every principal, collection and operation: give "
+               "StartTime and EndTime only");
+         }
+         if (!body.contains("EndTime")) {
+           period.to_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          1;
+         }
+         if (period.to_ms <= period.from_ms) {
+           return Status::InvalidArgument("EndTime must be after StartTime");
+         }
+         CANDOR_ASSIGN_OR_RETURN(report::TransparencyReport r,
+                                 report::BuildTransparencyReportFromLog(
+                                     *c.service.audit, period.from_ms, period.to_ms));
+         c.event.results = {{"Events", r.events}, {"Verified", r.chain.ok}};
+         return json{{"Report", report::ToJson(r)}, {"Html", report::RenderHtml(r)}};
        }},
       {"Candor.CreateAccessKey",
        [](const json& body, Call& c) -> StatusOr<json> {

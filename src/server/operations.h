@@ -74,6 +74,7 @@ struct CallContext {
   std::string source;      // remote address, or "cli"
   std::string request_id;
   std::string reason;      // X-Candor-Reason, or the reason the key is bound to
+  std::string key_reason;  // the reason the key is bound to (one case), if any
 };
 
 // Every operation name the service answers: Rekognition's ("DetectFaces")

@@ -1,5 +1,6 @@
 #include "server/video_operations.h"
 
+#include "protocol/requests.h"
 #include "protocol/video_requests.h"
 #include "video/video_jobs.h"
 
@@ -73,6 +74,37 @@ StatusOr<json> Get(bool search, const json& body, const ServiceContext& s, audit
   return out;
 }
 
+// Candor.ListVideoJobs: the newest jobs of the kinds the caller may read
+// (searcher: FaceSearch, analyst: FaceDetection), their state only; their
+// results are GetFaceSearch's and GetFaceDetection's, audited there.
+StatusOr<json> List(const json& body, const ServiceContext& s, const CallContext& c,
+                    audit::AuditEvent* e) {
+  CANDOR_ASSIGN_OR_RETURN(video::VideoJobManager * m, Manager(s));
+  int max_results = 100;
+  CANDOR_RETURN_IF_ERROR(protocol::OptionalCount(body, "MaxResults", 1, 1000, &max_results));
+  std::vector<video::VideoJobKind> kinds;
+  for (policy::Role role : c.roles) {
+    if (role == policy::Role::kSearcher) kinds.push_back(video::VideoJobKind::kFaceSearch);
+    if (role == policy::Role::kAnalyst) kinds.push_back(video::VideoJobKind::kFaceDetection);
+  }
+  json jobs = json::array();
+  for (const auto& job : m->List(kinds, static_cast<size_t>(max_results))) {
+    json j = {{"JobId", job->job_id},
+              {"JobType", video::VideoJobKindName(job->request.kind)},
+              {"JobStatus", video::VideoJobStatusName(job->status)},
+              {"Video", job->request.bucket + "/" + job->request.name},
+              {"CreationTimestamp", static_cast<double>(job->created_ms) / 1000.0}};
+    if (!job->status_message.empty()) j["StatusMessage"] = job->status_message;
+    if (job->completed_ms > 0) {
+      j["CompletionTimestamp"] = static_cast<double>(job->completed_ms) / 1000.0;
+    }
+    if (!job->request.collection_id.empty()) j["CollectionId"] = job->request.collection_id;
+    jobs.push_back(std::move(j));
+  }
+  e->results = {{"Count", jobs.size()}};
+  return json{{"VideoJobs", std::move(jobs)}};
+}
+
 }  // namespace
 
 const std::map<std::string, StreamHandler, std::less<>>& VideoJobHandlers() {
@@ -85,6 +117,7 @@ const std::map<std::string, StreamHandler, std::less<>>& VideoJobHandlers() {
                               audit::AuditEvent* e) { return Get(false, body, s, e); }},
       {"GetFaceSearch", [](const json& body, const ServiceContext& s, const CallContext&,
                            audit::AuditEvent* e) { return Get(true, body, s, e); }},
+      {"Candor.ListVideoJobs", List},
   };
   return *handlers;
 }

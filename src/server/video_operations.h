@@ -1,7 +1,7 @@
 // The stored-video operations (StartFaceDetection, GetFaceDetection,
-// StartFaceSearch, GetFaceSearch) as handlers that operations.cc merges into
-// its table, so that they pass through RunOperation's authorisation and
-// audit like every other call. A search job leaves its own audit record when
+// StartFaceSearch, GetFaceSearch, and Candor.ListVideoJobs) as handlers
+// that operations.cc merges into its table, so that they pass through
+// RunOperation's authorisation and audit like every other call. A search job leaves its own audit record when
 // it ends (video/video_jobs.h).
 //
 // Thread safety: the handlers may run concurrently (the manager is

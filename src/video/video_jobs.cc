@@ -174,6 +174,24 @@ StatusOr<std::shared_ptr<const StoredVideoJob>> VideoJobManager::Get(const std::
   return it->second;
 }
 
+std::vector<std::shared_ptr<const StoredVideoJob>> VideoJobManager::List(
+    const std::vector<VideoJobKind>& kinds, size_t max_results) const {
+  std::vector<std::shared_ptr<const StoredVideoJob>> out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, job] : jobs_) {
+      if (std::find(kinds.begin(), kinds.end(), job->request.kind) != kinds.end()) {
+        out.push_back(job);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->created_ms != b->created_ms ? a->created_ms > b->created_ms : a->job_id > b->job_id;
+  });
+  if (out.size() > max_results) out.resize(max_results);
+  return out;
+}
+
 void VideoJobManager::Shutdown() {
   {
     std::lock_guard lock(mutex_);

@@ -94,6 +94,11 @@ class VideoJobManager {
   StatusOr<std::shared_ptr<const StoredVideoJob>> Get(const std::string& job_id,
                                                       VideoJobKind kind) const;
 
+  // The newest `max_results` jobs of the kinds in `kinds`, newest first
+  // (created_ms, then JobId).
+  std::vector<std::shared_ptr<const StoredVideoJob>> List(const std::vector<VideoJobKind>& kinds,
+                                                          size_t max_results) const;
+
   // Cancels the running job (it stays IN_PROGRESS in the file and runs again
   // at the next open) and joins the worker. Later Starts are refused.
   // Idempotent.

@@ -18,8 +18,6 @@ root=$(cd "$here/../.." && pwd)
 client=${1:?usage: run_client.sh boto3|aws_cli|js|accountability|candor_fields|candor_fields_js|conformance [path/to/candor]}
 candor=${2:-${CANDOR_BIN:-$root/build/candor}}
 data=${CANDOR_DATA:-$root/../shared/data}
-start_timeout_s=60
-stop_timeout_s=30
 
 case $client in
   boto3) scenario=(python3 "$here/boto3_scenario.py") ;;
@@ -69,26 +67,9 @@ candor=$(realpath "$candor")
 data=$(realpath "$data")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/candor-client-$client.XXXXXX")
-server_pid=
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -KILL "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-show_server_log() {
-  echo "--- server stderr ($tmp/server.err) ---" >&2
-  tail -n 40 "$tmp/server.err" >&2
-  if [[ -s $tmp/access.log ]]; then
-    echo "--- last requests ($tmp/access.log) ---" >&2
-    tail -n 5 "$tmp/access.log" >&2
-  fi
-}
+# Starts and stops the server; removes $tmp at exit.
+# shellcheck source=tests/live_server.sh
+source "$here/../live_server.sh"
 
 # The JS SDK is installed from the committed lock file on first use.
 if [[ $client == js || $client == candor_fields_js ]]; then
@@ -106,29 +87,8 @@ with os.fdopen(fd, "w") as f:
             "role = admin,enroller,searcher,analyst,auditor\n")
 EOF
 
-"$candor" serve --listen 127.0.0.1:0 --port-file "$tmp/port" \
-  --credentials "$tmp/credentials" --data-dir "$tmp/data" \
-  --access-log "$tmp/access.log" >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-
-waited=0
-while [[ ! -s $tmp/port ]]; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    wait "$server_pid"
-    echo "run_client.sh: candor serve exited with status $? before listening" >&2
-    show_server_log
-    server_pid=
-    exit 1
-  fi
-  if ((waited >= start_timeout_s * 10)); then
-    echo "run_client.sh: candor serve wrote no port file within ${start_timeout_s}s" >&2
-    show_server_log
-    exit 1
-  fi
-  sleep 0.1
-  waited=$((waited + 1))
-done
-port=$(<"$tmp/port")
+live_server_start --credentials "$tmp/credentials" --data-dir "$tmp/data" \
+  --access-log "$tmp/access.log" || exit 1
 echo "run_client.sh: candor serve (pid $server_pid) on port $port; running $client"
 
 # Only this environment reaches the client: no profile, config or proxy of
@@ -151,33 +111,7 @@ started=$SECONDS
 status=$?
 echo "run_client.sh: $client scenario exited $status after $((SECONDS - started))s"
 
-# Graceful stop: SIGTERM, and the server must exit 0.
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  wait "$server_pid"
-  echo "run_client.sh: candor serve died during the scenario (status $?)" >&2
-  show_server_log
-  server_pid=
-  exit 1
-fi
-kill -TERM "$server_pid"
-waited=0
-while kill -0 "$server_pid" 2>/dev/null && ((waited < stop_timeout_s * 10)); do
-  sleep 0.1
-  waited=$((waited + 1))
-done
-if kill -0 "$server_pid" 2>/dev/null; then
-  echo "run_client.sh: candor serve still running ${stop_timeout_s}s after SIGTERM" >&2
-  show_server_log
-  exit 1
-fi
-wait "$server_pid"
-server_status=$?
-server_pid=
-if ((server_status != 0)); then
-  echo "run_client.sh: candor serve exited $server_status after SIGTERM, expected 0" >&2
-  show_server_log
-  exit 1
-fi
+live_server_stop || exit 1
 if ((status != 0)); then
   show_server_log
   exit "$status"
