@@ -30,7 +30,8 @@ namespace candor {
 // faces are in the index, and exclusively by EraseFacesIndexedBefore, so that
 // an erasure never misses a face that is committed but not yet in the index
 // (its vector would stay in memory after the store erased it).
-// Lock order: user_write_mutex, then erase_mutex, then mutex.
+// Lock order: user_write_mutex, then erase_mutex, then the StoreSync's apply
+// mutex (collections/store_sync.h), then mutex.
 // `gallery` (the slot's, shared) is thread-safe by itself and measures with
 // none of these held; every change of faces or of their users is noted in it
 // after it is in memory.
@@ -53,6 +54,10 @@ struct CollectionState {
 struct CollectionSlot {
   std::mutex load_mutex;
   std::shared_ptr<CollectionState> state;  // guarded by load_mutex; null until loaded
+  // On a shared store: the same state once handed to the follower
+  // (StoreSync::Publish), which then applies other nodes' changes to it.
+  // Guarded by the StoreSync's apply mutex.
+  std::shared_ptr<CollectionState> synced;
   const std::shared_ptr<GalleryMeasurementCache> gallery =
       std::make_shared<GalleryMeasurementCache>();
 };

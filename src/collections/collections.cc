@@ -14,6 +14,7 @@
 #include "collections/collection_state.h"
 #include "collections/gallery_false_match.h"
 #include "collections/quality_filter.h"
+#include "collections/store_sync.h"
 #include "collections/users.h"
 #include "collections/validation.h"
 #include "index/adaptive_index.h"
@@ -74,8 +75,11 @@ class CollectionsImpl final : public Collections {
         approximate_min_faces_(options.approximate_min_faces > 0
                                    ? static_cast<size_t>(options.approximate_min_faces)
                                    : index::kApproximateMinVectors),
+        sync_reads_(options.sync_reads),
         store_(std::move(store)),
-        users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {
+        users_(
+            engine_, store_.get(), [this](const std::string& id) { return State(id); },
+            [this](const std::function<Status()>& apply) { return ApplyWrite(apply); }) {
     // Earlier versions kept IVF centroids (averages of faces) in
     // <data dir>/index-cache; nothing reads them now, so they go.
     std::error_code ec;
@@ -202,9 +206,10 @@ class CollectionsImpl final : public Collections {
     Status s = store_->DeleteCollection(id);
     if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
     CANDOR_RETURN_IF_ERROR(s);
-    std::lock_guard<std::mutex> lock(states_mutex_);
-    states_.erase(id);
-    return Status::Ok();
+    return ApplyWrite([&] {
+      Drop(id);
+      return Status::Ok();
+    });
   }
 
   StatusOr<IndexFacesResult> IndexFaces(const IndexFacesRequest& request) override {
@@ -256,12 +261,15 @@ class CollectionsImpl final : public Collections {
       Status s = store_->InsertFaces(request.collection_id, &records);
       if (s.code() == StatusCode::kNotFound) return NotFoundCollection(request.collection_id);
       CANDOR_RETURN_IF_ERROR(s);
-      std::unique_lock<std::shared_mutex> lock(state->mutex);
-      for (const store::FaceRecord& r : records) {
-        CANDOR_RETURN_IF_ERROR(state->index->Add(r.row_id, r.embedding));
-        state->face_of_row[r.row_id] = r.face_id;
-        state->row_of_face[r.face_id] = r.row_id;
-      }
+      CANDOR_RETURN_IF_ERROR(ApplyWrite([&]() -> Status {
+        std::unique_lock<std::shared_mutex> lock(state->mutex);
+        for (const store::FaceRecord& r : records) {
+          CANDOR_RETURN_IF_ERROR(state->index->Add(r.row_id, r.embedding));
+          state->face_of_row[r.row_id] = r.face_id;
+          state->row_of_face[r.face_id] = r.row_id;
+        }
+        return Status::Ok();
+      }));
     }
     state->gallery->NoteChanges(static_cast<int64_t>(records.size()));
     for (size_t i = 0; i < records.size(); ++i) {
@@ -341,16 +349,11 @@ class CollectionsImpl final : public Collections {
     // ASSOCIATED_TO_AN_EXISTING_USER): DisassociateFaces or DeleteUser first.
     CANDOR_ASSIGN_OR_RETURN(store::FaceDeletion deletion,
                             store_->DeleteUnassociatedFaces(id, face_ids));
-    {
+    CANDOR_RETURN_IF_ERROR(ApplyWrite([&] {
       std::unique_lock<std::shared_mutex> lock(state->mutex);
-      for (const std::string& f : deletion.deleted) {
-        auto it = state->row_of_face.find(f);
-        if (it == state->row_of_face.end()) continue;
-        (void)state->index->Remove(it->second);  // absent is fine: already gone
-        state->face_of_row.erase(it->second);
-        state->row_of_face.erase(it);
-      }
-    }
+      for (const std::string& f : deletion.deleted) ForgetFace(f, state.get());
+      return Status::Ok();
+    }));
     state->gallery->NoteChanges(static_cast<int64_t>(deletion.deleted.size()));
     DeleteFacesResult result;
     result.deleted_faces = deletion.deleted;
@@ -526,15 +529,11 @@ class CollectionsImpl final : public Collections {
       if (deleted.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
       CANDOR_RETURN_IF_ERROR(deleted.status());
       if (state != nullptr) {
-        std::unique_lock<std::shared_mutex> lock(state->mutex);
-        for (const std::string& f : *deleted) {
-          state->user_of_face.erase(f);
-          auto it = state->row_of_face.find(f);
-          if (it == state->row_of_face.end()) continue;
-          (void)state->index->Remove(it->second);  // absent is fine: already gone
-          state->face_of_row.erase(it->second);
-          state->row_of_face.erase(it);
-        }
+        CANDOR_RETURN_IF_ERROR(ApplyWrite([&] {
+          std::unique_lock<std::shared_mutex> lock(state->mutex);
+          for (const std::string& f : *deleted) ForgetFace(f, state.get());
+          return Status::Ok();
+        }));
         state->gallery->NoteChanges(static_cast<int64_t>(deleted->size()));
       }
       erased.insert(erased.end(), deleted->begin(), deleted->end());
@@ -596,10 +595,18 @@ class CollectionsImpl final : public Collections {
   // The collection's in-memory state, loaded from the store on first use.
   // Collections made with another model version are refused for search and
   // enrolment: their vectors are not comparable with this engine's.
+  // On a shared store (sync_), the changes committed before the call are
+  // applied first (with sync_reads), and a collection loaded here is handed
+  // to the follower (StoreSync::Publish).
   StatusOr<std::shared_ptr<CollectionState>> State(const std::string& id) {
+    // Every write path gets its state before it writes: a change number left
+    // by an earlier call on this thread is not taken for its own (ApplyWrite).
+    store::SetLastCommittedChangeSeq(0);
+    if (sync_ != nullptr && sync_reads_) CANDOR_RETURN_IF_ERROR(sync_->SyncForRead());
     std::shared_ptr<CollectionSlot> slot = Slot(id);
     std::lock_guard<std::mutex> load_lock(slot->load_mutex);
     if (slot->state != nullptr) return slot->state;
+    const int64_t loaded_after = sync_ != nullptr ? sync_->applied_seq() : 0;
     auto loaded = Load(id);
     if (!loaded.ok()) {
       // Forget the slot, so that a later call tries again.
@@ -609,9 +616,116 @@ class CollectionsImpl final : public Collections {
       return loaded.status();
     }
     (*loaded)->gallery = slot->gallery;
+    if (sync_ != nullptr) {
+      CANDOR_RETURN_IF_ERROR(
+          sync_->Publish(id, loaded_after, [&] { slot->synced = *loaded; }));
+    }
     slot->state = *loaded;
     return slot->state;
   }
+
+  // After a store write on this thread: `apply` (the write's effect on
+  // memory) at once, or, on a shared store, in the order of the change log
+  // (StoreSync::ApplyOwn).
+  Status ApplyWrite(const std::function<Status()>& apply) {
+    const int64_t seq = store::LastCommittedChangeSeq();
+    store::SetLastCommittedChangeSeq(0);  // consumed: a later call without a write finds 0
+    if (sync_ == nullptr || seq == 0) return apply();
+    return sync_->ApplyOwn(seq, apply);
+  }
+
+  // Forgets the collection's in-memory state (DeleteCollection, or a
+  // deletion by another node).
+  void Drop(const std::string& id) {
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    auto it = states_.find(id);
+    if (it == states_.end()) return;
+    it->second->synced.reset();
+    states_.erase(it);
+  }
+
+  static void ForgetFace(const std::string& face_id, CollectionState* state) {
+    state->user_of_face.erase(face_id);
+    auto it = state->row_of_face.find(face_id);
+    if (it == state->row_of_face.end()) return;
+    (void)state->index->Remove(it->second);  // absent is fine: already gone
+    state->face_of_row.erase(it->second);
+    state->row_of_face.erase(it);
+  }
+
+  // StoreSyncHooks::refresh_faces: memory made to agree with the rows of
+  // `face_ids` as they are now.
+  Status RefreshFaces(const std::string& id, const std::vector<std::string>& face_ids,
+                      store::Store& feed) {
+    std::shared_ptr<CollectionSlot> slot;
+    {
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      auto it = states_.find(id);
+      if (it == states_.end()) return Status::Ok();  // not in memory: loaded from the tables
+      slot = it->second;
+    }
+    slot->gallery->NoteChanges(static_cast<int64_t>(face_ids.size()));
+    const std::shared_ptr<CollectionState> state = slot->synced;
+    if (state == nullptr) return Status::Ok();
+    // Embeddings are read only for faces memory does not hold.
+    std::vector<std::string> held, missing;
+    {
+      std::shared_lock<std::shared_mutex> lock(state->mutex);
+      for (const std::string& f : face_ids) {
+        (state->row_of_face.count(f) > 0 ? held : missing).push_back(f);
+      }
+    }
+    std::unordered_map<std::string, store::FaceRecord> rows;
+    for (const auto* ids : {&missing, &held}) {
+      if (ids->empty()) continue;
+      auto records = feed.GetFaces(id, *ids, ids == &missing);
+      // A collection deleted meanwhile: none of its faces exists (its own
+      // deletion comes later in the log).
+      if (records.status().code() == StatusCode::kNotFound) continue;
+      CANDOR_RETURN_IF_ERROR(records.status());
+      for (store::FaceRecord& r : *records) rows[r.face_id] = std::move(r);
+    }
+    std::unique_lock<std::shared_mutex> lock(state->mutex);
+    for (const std::string& f : face_ids) {
+      auto row = rows.find(f);
+      if (row == rows.end()) {
+        ForgetFace(f, state.get());
+        continue;
+      }
+      if (state->row_of_face.count(f) == 0) {
+        CANDOR_RETURN_IF_ERROR(state->index->Add(row->second.row_id, row->second.embedding));
+      }
+      RememberFace(row->second, state.get());
+      if (row->second.user_id.empty()) state->user_of_face.erase(f);
+    }
+    return Status::Ok();
+  }
+
+ public:
+  // Follows the other nodes' writes (a shared store only).
+  Status StartSync(const CollectionsOptions& options) {
+    StoreSyncOptions sync_options;
+    sync_options.poll_ms = options.sync_poll_ms;
+    sync_options.change_log_retention_ms = options.change_log_retention_ms;
+    StoreSyncHooks hooks;
+    hooks.refresh_faces = [this](const std::string& id, const std::vector<std::string>& faces,
+                                 store::Store& feed) { return RefreshFaces(id, faces, feed); };
+    hooks.drop_collection = [this](const std::string& id) { Drop(id); };
+    hooks.drop_all = [this] {
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      for (auto& [id, slot] : states_) slot->synced.reset();
+      states_.clear();
+    };
+    CANDOR_ASSIGN_OR_RETURN(sync_, StoreSync::Open(options.store_uri, store_.get(), sync_options,
+                                                   std::move(hooks)));
+    return Status::Ok();
+  }
+
+  StoreSyncStatus GetStoreSyncStatus() override {
+    return sync_ != nullptr ? sync_->GetStatus() : StoreSyncStatus{};
+  }
+
+ private:
 
   // The collection's slot, made (empty: nothing loaded) if there is none.
   std::shared_ptr<CollectionSlot> Slot(const std::string& id) {
@@ -757,6 +871,7 @@ class CollectionsImpl final : public Collections {
   Engine* engine_;
   const std::string data_dir_;
   const size_t approximate_min_faces_;
+  const bool sync_reads_;  // CollectionsOptions::sync_reads
   std::unique_ptr<store::Store> store_;
   UserOperations users_;
   std::mutex states_mutex_;
@@ -764,6 +879,8 @@ class CollectionsImpl final : public Collections {
   // while DeleteCollection drops it. Guarded by states_mutex_ (the slots'
   // contents by their own load_mutex).
   std::map<std::string, std::shared_ptr<CollectionSlot>> states_;
+  // Last: its follower thread, which uses the members above, stops first.
+  std::unique_ptr<StoreSync> sync_;
 };
 
 }  // namespace
@@ -778,7 +895,9 @@ StatusOr<std::unique_ptr<Collections>> Collections::Open(Engine* engine,
     if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
     CANDOR_ASSIGN_OR_RETURN(store, store::Store::OpenSqlite(options.data_dir));
   }
-  return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store), options));
+  auto collections = std::make_unique<CollectionsImpl>(engine, std::move(store), options);
+  if (!options.store_uri.empty()) CANDOR_RETURN_IF_ERROR(collections->StartSync(options));
+  return std::unique_ptr<Collections>(std::move(collections));
 }
 
 }  // namespace candor
