@@ -46,6 +46,9 @@ struct CollectionsOptions {
   // propagation lag).
   bool sync_reads = true;
   // How often a node reads the log when no notification came, milliseconds.
+  // 0: no follower thread and no listener connection, for a short-lived
+  // process (the CLI): changes are then applied only by sync_reads and by
+  // this node's own writes.
   int sync_poll_ms = 1000;
   // Change-log rows older than this are pruned; a node that was away longer
   // reloads every collection from the tables. Milliseconds.

@@ -28,15 +28,17 @@ StatusOr<std::unique_ptr<StoreSync>> StoreSync::Open(const std::string& conninfo
                                                      store::Store* main, StoreSyncOptions options,
                                                      StoreSyncHooks hooks) {
   CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> feed, store::OpenPostgresStore(conninfo));
-  CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<store::ChangeNotifier> notifier,
-                          store::OpenPostgresChangeNotifier(conninfo));
+  std::unique_ptr<store::ChangeNotifier> notifier;
+  if (options.poll_ms > 0) {
+    CANDOR_ASSIGN_OR_RETURN(notifier, store::OpenPostgresChangeNotifier(conninfo));
+  }
   // Listening before reading the start: a change committed in between is
   // both notified and after the start.
   CANDOR_ASSIGN_OR_RETURN(const int64_t start, feed->LatestChangeSeq());
   std::unique_ptr<StoreSync> sync(new StoreSync(std::move(feed), std::move(notifier), main,
                                                 options, std::move(hooks)));
   sync->applied_seq_ = start;
-  sync->follower_ = std::thread([s = sync.get()] { s->Follow(); });
+  if (sync->notifier_ != nullptr) sync->follower_ = std::thread([s = sync.get()] { s->Follow(); });
   return sync;
 }
 
@@ -51,7 +53,7 @@ StoreSync::StoreSync(std::unique_ptr<store::Store> feed,
 
 StoreSync::~StoreSync() {
   stop_ = true;
-  notifier_->Wake();
+  if (notifier_ != nullptr) notifier_->Wake();
   if (follower_.joinable()) follower_.join();
 }
 
@@ -210,7 +212,7 @@ StoreSyncStatus StoreSync::GetStatus() {
   status.latest_seq = latest.ok() ? *latest : -1;
   status.lag_changes = latest.ok() ? std::max<int64_t>(0, *latest - status.applied_seq) : 0;
   status.changes_applied = changes_applied_.load();
-  status.reconnects = notifier_->reconnects();
+  status.reconnects = notifier_ != nullptr ? notifier_->reconnects() : 0;
   status.full_rebuilds = full_rebuilds_.load();
   status.errors = errors_.load();
   std::lock_guard lock(latency_mu_);

@@ -52,7 +52,10 @@
 namespace candor {
 
 struct StoreSyncOptions {
-  int poll_ms = 1000;                      // fallback poll of the log, milliseconds
+  // Fallback poll of the log, milliseconds. 0: no follower thread and no
+  // listener (a short-lived process: changes are applied only when a read or
+  // a write of this node asks).
+  int poll_ms = 1000;
   int64_t change_log_retention_ms = 3'600'000;  // rows older are pruned (by any node)
   int prune_interval_ms = 60'000;          // how often this node prunes
   int batch = 1000;                        // rows read at a time
