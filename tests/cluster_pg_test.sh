@@ -19,18 +19,7 @@ cleanup() {
   rm -rf "$tmp" "$pgdir"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() {  # check NAME COMMAND...: the command must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $name" >&2
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 uri=$(CANDOR_PG_STOP_WITH_PID=$$ "$root/tools/pg_test_server.sh" start "$pgdir") || exit 1
 db_uri="${uri%/postgres}/postgres"
