@@ -35,12 +35,20 @@ std::unique_ptr<Store> Open(const PgTestDatabase& db) {
   return store.ok() ? std::move(*store) : nullptr;
 }
 
-TEST(PostgresChangeLogTest, EachWriteLeavesOneRowInItsTransaction) {
+// A database of its own and a store on it.
+class PostgresChangeLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(db.Create(&error)) << error;
+    store = Open(db);
+    ASSERT_NE(store, nullptr);
+  }
   PgTestDatabase db;
-  std::string error;
-  ASSERT_TRUE(db.Create(&error)) << error;
-  auto store = Open(db);
-  ASSERT_NE(store, nullptr);
+  std::unique_ptr<Store> store;
+};
+
+TEST_F(PostgresChangeLogTest, EachWriteLeavesOneRowInItsTransaction) {
   EXPECT_EQ(*store->LatestChangeSeq(), 0);
   ASSERT_TRUE(store->CreateCollection(MakeCollection("c")).ok());
   const int64_t created = LastCommittedChangeSeq();
@@ -103,30 +111,24 @@ TEST(PostgresChangeLogTest, EachWriteLeavesOneRowInItsTransaction) {
 // rows after the last one it saw (as a node does): it must see every row
 // that was committed. Without the change log's lock a row numbered before
 // one already seen would commit later, and be skipped.
-TEST(PostgresChangeLogTest, RowsBecomeVisibleInTheOrderOfTheirNumbers) {
-  PgTestDatabase db;
-  std::string error;
-  ASSERT_TRUE(db.Create(&error)) << error;
-  auto setup = Open(db);
-  ASSERT_NE(setup, nullptr);
-  ASSERT_TRUE(setup->CreateCollection(MakeCollection("c")).ok());
-  const int64_t start = *setup->LatestChangeSeq();
+TEST_F(PostgresChangeLogTest, RowsBecomeVisibleInTheOrderOfTheirNumbers) {
+  ASSERT_TRUE(store->CreateCollection(MakeCollection("c")).ok());
+  const int64_t start = *store->LatestChangeSeq();
   constexpr int kWriters = 4, kWrites = 60;
   std::atomic<int> writers_left{kWriters};
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
-      auto store = Open(db);
-      for (int i = 0; store != nullptr && i < kWrites; ++i) {
+      auto writer = Open(db);  // a connection of its own
+      for (int i = 0; writer != nullptr && i < kWrites; ++i) {
         std::vector<FaceRecord> face = {MakeFace(1000 * (w + 1) + i)};
-        const Status s = store->InsertFaces("c", &face);
+        const Status s = writer->InsertFaces("c", &face);
         EXPECT_TRUE(s.ok()) << s.ToString();
       }
       --writers_left;
     });
   }
-  auto reader = Open(db);
-  ASSERT_NE(reader, nullptr);
+  Store* reader = store.get();
   std::set<int64_t> seen;
   int64_t last = start;
   for (bool done = false; !done;) {
@@ -146,12 +148,7 @@ TEST(PostgresChangeLogTest, RowsBecomeVisibleInTheOrderOfTheirNumbers) {
             kWriters * kWrites);
 }
 
-TEST(PostgresChangeLogTest, NotifierWakesOnACommitAndReconnects) {
-  PgTestDatabase db;
-  std::string error;
-  ASSERT_TRUE(db.Create(&error)) << error;
-  auto store = Open(db);
-  ASSERT_NE(store, nullptr);
+TEST_F(PostgresChangeLogTest, NotifierWakesOnACommitAndReconnects) {
   auto notifier = OpenPostgresChangeNotifier(db.conninfo());
   ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
   const auto waited_ms = [&] {
