@@ -9,9 +9,12 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "candor/status.h"
 #include "collections/gallery_false_match.h"
 #include "index/adaptive_index.h"
+#include "store/store.h"
 
 namespace candor {
 
@@ -61,6 +64,26 @@ struct CollectionSlot {
   const std::shared_ptr<GalleryMeasurementCache> gallery =
       std::make_shared<GalleryMeasurementCache>();
 };
+
+// Building and changing a state (collection_state.cc). The callers hold
+// state->mutex exclusively for RememberFace and ForgetFace; the other two
+// take it themselves.
+
+// Builds the state of `record`'s collection from the store (every face, in
+// one snapshot), exact below `approximate_min_faces` faces, sketch from there.
+StatusOr<std::shared_ptr<CollectionState>> LoadCollectionState(
+    store::Store& store, const store::CollectionRecord& record, int dimension,
+    size_t approximate_min_faces);
+// Notes a face (the index holds its vector already) and its user.
+void RememberFace(const store::FaceRecord& face, CollectionState* state);
+// Takes a face out of the index and the maps; absent is fine.
+void ForgetFace(const std::string& face_id, CollectionState* state);
+// Makes the state agree with the current rows of `face_ids` in `store`:
+// a face memory lacks is added (its embedding read), one the store lacks is
+// taken out, and each one's user set. Used by a node following the others
+// (store_sync.h); converges whatever order or number of times it runs in.
+Status RefreshFacesFromStore(store::Store& store, const std::string& collection_id,
+                             const std::vector<std::string>& face_ids, CollectionState* state);
 
 }  // namespace candor
 

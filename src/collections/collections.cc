@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "collections/collection_state.h"
+#include "collections/face_search.h"
 #include "collections/gallery_false_match.h"
 #include "collections/quality_filter.h"
 #include "collections/store_sync.h"
@@ -32,11 +33,6 @@ constexpr int kDefaultListResults = 1000;
 constexpr int kMaxDeleteFaces = 4096;
 constexpr int kMaxListFaces = 4096;  // ListFaces FaceIds filter
 constexpr int kEmbeddingDimension = 512;
-// Rescoring of approximate results (Search): extra candidates asked of the
-// index, and how far below the threshold's cosine they may score (4 sd of
-// the int8 score error of exact_index.h, rounded up).
-constexpr int kRescoreExtra = 16;
-constexpr float kRescoreMargin = 0.003f;
 // EraseFacesIndexedBefore erases this many faces per store transaction, so
 // that a collection with a million expired faces neither holds the write
 // lock nor grows the WAL for the whole of it.
@@ -46,19 +42,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-StoredFace ToStored(const store::FaceRecord& r) {
-  StoredFace f;
-  f.face_id = r.face_id;
-  f.image_id = r.image_id;
-  f.external_image_id = r.external_image_id;
-  f.user_id = r.user_id;
-  f.box = r.box;
-  f.confidence = r.confidence;
-  f.face_model_version = r.face_model_version;
-  f.indexed_ms = r.indexed_ms;
-  return f;
 }
 
 BoundingBox Ratios(const BoundingBox& px, const ImageInfo& image) {
@@ -391,7 +374,8 @@ class CollectionsImpl final : public Collections {
     result.image = embedded.image;
     result.searched_face_box = Ratios(probe.face.box, embedded.image);
     result.searched_face_confidence = probe.face.confidence;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, probe.embedding, "", &result));
+    CANDOR_RETURN_IF_ERROR(
+        SearchCollection(*engine_, *store_, request, *state, probe.embedding, "", &result));
     return result;
   }
 
@@ -407,7 +391,8 @@ class CollectionsImpl final : public Collections {
     }
     SearchFacesResult result;
     result.searched_face_id = face_id;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, faces[0].embedding, face_id, &result));
+    CANDOR_RETURN_IF_ERROR(SearchCollection(*engine_, *store_, request, *state,
+                                            faces[0].embedding, face_id, &result));
     return result;
   }
 
@@ -421,7 +406,8 @@ class CollectionsImpl final : public Collections {
                                      std::to_string(state->index->dimension()));
     }
     SearchFacesResult result;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, embedding, "", &result));
+    CANDOR_RETURN_IF_ERROR(
+        SearchCollection(*engine_, *store_, request, *state, embedding, "", &result));
     return result;
   }
 
@@ -644,15 +630,6 @@ class CollectionsImpl final : public Collections {
     states_.erase(it);
   }
 
-  static void ForgetFace(const std::string& face_id, CollectionState* state) {
-    state->user_of_face.erase(face_id);
-    auto it = state->row_of_face.find(face_id);
-    if (it == state->row_of_face.end()) return;
-    (void)state->index->Remove(it->second);  // absent is fine: already gone
-    state->face_of_row.erase(it->second);
-    state->row_of_face.erase(it);
-  }
-
   // StoreSyncHooks::refresh_faces: memory made to agree with the rows of
   // `face_ids` as they are now.
   Status RefreshFaces(const std::string& id, const std::vector<std::string>& face_ids,
@@ -667,38 +644,7 @@ class CollectionsImpl final : public Collections {
     slot->gallery->NoteChanges(static_cast<int64_t>(face_ids.size()));
     const std::shared_ptr<CollectionState> state = slot->synced;
     if (state == nullptr) return Status::Ok();
-    // Embeddings are read only for faces memory does not hold.
-    std::vector<std::string> held, missing;
-    {
-      std::shared_lock<std::shared_mutex> lock(state->mutex);
-      for (const std::string& f : face_ids) {
-        (state->row_of_face.count(f) > 0 ? held : missing).push_back(f);
-      }
-    }
-    std::unordered_map<std::string, store::FaceRecord> rows;
-    for (const auto* ids : {&missing, &held}) {
-      if (ids->empty()) continue;
-      auto records = feed.GetFaces(id, *ids, ids == &missing);
-      // A collection deleted meanwhile: none of its faces exists (its own
-      // deletion comes later in the log).
-      if (records.status().code() == StatusCode::kNotFound) continue;
-      CANDOR_RETURN_IF_ERROR(records.status());
-      for (store::FaceRecord& r : *records) rows[r.face_id] = std::move(r);
-    }
-    std::unique_lock<std::shared_mutex> lock(state->mutex);
-    for (const std::string& f : face_ids) {
-      auto row = rows.find(f);
-      if (row == rows.end()) {
-        ForgetFace(f, state.get());
-        continue;
-      }
-      if (state->row_of_face.count(f) == 0) {
-        CANDOR_RETURN_IF_ERROR(state->index->Add(row->second.row_id, row->second.embedding));
-      }
-      RememberFace(row->second, state.get());
-      if (row->second.user_id.empty()) state->user_of_face.erase(f);
-    }
-    return Status::Ok();
+    return RefreshFacesFromStore(feed, id, face_ids, state.get());
   }
 
  public:
@@ -754,119 +700,8 @@ class CollectionsImpl final : public Collections {
                                      record.face_model_version + "; this engine runs " +
                                      engine_->face_model_version());
     }
-    auto state = std::make_shared<CollectionState>();
-    index::AdaptiveIndexOptions index_options;
-    index_options.dimension = kEmbeddingDimension;
-    index_options.approximate_min_vectors = approximate_min_faces_;
-    state->index = index::CreateAdaptiveIndex(index_options);
-    state->index->Reserve(static_cast<size_t>(std::max<int64_t>(0, record.face_count)));
-    Status load_status;
-    CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
-      if (!load_status.ok()) return;
-      load_status = state->index->Add(f.row_id, f.embedding);
-      RememberFace(f, state.get());
-    }));
-    CANDOR_RETURN_IF_ERROR(load_status);
-    return state;
+    return LoadCollectionState(*store_, record, kEmbeddingDimension, approximate_min_faces_);
   }
-
-  static void RememberFace(const store::FaceRecord& f, CollectionState* state) {
-    state->face_of_row[f.row_id] = f.face_id;
-    state->row_of_face[f.face_id] = f.row_id;
-    if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
-  }
-
-  Status Search(const SearchRequest& request, const std::shared_ptr<CollectionState>& state,
-                const std::vector<float>& probe, const std::string& exclude_face_id,
-                SearchFacesResult* result) {
-    const Calibration& calibration = engine_->calibration();
-    const float min_cosine = calibration.CosineForSimilarity(request.face_match_threshold);
-    // One more than asked, in case the probe itself (SearchFaces) is found.
-    int k = request.max_faces + (exclude_face_id.empty() ? 0 : 1);
-    // The approximate index scores int8 codes (error ~5e-4): it is asked for
-    // more candidates, a little below the threshold, and they are rescored
-    // with the float vectors from the store, so that the order and the
-    // similarities are exact (near-ties at rank 1 were the main recall@1
-    // loss in bench/collection_bench before this).
-    const bool rescore = state->index->approximate();
-    std::vector<index::Neighbor> neighbours =
-        rescore ? state->index->Search(probe, k + kRescoreExtra, min_cosine - kRescoreMargin)
-                : state->index->Search(probe, k, min_cosine);
-    std::vector<std::string> ids;
-    std::vector<float> scores;
-    {
-      std::shared_lock<std::shared_mutex> lock(state->mutex);
-      result->faces_searched = static_cast<int64_t>(state->index->size());
-      for (const index::Neighbor& n : neighbours) {
-        auto it = state->face_of_row.find(n.label);
-        if (it == state->face_of_row.end() || it->second == exclude_face_id) continue;
-        if (!rescore && static_cast<int>(ids.size()) >= request.max_faces) break;
-        ids.push_back(it->second);
-        scores.push_back(n.score);
-      }
-    }
-    if (rescore && static_cast<int>(ids.size()) > request.max_faces) {
-      // Only a candidate whose int8 score is within twice the score error of
-      // the last place can take it after rescoring: the others are not read
-      // from the store (at 10M faces the store does not fit in the page
-      // cache, and each row read can cost a random disk read). Two spare
-      // rows stay for a face deleted between the search and the read.
-      const size_t last = static_cast<size_t>(request.max_faces) - 1;
-      const float cut = scores[last] - 2 * kRescoreMargin;
-      size_t keep = std::min(ids.size(), last + 3);
-      while (keep < ids.size() && scores[keep] >= cut) ++keep;
-      ids.resize(keep);
-      scores.resize(keep);
-    }
-    if (!exclude_face_id.empty() && result->faces_searched > 0) --result->faces_searched;
-    result->face_model_version = engine_->face_model_version();
-    // Measured with no lock of the collection held; waits for one
-    // measurement at most (GalleryMeasurementCache).
-    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const GalleryMeasurement> gallery,
-                            Gallery(request.collection_id, *state->gallery));
-    result->calibration_version = calibration.version();
-    result->collection_false_match_rate = gallery->RateAt(request.face_match_threshold);
-    result->expected_false_matches =
-        ExpectedFalseMatchRate(request.face_match_threshold, gallery.get()) *
-        static_cast<double>(result->faces_searched);
-    if (ids.empty()) return Status::Ok();
-    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, rescore));
-    std::unordered_map<std::string, const store::FaceRecord*> by_id;
-    for (const auto& r : records) by_id[r.face_id] = &r;
-    struct Candidate {
-      const store::FaceRecord* record;
-      float score;
-    };
-    std::vector<Candidate> candidates;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto it = by_id.find(ids[i]);
-      if (it == by_id.end()) continue;  // deleted between the search and the read
-      float score = scores[i];
-      if (rescore) {
-        const std::vector<float>& v = it->second->embedding;
-        if (v.size() != probe.size()) continue;
-        double dot = 0;
-        for (size_t d = 0; d < v.size(); ++d) dot += double{v[d]} * probe[d];
-        score = static_cast<float>(dot);
-      }
-      candidates.push_back({it->second, score});
-    }
-    if (rescore) {
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate& a, const Candidate& b) {
-                         return a.score > b.score ||
-                                (a.score == b.score && a.record->row_id < b.record->row_id);
-                       });
-    }
-    for (const Candidate& c : candidates) {
-      if (static_cast<int>(result->matches.size()) >= request.max_faces) break;
-      const float similarity = calibration.Similarity(c.score);
-      if (similarity < request.face_match_threshold) continue;
-      result->matches.push_back({ToStored(*c.record), similarity, FalseMatchRateAt(similarity)});
-    }
-    return Status::Ok();
-  }
-
 
   Engine* engine_;
   const std::string data_dir_;
