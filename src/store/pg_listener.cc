@@ -36,12 +36,13 @@ class PgChangeNotifier final : public ChangeNotifier {
 
   // Names the session and LISTENs; false when the connection failed.
   bool Listen() {
-    return Run(conn_.get(), "SET application_name = 'candor-listener'") &&
-           Run(conn_.get(), "LISTEN candor_changes");
+    listening_ = Run(conn_.get(), "SET application_name = 'candor-listener'") &&
+                 Run(conn_.get(), "LISTEN candor_changes");
+    return listening_;
   }
 
   void Wait(int timeout_ms) override {
-    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    if (PQstatus(conn_.get()) != CONNECTION_OK || !listening_) {
       Reconnect(timeout_ms);
       return;
     }
@@ -69,15 +70,16 @@ class PgChangeNotifier final : public ChangeNotifier {
   int64_t reconnects() const override { return reconnects_.load(); }
 
  private:
-  // One attempt; on failure waits `timeout_ms` (or a Wake) before the
-  // caller's next Wait tries again.
+  // One attempt (a connection that is up but not listening, after a LISTEN
+  // that failed, only LISTENs again); on failure waits `timeout_ms` (or a
+  // Wake) before the caller's next Wait tries again.
   void Reconnect(int timeout_ms) {
-    PQreset(conn_.get());
-    if (PQstatus(conn_.get()) == CONNECTION_OK && Listen()) {
-      PQsetClientEncoding(conn_.get(), "UTF8");
-      ++reconnects_;
-      return;
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      listening_ = false;
+      PQreset(conn_.get());
+      if (PQstatus(conn_.get()) == CONNECTION_OK) ++reconnects_;
     }
+    if (PQstatus(conn_.get()) == CONNECTION_OK && Listen()) return;
     pollfd wake = {wake_fd_, POLLIN, 0};
     if (::poll(&wake, 1, timeout_ms) > 0) {
       uint64_t count;
@@ -86,6 +88,7 @@ class PgChangeNotifier final : public ChangeNotifier {
   }
 
   pg::Conn conn_;
+  bool listening_ = false;  // the session has LISTENed (Wait's thread only)
   const int wake_fd_;
   std::atomic<int64_t> reconnects_{0};
 };
