@@ -3,7 +3,8 @@
 # private PostgreSQL cluster from tools/pg_test_server.sh), and the CLI with
 # --store as a third node: what one indexes the others find, what one deletes
 # none answers with, /metrics shows each node's sync (lag, changes applied,
-# reconnects), and a node whose listener connection is killed connects again.
+# reconnects), a node whose listener connection is killed connects again,
+# and after PostgreSQL restarts the nodes come back and follow each other.
 # Usage: tests/cluster_pg_test.sh path/to/candor
 set -uo pipefail
 candor=$(realpath "$1")
@@ -91,6 +92,37 @@ done
 check "a reconnected" test "$(metric "$port_a" candor_store_sync_reconnects_total)" = 1
 check "b reconnected" test "$(metric "$port_b" candor_store_sync_reconnects_total)" = 1
 check "no full rebuild" test "$(metric "$port_b" candor_store_sync_full_rebuilds_total)" = 0
+
+# PostgreSQL restarts. The first call of a node may find its connection
+# lost (ThrottlingException, which clients retry); then all comes back.
+pg_port=$(cat "$pgdir/port")
+"$root/tools/pg_test_server.sh" stop "$pgdir"
+"$root/tools/pg_test_server.sh" start "$pgdir" "$pg_port" >/dev/null
+# retry FILE PORT OPERATION JSON: calls until an answer is not a throttle.
+retry() {
+  local out=$1
+  shift
+  for _ in $(seq 1 50); do
+    call "$@" >"$out"
+    grep -q ThrottlingException "$out" || return 0
+    sleep 0.2
+  done
+}
+bush=$(ls "$data/lfw/images/George_W_Bush/"*.jpg | sort | sed -n 1p)
+bush1=$(ls "$data/lfw/images/George_W_Bush/"*.jpg | sort | sed -n 2p)
+retry "$tmp/index2.json" "$port_a" IndexFaces \
+  "{\"CollectionId\":\"people\",\"MaxFaces\":1,\"Image\":$(image "$bush")}"
+face2=$(jq -r '.FaceRecords[0].Face.FaceId' "$tmp/index2.json")
+check "a indexes after the restart" test -n "$face2" -a "$face2" != null
+retry "$tmp/found2.json" "$port_b" SearchFacesByImage \
+  "{\"CollectionId\":\"people\",\"Image\":$(image "$bush1")}"
+check "b finds it" jqt --arg f "$face2" '[.FaceMatches[].Face.FaceId] == [$f]' "$tmp/found2.json"
+for _ in $(seq 1 100); do
+  [[ $(metric "$port_b" candor_store_sync_reconnects_total) == 2 ]] && break
+  sleep 0.1
+done
+check "b's listener reconnected" test "$(metric "$port_b" candor_store_sync_reconnects_total)" = 2
+check "still no full rebuild" test "$(metric "$port_b" candor_store_sync_full_rebuilds_total)" = 0
 
 echo "cluster_pg_test: $passed passed, $failed failed"
 ((failed == 0))
