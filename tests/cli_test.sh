@@ -7,18 +7,7 @@ candor=$(realpath "$1")
 data="${CANDOR_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() {  # check NAME COMMAND...: the command must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $name" >&2
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 json() { python3 -c "import json,sys; d=json.load(open('$1')); sys.exit(0 if ($2) else 1)"; }
 # audited FILE CONDITION: some JSON line e of FILE (`candor audit query`) satisfies CONDITION.
 audited() {

@@ -75,7 +75,7 @@ TEST(PostgresStoreFileTest, ConcurrentOpensOfANewDatabase) {
   for (auto& t : threads) t.join();
   for (const Status& s : opened) EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT version FROM candor_schema_version"),
-            Store::kSchemaVersion);
+            kPgSchemaVersion);
 }
 
 // A connection the server ends (a restart, a failover, an administrator):

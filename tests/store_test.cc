@@ -387,7 +387,7 @@ TEST_P(StoreTest, ReopenKeepsEverything) {
     EXPECT_EQ(RawCount("PRAGMA application_id"), kApplicationId);
     EXPECT_EQ(RawCount("PRAGMA page_size"), kPageSize);
   } else {
-    EXPECT_EQ(RawCount("SELECT version FROM candor_schema_version"), Store::kSchemaVersion);
+    EXPECT_EQ(RawCount("SELECT version FROM candor_schema_version"), kPgSchemaVersion);
   }
 }
 

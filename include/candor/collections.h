@@ -36,6 +36,42 @@ struct CollectionsOptions {
   // exact below. 0: the measured default (index::kApproximateMinVectors,
   // 50,000). Tests set it low.
   int64_t approximate_min_faces = 0;
+  // With store_uri, several nodes may share the database: each follows the
+  // others' writes through the store's change log (README, "The PostgreSQL
+  // store"). sync_reads: every search (and every call that uses a
+  // collection's in-memory index) first applies the changes committed before
+  // it began, at the cost of one SELECT of the log's last number, so that no
+  // node answers with a face deleted before the search began; without it a
+  // node serves what it has applied (changes arrive within the measured
+  // propagation lag).
+  bool sync_reads = true;
+  // How often a node reads the log when no notification came, milliseconds.
+  // 0: no follower thread and no listener connection, for a short-lived
+  // process (the CLI): changes are then applied only by sync_reads and by
+  // this node's own writes.
+  int sync_poll_ms = 1000;
+  // Change-log rows older than this are pruned; a node that was away longer
+  // reloads every collection from the tables. Milliseconds.
+  int64_t change_log_retention_ms = 3'600'000;
+};
+
+// Candor extension: how a node follows the other nodes' writes to a shared
+// store (CollectionsOptions::store_uri; collections/store_sync.h). Not
+// enabled on the SQLite store (one node).
+struct StoreSyncStatus {
+  bool enabled = false;
+  int64_t applied_seq = 0;      // the last change-log row applied to memory
+  int64_t latest_seq = 0;       // the last committed row, read now (-1: unreadable)
+  int64_t lag_changes = 0;      // latest - applied: rows behind (numbers; rolled-back gaps count)
+  int64_t changes_applied = 0;  // rows applied (own writes included)
+  int64_t reconnects = 0;       // the listener's connection made again after a loss
+  int64_t full_rebuilds = 0;    // the log was pruned past this node: all collections reloaded
+  int64_t errors = 0;           // catch-ups that failed (the next one retries)
+  // Store latency as the sync sees it: its round trips to the database (the
+  // log's last number before a read, reads of the log and of changed faces).
+  int64_t store_calls = 0;
+  double store_seconds = 0;  // in all
+  double store_max_seconds = 0;
 };
 
 // Rekognition's QualityFilter. AUTO is the default for IndexFaces and NONE
@@ -410,6 +446,8 @@ class Collections {
   // Candor extension: the in-memory index of a collection, loading it if it
   // is not loaded yet (benchmarks, tests, operators).
   virtual StatusOr<CollectionIndexStatus> GetIndexStatus(const std::string& collection_id) = 0;
+  // Candor extension: how this node follows the others (metrics).
+  virtual StoreSyncStatus GetStoreSyncStatus() = 0;
 
   // Users. Unknown collection or user: ResourceNotFoundException. CreateUser
   // of a user that exists: ConflictException (Rekognition's error for it).

@@ -53,6 +53,7 @@ using nlohmann::json;
 // that the service's defaults apply otherwise.
 struct CollectionArgs {
   std::string data_dir;
+  std::string store;  // --store: a PostgreSQL database instead of <data-dir>/candor.db
   std::string audit_key;
   std::string reason;
   std::string collection;
@@ -87,7 +88,7 @@ std::string DataDirOf(const CollectionArgs& args) { return LocalDataDir(args.dat
 StatusOr<std::unique_ptr<LocalService>> OpenLocal(const GlobalOptions& global,
                                                   const CollectionArgs& args,
                                                   bool needs_engine_workers) {
-  return LocalService::Open(global, {DataDirOf(args), args.audit_key, args.reason},
+  return LocalService::Open(global, {DataDirOf(args), args.audit_key, args.reason, args.store},
                             needs_engine_workers);
 }
 
@@ -566,6 +567,11 @@ void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_co
       "and --audit-key may also follow the subcommand.");
   cmd->add_option("--data-dir", args->data_dir,
                   "store directory (default: $CANDOR_DATA_DIR or ./candor-data)");
+  cmd->add_option("--store", args->store,
+                  "keep collections, faces, users and policies in this PostgreSQL database "
+                  "(postgresql://USER@HOST:PORT/DB), as `candor serve --store` does; the audit "
+                  "log stays in the data directory")
+      ->type_name("URI");
   cmd->add_option("--reason", args->reason,
                   "why: a case reference, recorded with the call; required for searches when "
                   "the collection's policy says so")

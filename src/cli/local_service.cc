@@ -34,7 +34,11 @@ StatusOr<std::unique_ptr<LocalService>> LocalService::Open(const GlobalOptions& 
   const std::filesystem::path dir = args.data_dir;
   CANDOR_ASSIGN_OR_RETURN(s->engine_, MakeEngine(g));
   CANDOR_ASSIGN_OR_RETURN(s->collections_,
-                          Collections::Open(s->engine_.get(), {.data_dir = dir.string()}));
+                          Collections::Open(s->engine_.get(),
+                                            {.data_dir = dir.string(),
+                                             .store_uri = args.store,
+                                             // One command: its reads catch up, no follower.
+                                             .sync_poll_ms = 0}));
   audit::AuditOptions audit_options;
   audit_options.path = (dir / "audit.db").string();
   audit_options.key_path =

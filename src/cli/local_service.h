@@ -30,6 +30,9 @@ struct LocalServiceArgs {
   std::string data_dir;   // resolved (LocalDataDir)
   std::string audit_key;  // empty: <data-dir>/audit-signing.key
   std::string reason;     // the caller's reason (X-Candor-Reason)
+  // When set, collections, faces, users and policies are in this PostgreSQL
+  // database (as `candor serve --store`); the audit log stays in data_dir.
+  std::string store;
 };
 
 // Thread safety: Run may be called from many threads at once (import).

@@ -227,8 +227,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "the store's directory (default: $CANDOR_DATA_DIR or ./candor-data)");
   cmd->add_option("--store", args->store,
                   "keep collections, faces, users and policies in this PostgreSQL database "
-                  "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; the audit "
-                  "log, keys, video jobs and stream processors stay in the data directory");
+                  "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
+                  "nodes may share it (each follows the others' writes); the audit log, keys, "
+                  "video jobs and stream processors stay in the data directory");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`)");
   cmd->add_flag("--public-details", args->server.public_details,

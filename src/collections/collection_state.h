@@ -9,9 +9,12 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "candor/status.h"
 #include "collections/gallery_false_match.h"
 #include "index/adaptive_index.h"
+#include "store/store.h"
 
 namespace candor {
 
@@ -30,7 +33,8 @@ namespace candor {
 // faces are in the index, and exclusively by EraseFacesIndexedBefore, so that
 // an erasure never misses a face that is committed but not yet in the index
 // (its vector would stay in memory after the store erased it).
-// Lock order: user_write_mutex, then erase_mutex, then mutex.
+// Lock order: user_write_mutex, then erase_mutex, then the StoreSync's apply
+// mutex (collections/store_sync.h), then mutex.
 // `gallery` (the slot's, shared) is thread-safe by itself and measures with
 // none of these held; every change of faces or of their users is noted in it
 // after it is in memory.
@@ -53,9 +57,33 @@ struct CollectionState {
 struct CollectionSlot {
   std::mutex load_mutex;
   std::shared_ptr<CollectionState> state;  // guarded by load_mutex; null until loaded
+  // On a shared store: the same state once handed to the follower
+  // (StoreSync::Publish), which then applies other nodes' changes to it.
+  // Guarded by the StoreSync's apply mutex.
+  std::shared_ptr<CollectionState> synced;
   const std::shared_ptr<GalleryMeasurementCache> gallery =
       std::make_shared<GalleryMeasurementCache>();
 };
+
+// Building and changing a state (collection_state.cc). The callers hold
+// state->mutex exclusively for RememberFace and ForgetFace; the other two
+// take it themselves.
+
+// Builds the state of `record`'s collection from the store (every face, in
+// one snapshot), exact below `approximate_min_faces` faces, sketch from there.
+StatusOr<std::shared_ptr<CollectionState>> LoadCollectionState(
+    store::Store& store, const store::CollectionRecord& record, int dimension,
+    size_t approximate_min_faces);
+// Notes a face (the index holds its vector already) and its user.
+void RememberFace(const store::FaceRecord& face, CollectionState* state);
+// Takes a face out of the index and the maps; absent is fine.
+void ForgetFace(const std::string& face_id, CollectionState* state);
+// Makes the state agree with the current rows of `face_ids` in `store`:
+// a face memory lacks is added (its embedding read), one the store lacks is
+// taken out, and each one's user set. Used by a node following the others
+// (store_sync.h); converges whatever order or number of times it runs in.
+Status RefreshFacesFromStore(store::Store& store, const std::string& collection_id,
+                             const std::vector<std::string>& face_ids, CollectionState* state);
 
 }  // namespace candor
 

@@ -12,8 +12,10 @@
 #include <unordered_map>
 
 #include "collections/collection_state.h"
+#include "collections/face_search.h"
 #include "collections/gallery_false_match.h"
 #include "collections/quality_filter.h"
+#include "collections/store_sync.h"
 #include "collections/users.h"
 #include "collections/validation.h"
 #include "index/adaptive_index.h"
@@ -31,11 +33,6 @@ constexpr int kDefaultListResults = 1000;
 constexpr int kMaxDeleteFaces = 4096;
 constexpr int kMaxListFaces = 4096;  // ListFaces FaceIds filter
 constexpr int kEmbeddingDimension = 512;
-// Rescoring of approximate results (Search): extra candidates asked of the
-// index, and how far below the threshold's cosine they may score (4 sd of
-// the int8 score error of exact_index.h, rounded up).
-constexpr int kRescoreExtra = 16;
-constexpr float kRescoreMargin = 0.003f;
 // EraseFacesIndexedBefore erases this many faces per store transaction, so
 // that a collection with a million expired faces neither holds the write
 // lock nor grows the WAL for the whole of it.
@@ -45,19 +42,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-StoredFace ToStored(const store::FaceRecord& r) {
-  StoredFace f;
-  f.face_id = r.face_id;
-  f.image_id = r.image_id;
-  f.external_image_id = r.external_image_id;
-  f.user_id = r.user_id;
-  f.box = r.box;
-  f.confidence = r.confidence;
-  f.face_model_version = r.face_model_version;
-  f.indexed_ms = r.indexed_ms;
-  return f;
 }
 
 BoundingBox Ratios(const BoundingBox& px, const ImageInfo& image) {
@@ -74,8 +58,11 @@ class CollectionsImpl final : public Collections {
         approximate_min_faces_(options.approximate_min_faces > 0
                                    ? static_cast<size_t>(options.approximate_min_faces)
                                    : index::kApproximateMinVectors),
+        sync_reads_(options.sync_reads),
         store_(std::move(store)),
-        users_(engine_, store_.get(), [this](const std::string& id) { return State(id); }) {
+        users_(
+            engine_, store_.get(), [this](const std::string& id) { return State(id); },
+            [this](const std::function<Status()>& apply) { return ApplyWrite(apply); }) {
     // Earlier versions kept IVF centroids (averages of faces) in
     // <data dir>/index-cache; nothing reads them now, so they go.
     std::error_code ec;
@@ -202,9 +189,10 @@ class CollectionsImpl final : public Collections {
     Status s = store_->DeleteCollection(id);
     if (s.code() == StatusCode::kNotFound) return NotFoundCollection(id);
     CANDOR_RETURN_IF_ERROR(s);
-    std::lock_guard<std::mutex> lock(states_mutex_);
-    states_.erase(id);
-    return Status::Ok();
+    return ApplyWrite([&] {
+      Drop(id);
+      return Status::Ok();
+    });
   }
 
   StatusOr<IndexFacesResult> IndexFaces(const IndexFacesRequest& request) override {
@@ -256,12 +244,15 @@ class CollectionsImpl final : public Collections {
       Status s = store_->InsertFaces(request.collection_id, &records);
       if (s.code() == StatusCode::kNotFound) return NotFoundCollection(request.collection_id);
       CANDOR_RETURN_IF_ERROR(s);
-      std::unique_lock<std::shared_mutex> lock(state->mutex);
-      for (const store::FaceRecord& r : records) {
-        CANDOR_RETURN_IF_ERROR(state->index->Add(r.row_id, r.embedding));
-        state->face_of_row[r.row_id] = r.face_id;
-        state->row_of_face[r.face_id] = r.row_id;
-      }
+      CANDOR_RETURN_IF_ERROR(ApplyWrite([&]() -> Status {
+        std::unique_lock<std::shared_mutex> lock(state->mutex);
+        for (const store::FaceRecord& r : records) {
+          CANDOR_RETURN_IF_ERROR(state->index->Add(r.row_id, r.embedding));
+          state->face_of_row[r.row_id] = r.face_id;
+          state->row_of_face[r.face_id] = r.row_id;
+        }
+        return Status::Ok();
+      }));
     }
     state->gallery->NoteChanges(static_cast<int64_t>(records.size()));
     for (size_t i = 0; i < records.size(); ++i) {
@@ -341,16 +332,11 @@ class CollectionsImpl final : public Collections {
     // ASSOCIATED_TO_AN_EXISTING_USER): DisassociateFaces or DeleteUser first.
     CANDOR_ASSIGN_OR_RETURN(store::FaceDeletion deletion,
                             store_->DeleteUnassociatedFaces(id, face_ids));
-    {
+    CANDOR_RETURN_IF_ERROR(ApplyWrite([&] {
       std::unique_lock<std::shared_mutex> lock(state->mutex);
-      for (const std::string& f : deletion.deleted) {
-        auto it = state->row_of_face.find(f);
-        if (it == state->row_of_face.end()) continue;
-        (void)state->index->Remove(it->second);  // absent is fine: already gone
-        state->face_of_row.erase(it->second);
-        state->row_of_face.erase(it);
-      }
-    }
+      for (const std::string& f : deletion.deleted) ForgetFace(f, state.get());
+      return Status::Ok();
+    }));
     state->gallery->NoteChanges(static_cast<int64_t>(deletion.deleted.size()));
     DeleteFacesResult result;
     result.deleted_faces = deletion.deleted;
@@ -388,7 +374,8 @@ class CollectionsImpl final : public Collections {
     result.image = embedded.image;
     result.searched_face_box = Ratios(probe.face.box, embedded.image);
     result.searched_face_confidence = probe.face.confidence;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, probe.embedding, "", &result));
+    CANDOR_RETURN_IF_ERROR(
+        SearchCollection(*engine_, *store_, request, *state, probe.embedding, "", &result));
     return result;
   }
 
@@ -404,7 +391,8 @@ class CollectionsImpl final : public Collections {
     }
     SearchFacesResult result;
     result.searched_face_id = face_id;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, faces[0].embedding, face_id, &result));
+    CANDOR_RETURN_IF_ERROR(SearchCollection(*engine_, *store_, request, *state,
+                                            faces[0].embedding, face_id, &result));
     return result;
   }
 
@@ -418,7 +406,8 @@ class CollectionsImpl final : public Collections {
                                      std::to_string(state->index->dimension()));
     }
     SearchFacesResult result;
-    CANDOR_RETURN_IF_ERROR(Search(request, state, embedding, "", &result));
+    CANDOR_RETURN_IF_ERROR(
+        SearchCollection(*engine_, *store_, request, *state, embedding, "", &result));
     return result;
   }
 
@@ -526,15 +515,11 @@ class CollectionsImpl final : public Collections {
       if (deleted.status().code() == StatusCode::kNotFound) return NotFoundCollection(id);
       CANDOR_RETURN_IF_ERROR(deleted.status());
       if (state != nullptr) {
-        std::unique_lock<std::shared_mutex> lock(state->mutex);
-        for (const std::string& f : *deleted) {
-          state->user_of_face.erase(f);
-          auto it = state->row_of_face.find(f);
-          if (it == state->row_of_face.end()) continue;
-          (void)state->index->Remove(it->second);  // absent is fine: already gone
-          state->face_of_row.erase(it->second);
-          state->row_of_face.erase(it);
-        }
+        CANDOR_RETURN_IF_ERROR(ApplyWrite([&] {
+          std::unique_lock<std::shared_mutex> lock(state->mutex);
+          for (const std::string& f : *deleted) ForgetFace(f, state.get());
+          return Status::Ok();
+        }));
         state->gallery->NoteChanges(static_cast<int64_t>(deleted->size()));
       }
       erased.insert(erased.end(), deleted->begin(), deleted->end());
@@ -596,10 +581,18 @@ class CollectionsImpl final : public Collections {
   // The collection's in-memory state, loaded from the store on first use.
   // Collections made with another model version are refused for search and
   // enrolment: their vectors are not comparable with this engine's.
+  // On a shared store (sync_), the changes committed before the call are
+  // applied first (with sync_reads), and a collection loaded here is handed
+  // to the follower (StoreSync::Publish).
   StatusOr<std::shared_ptr<CollectionState>> State(const std::string& id) {
+    // Every write path gets its state before it writes: a change number left
+    // by an earlier call on this thread is not taken for its own (ApplyWrite).
+    store::SetLastCommittedChangeSeq(0);
+    if (sync_ != nullptr && sync_reads_) CANDOR_RETURN_IF_ERROR(sync_->SyncForRead());
     std::shared_ptr<CollectionSlot> slot = Slot(id);
     std::lock_guard<std::mutex> load_lock(slot->load_mutex);
     if (slot->state != nullptr) return slot->state;
+    const int64_t loaded_after = sync_ != nullptr ? sync_->applied_seq() : 0;
     auto loaded = Load(id);
     if (!loaded.ok()) {
       // Forget the slot, so that a later call tries again.
@@ -609,9 +602,76 @@ class CollectionsImpl final : public Collections {
       return loaded.status();
     }
     (*loaded)->gallery = slot->gallery;
+    if (sync_ != nullptr) {
+      CANDOR_RETURN_IF_ERROR(
+          sync_->Publish(id, loaded_after, [&] { slot->synced = *loaded; }));
+    }
     slot->state = *loaded;
     return slot->state;
   }
+
+  // After a store write on this thread: `apply` (the write's effect on
+  // memory) at once, or, on a shared store, in the order of the change log
+  // (StoreSync::ApplyOwn).
+  Status ApplyWrite(const std::function<Status()>& apply) {
+    const int64_t seq = store::LastCommittedChangeSeq();
+    store::SetLastCommittedChangeSeq(0);  // consumed: a later call without a write finds 0
+    if (sync_ == nullptr || seq == 0) return apply();
+    return sync_->ApplyOwn(seq, apply);
+  }
+
+  // Forgets the collection's in-memory state (DeleteCollection, or a
+  // deletion by another node).
+  void Drop(const std::string& id) {
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    auto it = states_.find(id);
+    if (it == states_.end()) return;
+    it->second->synced.reset();
+    states_.erase(it);
+  }
+
+  // StoreSyncHooks::refresh_faces: memory made to agree with the rows of
+  // `face_ids` as they are now.
+  Status RefreshFaces(const std::string& id, const std::vector<std::string>& face_ids,
+                      store::Store& feed) {
+    std::shared_ptr<CollectionSlot> slot;
+    {
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      auto it = states_.find(id);
+      if (it == states_.end()) return Status::Ok();  // not in memory: loaded from the tables
+      slot = it->second;
+    }
+    slot->gallery->NoteChanges(static_cast<int64_t>(face_ids.size()));
+    const std::shared_ptr<CollectionState> state = slot->synced;
+    if (state == nullptr) return Status::Ok();
+    return RefreshFacesFromStore(feed, id, face_ids, state.get());
+  }
+
+ public:
+  // Follows the other nodes' writes (a shared store only).
+  Status StartSync(const CollectionsOptions& options) {
+    StoreSyncOptions sync_options;
+    sync_options.poll_ms = options.sync_poll_ms;
+    sync_options.change_log_retention_ms = options.change_log_retention_ms;
+    StoreSyncHooks hooks;
+    hooks.refresh_faces = [this](const std::string& id, const std::vector<std::string>& faces,
+                                 store::Store& feed) { return RefreshFaces(id, faces, feed); };
+    hooks.drop_collection = [this](const std::string& id) { Drop(id); };
+    hooks.drop_all = [this] {
+      std::lock_guard<std::mutex> lock(states_mutex_);
+      for (auto& [id, slot] : states_) slot->synced.reset();
+      states_.clear();
+    };
+    CANDOR_ASSIGN_OR_RETURN(sync_, StoreSync::Open(options.store_uri, store_.get(), sync_options,
+                                                   std::move(hooks)));
+    return Status::Ok();
+  }
+
+  StoreSyncStatus GetStoreSyncStatus() override {
+    return sync_ != nullptr ? sync_->GetStatus() : StoreSyncStatus{};
+  }
+
+ private:
 
   // The collection's slot, made (empty: nothing loaded) if there is none.
   std::shared_ptr<CollectionSlot> Slot(const std::string& id) {
@@ -640,123 +700,13 @@ class CollectionsImpl final : public Collections {
                                      record.face_model_version + "; this engine runs " +
                                      engine_->face_model_version());
     }
-    auto state = std::make_shared<CollectionState>();
-    index::AdaptiveIndexOptions index_options;
-    index_options.dimension = kEmbeddingDimension;
-    index_options.approximate_min_vectors = approximate_min_faces_;
-    state->index = index::CreateAdaptiveIndex(index_options);
-    state->index->Reserve(static_cast<size_t>(std::max<int64_t>(0, record.face_count)));
-    Status load_status;
-    CANDOR_RETURN_IF_ERROR(store_->ForEachFace(id, [&](const store::FaceRecord& f) {
-      if (!load_status.ok()) return;
-      load_status = state->index->Add(f.row_id, f.embedding);
-      RememberFace(f, state.get());
-    }));
-    CANDOR_RETURN_IF_ERROR(load_status);
-    return state;
+    return LoadCollectionState(*store_, record, kEmbeddingDimension, approximate_min_faces_);
   }
-
-  static void RememberFace(const store::FaceRecord& f, CollectionState* state) {
-    state->face_of_row[f.row_id] = f.face_id;
-    state->row_of_face[f.face_id] = f.row_id;
-    if (!f.user_id.empty()) state->user_of_face[f.face_id] = f.user_id;
-  }
-
-  Status Search(const SearchRequest& request, const std::shared_ptr<CollectionState>& state,
-                const std::vector<float>& probe, const std::string& exclude_face_id,
-                SearchFacesResult* result) {
-    const Calibration& calibration = engine_->calibration();
-    const float min_cosine = calibration.CosineForSimilarity(request.face_match_threshold);
-    // One more than asked, in case the probe itself (SearchFaces) is found.
-    int k = request.max_faces + (exclude_face_id.empty() ? 0 : 1);
-    // The approximate index scores int8 codes (error ~5e-4): it is asked for
-    // more candidates, a little below the threshold, and they are rescored
-    // with the float vectors from the store, so that the order and the
-    // similarities are exact (near-ties at rank 1 were the main recall@1
-    // loss in bench/collection_bench before this).
-    const bool rescore = state->index->approximate();
-    std::vector<index::Neighbor> neighbours =
-        rescore ? state->index->Search(probe, k + kRescoreExtra, min_cosine - kRescoreMargin)
-                : state->index->Search(probe, k, min_cosine);
-    std::vector<std::string> ids;
-    std::vector<float> scores;
-    {
-      std::shared_lock<std::shared_mutex> lock(state->mutex);
-      result->faces_searched = static_cast<int64_t>(state->index->size());
-      for (const index::Neighbor& n : neighbours) {
-        auto it = state->face_of_row.find(n.label);
-        if (it == state->face_of_row.end() || it->second == exclude_face_id) continue;
-        if (!rescore && static_cast<int>(ids.size()) >= request.max_faces) break;
-        ids.push_back(it->second);
-        scores.push_back(n.score);
-      }
-    }
-    if (rescore && static_cast<int>(ids.size()) > request.max_faces) {
-      // Only a candidate whose int8 score is within twice the score error of
-      // the last place can take it after rescoring: the others are not read
-      // from the store (at 10M faces the store does not fit in the page
-      // cache, and each row read can cost a random disk read). Two spare
-      // rows stay for a face deleted between the search and the read.
-      const size_t last = static_cast<size_t>(request.max_faces) - 1;
-      const float cut = scores[last] - 2 * kRescoreMargin;
-      size_t keep = std::min(ids.size(), last + 3);
-      while (keep < ids.size() && scores[keep] >= cut) ++keep;
-      ids.resize(keep);
-      scores.resize(keep);
-    }
-    if (!exclude_face_id.empty() && result->faces_searched > 0) --result->faces_searched;
-    result->face_model_version = engine_->face_model_version();
-    // Measured with no lock of the collection held; waits for one
-    // measurement at most (GalleryMeasurementCache).
-    CANDOR_ASSIGN_OR_RETURN(std::shared_ptr<const GalleryMeasurement> gallery,
-                            Gallery(request.collection_id, *state->gallery));
-    result->calibration_version = calibration.version();
-    result->collection_false_match_rate = gallery->RateAt(request.face_match_threshold);
-    result->expected_false_matches =
-        ExpectedFalseMatchRate(request.face_match_threshold, gallery.get()) *
-        static_cast<double>(result->faces_searched);
-    if (ids.empty()) return Status::Ok();
-    CANDOR_ASSIGN_OR_RETURN(auto records, store_->GetFaces(request.collection_id, ids, rescore));
-    std::unordered_map<std::string, const store::FaceRecord*> by_id;
-    for (const auto& r : records) by_id[r.face_id] = &r;
-    struct Candidate {
-      const store::FaceRecord* record;
-      float score;
-    };
-    std::vector<Candidate> candidates;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto it = by_id.find(ids[i]);
-      if (it == by_id.end()) continue;  // deleted between the search and the read
-      float score = scores[i];
-      if (rescore) {
-        const std::vector<float>& v = it->second->embedding;
-        if (v.size() != probe.size()) continue;
-        double dot = 0;
-        for (size_t d = 0; d < v.size(); ++d) dot += double{v[d]} * probe[d];
-        score = static_cast<float>(dot);
-      }
-      candidates.push_back({it->second, score});
-    }
-    if (rescore) {
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate& a, const Candidate& b) {
-                         return a.score > b.score ||
-                                (a.score == b.score && a.record->row_id < b.record->row_id);
-                       });
-    }
-    for (const Candidate& c : candidates) {
-      if (static_cast<int>(result->matches.size()) >= request.max_faces) break;
-      const float similarity = calibration.Similarity(c.score);
-      if (similarity < request.face_match_threshold) continue;
-      result->matches.push_back({ToStored(*c.record), similarity, FalseMatchRateAt(similarity)});
-    }
-    return Status::Ok();
-  }
-
 
   Engine* engine_;
   const std::string data_dir_;
   const size_t approximate_min_faces_;
+  const bool sync_reads_;  // CollectionsOptions::sync_reads
   std::unique_ptr<store::Store> store_;
   UserOperations users_;
   std::mutex states_mutex_;
@@ -764,6 +714,8 @@ class CollectionsImpl final : public Collections {
   // while DeleteCollection drops it. Guarded by states_mutex_ (the slots'
   // contents by their own load_mutex).
   std::map<std::string, std::shared_ptr<CollectionSlot>> states_;
+  // Last: its follower thread, which uses the members above, stops first.
+  std::unique_ptr<StoreSync> sync_;
 };
 
 }  // namespace
@@ -778,7 +730,9 @@ StatusOr<std::unique_ptr<Collections>> Collections::Open(Engine* engine,
     if (options.data_dir.empty()) return Status::InvalidArgument("Collections needs a data_dir");
     CANDOR_ASSIGN_OR_RETURN(store, store::Store::OpenSqlite(options.data_dir));
   }
-  return std::unique_ptr<Collections>(new CollectionsImpl(engine, std::move(store), options));
+  auto collections = std::make_unique<CollectionsImpl>(engine, std::move(store), options);
+  if (!options.store_uri.empty()) CANDOR_RETURN_IF_ERROR(collections->StartSync(options));
+  return std::unique_ptr<Collections>(std::move(collections));
 }
 
 }  // namespace candor

@@ -153,10 +153,11 @@ Status UserOperations::DeleteUser(const UserRequest& request) {
                             request.client_request_token, fingerprint, faces.status(),
                             [](const std::string&) { return Status::Ok(); });
   }
-  {
+  CANDOR_RETURN_IF_ERROR(apply_write_([&] {
     std::unique_lock<std::shared_mutex> lock(state->mutex);
     for (const std::string& f : *faces) state->user_of_face.erase(f);
-  }
+    return Status::Ok();
+  }));
   state->gallery->NoteChanges(static_cast<int64_t>(faces->size()));
   return Status::Ok();
 }
@@ -269,10 +270,11 @@ StatusOr<AssociateFacesResult> UserOperations::AssociateFaces(
                               fingerprint, s, DecodeAssociateFacesResult);
     }
   }
-  {
+  CANDOR_RETURN_IF_ERROR(apply_write_([&] {
     std::unique_lock<std::shared_mutex> lock(state->mutex);
     for (const std::string& f : result.associated_faces) state->user_of_face[f] = request.user_id;
-  }
+    return Status::Ok();
+  }));
   state->gallery->NoteChanges(static_cast<int64_t>(result.associated_faces.size()));
   return result;
 }
@@ -330,10 +332,11 @@ StatusOr<DisassociateFacesResult> UserOperations::DisassociateFaces(
                               fingerprint, s, DecodeDisassociateFacesResult);
     }
   }
-  {
+  CANDOR_RETURN_IF_ERROR(apply_write_([&] {
     std::unique_lock<std::shared_mutex> lock(state->mutex);
     for (const std::string& f : result.disassociated_faces) state->user_of_face.erase(f);
-  }
+    return Status::Ok();
+  }));
   state->gallery->NoteChanges(static_cast<int64_t>(result.disassociated_faces.size()));
   return result;
 }

@@ -19,7 +19,10 @@ namespace candor {
 
 // Borrows the engine and the store (both must outlive it) and reaches each
 // collection's in-memory state through `state_of`, which loads it on first
-// use and fails with NotFound for an unknown collection.
+// use and fails with NotFound for an unknown collection. Each store write's
+// effect on memory is made through `apply_write` (right after the write, on
+// the same thread: on a shared store it is ordered with the other nodes'
+// changes; collections/store_sync.h).
 //
 // Thread safety: safe for concurrent use. The mutating calls of one
 // collection run one at a time (CollectionState::user_write_mutex); every one
@@ -28,9 +31,13 @@ namespace candor {
 class UserOperations {
  public:
   using StateOf = std::function<StatusOr<std::shared_ptr<CollectionState>>(const std::string&)>;
+  using ApplyWrite = std::function<Status(const std::function<Status()>&)>;
 
-  UserOperations(Engine* engine, store::Store* store, StateOf state_of)
-      : engine_(engine), store_(store), state_of_(std::move(state_of)) {}
+  UserOperations(Engine* engine, store::Store* store, StateOf state_of, ApplyWrite apply_write)
+      : engine_(engine),
+        store_(store),
+        state_of_(std::move(state_of)),
+        apply_write_(std::move(apply_write)) {}
 
   Status CreateUser(const UserRequest& request);
   Status DeleteUser(const UserRequest& request);
@@ -69,6 +76,7 @@ class UserOperations {
   Engine* const engine_;
   store::Store* const store_;
   const StateOf state_of_;
+  const ApplyWrite apply_write_;
 };
 
 }  // namespace candor

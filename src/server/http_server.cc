@@ -582,16 +582,18 @@ class HttpServerImpl : public HttpServer {
         }
       }
     }
-    return metrics_.Render(
-        faces,
-        {{"candor_process_resident_memory_bytes", ResidentBytes()},
-         {"candor_admission_capacity", static_cast<double>(capacity_)},
-         {"candor_connections_open", static_cast<double>(OpenConnections())},
-         {"candor_connections_max", static_cast<double>(max_connections_)},
-         {"candor_request_body_bytes_held", static_cast<double>(buffered_.load())}},
-        {{"candor_connections_evicted_total", static_cast<double>(evicted_.load())},
-         {"candor_connections_refused_total", static_cast<double>(refused_.load())},
-         {"candor_requests_timed_out_total", static_cast<double>(timed_out_.load())}});
+    std::vector<std::pair<std::string, double>> gauges = {
+        {"candor_process_resident_memory_bytes", ResidentBytes()},
+        {"candor_admission_capacity", static_cast<double>(capacity_)},
+        {"candor_connections_open", static_cast<double>(OpenConnections())},
+        {"candor_connections_max", static_cast<double>(max_connections_)},
+        {"candor_request_body_bytes_held", static_cast<double>(buffered_.load())}};
+    std::vector<std::pair<std::string, double>> counters = {
+        {"candor_connections_evicted_total", static_cast<double>(evicted_.load())},
+        {"candor_connections_refused_total", static_cast<double>(refused_.load())},
+        {"candor_requests_timed_out_total", static_cast<double>(timed_out_.load())}};
+    AddStoreSyncMetrics(service_.collections->GetStoreSyncStatus(), &gauges, &counters);
+    return metrics_.Render(faces, gauges, counters);
   }
 
   // The key ring; the credentials file is looked at again at most once a

@@ -91,4 +91,23 @@ std::string Metrics::Render(
   return out;
 }
 
+void AddStoreSyncMetrics(const StoreSyncStatus& status,
+                         std::vector<std::pair<std::string, double>>* gauges,
+                         std::vector<std::pair<std::string, double>>* counters) {
+  if (!status.enabled) return;
+  const auto d = [](int64_t v) { return static_cast<double>(v); };
+  gauges->insert(gauges->end(),
+                 {{"candor_store_sync_lag_changes", d(status.lag_changes)},
+                  {"candor_store_sync_applied_seq", d(status.applied_seq)},
+                  {"candor_store_sync_latest_seq", d(status.latest_seq)},
+                  {"candor_store_sync_store_max_seconds", status.store_max_seconds}});
+  counters->insert(counters->end(),
+                   {{"candor_store_sync_changes_applied_total", d(status.changes_applied)},
+                    {"candor_store_sync_reconnects_total", d(status.reconnects)},
+                    {"candor_store_sync_full_rebuilds_total", d(status.full_rebuilds)},
+                    {"candor_store_sync_errors_total", d(status.errors)},
+                    {"candor_store_sync_store_calls_total", d(status.store_calls)},
+                    {"candor_store_sync_store_seconds_total", status.store_seconds}});
+}
+
 }  // namespace candor::server

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "candor/collections.h"
+
 namespace candor::server {
 
 class Metrics {
@@ -46,6 +48,13 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
 };
+
+// A node's following of a shared store (candor_store_sync_*: lag, reconnects,
+// store latency), appended to the gauges and counters Render takes; nothing
+// when the store is not shared.
+void AddStoreSyncMetrics(const StoreSyncStatus& status,
+                         std::vector<std::pair<std::string, double>>* gauges,
+                         std::vector<std::pair<std::string, double>>* counters);
 
 // Label values escaped as Prometheus requires (backslash, quote, newline).
 std::string EscapeLabel(std::string_view value);

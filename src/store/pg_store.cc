@@ -46,37 +46,16 @@
 
 #include "store/face_codec.h"
 #include "store/pg_statements.h"
+#include "store/pg_store_impl.h"
 #include "store/pg_util.h"
 #include "store/schema.h"
 #include "store/write_journal.h"
 
-namespace candor::store {
-namespace {
+namespace candor::store::pg {
 
-using pg::Param;
-using pg::Result;
 using namespace pg_sql;  // NOLINT: the statements, as sqlite_store.cc uses statements.h
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Quoted(std::string_view s) {
-  std::string quoted;
-  quoted.reserve(s.size() + 2);
-  quoted += '\'';
-  quoted += s;
-  quoted += '\'';
-  return quoted;
-}
-
-Status ValidateLimit(int limit) {
-  if (limit <= 0)
-    return Status::InvalidArgument("limit must be positive, got " + std::to_string(limit));
-  return Status::Ok();
-}
+namespace {
 
 // The schema, version 5: the content of the SQLite store's versions 1 to 5
 // (schema.cc explains each table and index) in one step, as no PostgreSQL
@@ -161,10 +140,32 @@ struct PgMigration {
   const char* description;
   const char* sql;
 };
+// Version 6: the change log (store/change_feed.h, pg_changes.cc). face_ids
+// holds the FaceIds separated by newlines (ids never hold one: the callers
+// validate them to UUIDs); change_log_pruned says through which number rows
+// were pruned. The rows of one collection are found by
+// change_log_by_collection (a node loading a collection replays them).
+constexpr char kPgVersion6[] = R"sql(
+CREATE TABLE change_log (
+  seq BIGSERIAL PRIMARY KEY,
+  collection_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT NOT NULL,
+  face_ids TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE INDEX change_log_by_collection ON change_log (collection_id, seq);
+CREATE INDEX change_log_by_created_ms ON change_log (created_ms);
+CREATE TABLE change_log_pruned (through_seq BIGINT NOT NULL);
+INSERT INTO change_log_pruned VALUES (0);
+)sql";
+
 constexpr PgMigration kPgMigrations[] = {
     {0, 5, "collections, faces, users, tokens, policies, tags and the audit journal",
      kPgVersion5},
+    {5, 6, "the change log that nodes follow", kPgVersion6},
 };
+static_assert(std::size(kPgMigrations) == kPgSchemaVersion - 4,
+              "a migration step for each PostgreSQL schema version");
 
 constexpr const char* kRequiredTables[] = {"collections",     "faces",        "users",
                                            "tokens",          "collection_policies",
@@ -174,111 +175,25 @@ constexpr const char* kRequiredTables[] = {"collections",     "faces",        "u
 // that no other user of the database takes; "candor-s" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x63616e646f722d73;
 
+}  // namespace
 
-// The Store on one PostgreSQL connection.
-//
-// Thread safety: safe for concurrent use; every method holds mutex_ for its
-// whole duration, so calls of one PostgresStore run one at a time on its one
-// connection. That is enough for this first step (one API node per store
-// object, as with SQLite); a pool of connections, so that the reads of one
-// node run in parallel, is a later one. Other processes on the same database
-// are other connections, and the SERIALIZABLE write transactions keep them
-// apart. ForEachFace calls `fn` with mutex_ held: `fn` must not call back
-// into the Store.
-class PostgresStore final : public Store {
- public:
-  explicit PostgresStore(pg::PgDb db) : db_(std::move(db)) {}
-
-  // Creates or migrates the tables; see OpenPostgresStore.
-  Status Migrate();
-  Status MigrateLocked();  // Migrate's work, under its lock
-
-  Status CreateCollection(const CollectionRecord& record) override;
-  StatusOr<CollectionRecord> GetCollection(const std::string& collection_id) override;
-  StatusOr<std::vector<CollectionRecord>> ListCollections(const std::string& after,
-                                                          int limit) override;
-  Status DeleteCollection(const std::string& collection_id) override;
-  Status InsertFaces(const std::string& collection_id, std::vector<FaceRecord>* faces) override;
-  StatusOr<std::vector<FaceRecord>> ListFaces(const std::string& collection_id,
-                                              const std::string& after_face_id, int limit,
-                                              bool with_embeddings) override;
-  StatusOr<std::vector<FaceRecord>> GetFaces(const std::string& collection_id,
-                                             const std::vector<std::string>& face_ids,
-                                             bool with_embeddings) override;
-  StatusOr<std::vector<std::string>> DeleteFaces(const std::string& collection_id,
-                                                 const std::vector<std::string>& face_ids) override;
-  StatusOr<FaceDeletion> DeleteUnassociatedFaces(const std::string& collection_id,
-                                                 const std::vector<std::string>& face_ids) override;
-  StatusOr<std::vector<FaceRecord>> ListFacesIndexedBefore(const std::string& collection_id,
-                                                           int64_t before_ms, int limit) override;
-  Status ForEachFace(const std::string& collection_id,
-                     const std::function<void(const FaceRecord&)>& fn) override;
-
-  Status CreateUser(const std::string& collection_id, const UserRecord& user,
-                    const TokenWrite* token) override;
-  StatusOr<UserRecord> GetUser(const std::string& collection_id,
-                               const std::string& user_id) override;
-  StatusOr<std::vector<UserRecord>> ListUsers(const std::string& collection_id,
-                                              const std::string& after_user_id, int limit) override;
-  StatusOr<std::vector<std::string>> FacesOfUser(const std::string& collection_id,
-                                                 const std::string& user_id) override;
-  StatusOr<std::vector<std::string>> DeleteUser(const std::string& collection_id,
-                                                const std::string& user_id,
-                                                const TokenWrite* token) override;
-  Status UpdateUserFaces(const std::string& collection_id, const std::string& user_id,
-                         const std::vector<std::string>& associate,
-                         const std::vector<std::string>& disassociate, int max_user_faces,
-                         const TokenWrite* token) override;
-
-  StatusOr<std::optional<PolicyRecord>> GetPolicy(const std::string& collection_id) override;
-  Status PutPolicy(const std::string& collection_id, const PolicyRecord& policy) override;
-  StatusOr<std::map<std::string, std::string>> GetTags(const std::string& collection_id) override;
-  Status UpdateTags(const std::string& collection_id, const std::map<std::string, std::string>& set,
-                    const std::vector<std::string>& remove, size_t max_tags) override;
-
-  StatusOr<std::vector<JournalEntry>> ListJournal() override;
-  void ResolveJournal(const std::string& request_id) override;
-  Status FlushJournal() override;
-
-  StatusOr<std::optional<std::string>> GetTokenResponse(const std::string& collection_id,
-                                                        const std::string& operation,
-                                                        const std::string& token) override;
-  Status PutTokenResponse(const std::string& collection_id, const std::string& operation,
-                          const std::string& token, const std::string& response) override;
-
- private:
-  StatusOr<Result> Exec(std::string_view sql, const std::vector<Param>& params,
-                        std::string_view what) {
-    return db_.Exec(sql, params, what);
-  }
-  // A write also leaves its journal row (and takes resolved ones away) in
-  // the same transaction, as SqliteStore::InTransaction.
-  Status InTransaction(bool write, std::string_view what, const std::function<Status()>& body);
-  Status WriteJournal(std::string_view what, const nlohmann::json& changes,
-                      std::vector<std::string>* deleted);
-  Status CheckCollectionExists(const std::string& collection_id);
-  Status WriteToken(const std::string& collection_id, const TokenWrite* token);
-  StatusOr<UserRecord> ReadUser(const std::string& collection_id, const std::string& user_id);
-  StatusOr<std::vector<std::string>> ReadFacesOfUser(const std::string& collection_id,
-                                                     const std::string& user_id);
-  Status ReadFace(const Result& r, int row, bool with_embedding, FaceRecord* face) const;
-
-  std::mutex mutex_;
-  pg::PgDb db_;
-  std::mutex resolved_mu_;
-  std::vector<std::string> resolved_;  // request ids whose journal rows may go
-};
 
 Status PostgresStore::InTransaction(bool write, std::string_view what,
                                     const std::function<Status()>& body) {
   if (!write) return db_.InTransaction(false, what, body);
   std::vector<std::string> deleted;
+  int64_t seq = 0;
+  SetLastCommittedChangeSeq(0);
   CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, what, [&]() -> Status {
     // Afresh at every attempt: a retried transaction notes its changes again.
     ScopedChangeList changes;
+    pending_change_.reset();
     CANDOR_RETURN_IF_ERROR(body());
-    return WriteJournal(what, changes.changes(), &deleted);
+    CANDOR_RETURN_IF_ERROR(WriteJournal(what, changes.changes(), &deleted));
+    // Last: it holds the change log's lock until the commit (pg_changes.cc).
+    return WriteChange(&seq);
   }));
+  SetLastCommittedChangeSeq(seq);
   if (!deleted.empty()) {
     std::lock_guard lock(resolved_mu_);
     std::erase_if(resolved_, [&](const std::string& id) {
@@ -409,9 +324,9 @@ Status PostgresStore::MigrateLocked() {
             " INSERT INTO candor_schema_version VALUES (0)",
             "create the schema version"));
       }
-      if (version > kSchemaVersion) {
+      if (version > kPgSchemaVersion) {
         return Status::Unsupported(where + " has schema version " + std::to_string(version) +
-                                   ", newer than version " + std::to_string(kSchemaVersion) +
+                                   ", newer than version " + std::to_string(kPgSchemaVersion) +
                                    " that this build of Candor reads; use a newer Candor;"
                                    " it was left unchanged");
       }
@@ -419,7 +334,7 @@ Status PostgresStore::MigrateLocked() {
         return Status::Corruption(where + " has schema version " + std::to_string(version) +
                                   "; it was left unchanged");
       }
-      done = version == kSchemaVersion;
+      done = version == kPgSchemaVersion;
       if (done) return Status::Ok();
       const PgMigration* step = nullptr;
       for (const PgMigration& m : kPgMigrations) {
@@ -456,7 +371,9 @@ Status PostgresStore::CreateCollection(const CollectionRecord& record) {
       return Status::AlreadyExists("collection " + Quoted(record.collection_id) +
                                    " already exists");
     }
-    return r.status();
+    CANDOR_RETURN_IF_ERROR(r.status());
+    LogChange(ChangeKind::kCollectionCreated, record.collection_id);
+    return Status::Ok();
   });
 }
 
@@ -494,6 +411,7 @@ Status PostgresStore::DeleteCollection(const std::string& collection_id) {
     if (r.affected() == 0) {
       return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
     }
+    LogChange(ChangeKind::kCollectionDeleted, collection_id);
     return Status::Ok();
   });
 }
@@ -530,8 +448,13 @@ Status PostgresStore::InsertFaces(const std::string& collection_id,
       row_ids.push_back(r->Int(0, 0));
     }
     nlohmann::json ids = nlohmann::json::array();
-    for (const FaceRecord& face : *faces) ids.push_back(face.face_id);
+    std::vector<std::string> face_ids;
+    for (const FaceRecord& face : *faces) {
+      ids.push_back(face.face_id);
+      face_ids.push_back(face.face_id);
+    }
     NoteChange({{"CollectionId", collection_id}, {"FaceIds", std::move(ids)}});
+    if (!face_ids.empty()) LogChange(ChangeKind::kFacesAdded, collection_id, std::move(face_ids));
     return Status::Ok();
   }));
   // Only now, when all of them are committed.
@@ -601,6 +524,7 @@ StatusOr<std::vector<std::string>> PostgresStore::DeleteFaces(
       if (r.affected() > 0) deleted.push_back(face_id);
     }
     NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deleted}});
+    if (!deleted.empty()) LogChange(ChangeKind::kFacesDeleted, collection_id, deleted);
     return Status::Ok();
   }));
   return deleted;
@@ -631,6 +555,9 @@ StatusOr<FaceDeletion> PostgresStore::DeleteUnassociatedFaces(
       if (r.affected() > 0) deletion.deleted.push_back(face_id);
     }
     NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deletion.deleted}});
+    if (!deletion.deleted.empty()) {
+      LogChange(ChangeKind::kFacesDeleted, collection_id, deletion.deleted);
+    }
     return Status::Ok();
   }));
   return deletion;
@@ -721,298 +648,13 @@ Status PostgresStore::WriteToken(const std::string& collection_id, const TokenWr
   return r.status();
 }
 
-// ---------------------------------------------------------------------------
-// Users (sqlite_users.cc).
+}  // namespace candor::store::pg
 
-StatusOr<UserRecord> PostgresStore::ReadUser(const std::string& collection_id,
-                                             const std::string& user_id) {
-  CANDOR_ASSIGN_OR_RETURN(Result r,
-                          Exec(kGetUser, {Param::Text(collection_id), Param::Text(user_id)},
-                               "read user " + Quoted(user_id)));
-  if (r.rows() == 0) {
-    return Status::NotFound("user " + Quoted(user_id) + " does not exist in collection " +
-                            Quoted(collection_id));
-  }
-  return UserRecord{r.Bytes(0, 0), r.Int(0, 1), r.Int(0, 2)};
-}
-
-StatusOr<std::vector<std::string>> PostgresStore::ReadFacesOfUser(const std::string& collection_id,
-                                                                  const std::string& user_id) {
-  CANDOR_ASSIGN_OR_RETURN(Result r,
-                          Exec(kFacesOfUser, {Param::Text(collection_id), Param::Text(user_id)},
-                               "read faces of user " + Quoted(user_id)));
-  std::vector<std::string> face_ids;
-  for (int i = 0; i < r.rows(); ++i) face_ids.push_back(r.Bytes(i, 0));
-  return face_ids;
-}
-
-Status PostgresStore::CreateUser(const std::string& collection_id, const UserRecord& user,
-                                 const TokenWrite* token) {
-  if (user.user_id.empty()) return Status::InvalidArgument("user id is empty");
-  std::lock_guard lock(mutex_);
-  const std::string what =
-      "create user " + Quoted(user.user_id) + " in collection " + Quoted(collection_id);
-  return InTransaction(true, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    auto r = Exec(kInsertUser,
-                  {Param::Text(collection_id), Param::Text(user.user_id),
-                   Param::Int(user.created_ms)},
-                  what);
-    if (r.status().code() == StatusCode::kAlreadyExists) {
-      return Status::AlreadyExists("user " + Quoted(user.user_id) + " already exists");
-    }
-    CANDOR_RETURN_IF_ERROR(r.status());
-    NoteChange({{"CollectionId", collection_id}, {"UserId", user.user_id}});
-    return WriteToken(collection_id, token);
-  });
-}
-
-StatusOr<UserRecord> PostgresStore::GetUser(const std::string& collection_id,
-                                            const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  UserRecord user;
-  CANDOR_RETURN_IF_ERROR(InTransaction(false, "read user " + Quoted(user_id), [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_ASSIGN_OR_RETURN(user, ReadUser(collection_id, user_id));
-    return Status::Ok();
-  }));
-  return user;
-}
-
-StatusOr<std::vector<UserRecord>> PostgresStore::ListUsers(const std::string& collection_id,
-                                                           const std::string& after_user_id,
-                                                           int limit) {
-  CANDOR_RETURN_IF_ERROR(ValidateLimit(limit));
-  std::lock_guard lock(mutex_);
-  std::vector<UserRecord> users;
-  const std::string what = "list users of collection " + Quoted(collection_id);
-  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
-    users.clear();
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_ASSIGN_OR_RETURN(
-        Result r, Exec(kListUsers,
-                       {Param::Text(collection_id), Param::Text(after_user_id), Param::Int(limit)},
-                       what));
-    for (int i = 0; i < r.rows(); ++i) users.push_back({r.Bytes(i, 0), r.Int(i, 1), r.Int(i, 2)});
-    return Status::Ok();
-  }));
-  return users;
-}
-
-StatusOr<std::vector<std::string>> PostgresStore::FacesOfUser(const std::string& collection_id,
-                                                              const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> face_ids;
-  const std::string what = "read faces of user " + Quoted(user_id);
-  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_ASSIGN_OR_RETURN(face_ids, ReadFacesOfUser(collection_id, user_id));
-    return Status::Ok();
-  }));
-  return face_ids;
-}
-
-StatusOr<std::vector<std::string>> PostgresStore::DeleteUser(const std::string& collection_id,
-                                                             const std::string& user_id,
-                                                             const TokenWrite* token) {
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> face_ids;
-  const std::string what =
-      "delete user " + Quoted(user_id) + " of collection " + Quoted(collection_id);
-  CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_RETURN_IF_ERROR(ReadUser(collection_id, user_id).status());
-    CANDOR_ASSIGN_OR_RETURN(face_ids, ReadFacesOfUser(collection_id, user_id));
-    for (const char* sql : {kClearUserOfFaces, kDeleteUser}) {
-      CANDOR_RETURN_IF_ERROR(
-          Exec(sql, {Param::Text(collection_id), Param::Text(user_id)}, what).status());
-    }
-    NoteChange({{"CollectionId", collection_id}, {"DeletedUserId", user_id}});
-    return WriteToken(collection_id, token);
-  }));
-  return face_ids;
-}
-
-Status PostgresStore::UpdateUserFaces(const std::string& collection_id, const std::string& user_id,
-                                      const std::vector<std::string>& associate,
-                                      const std::vector<std::string>& disassociate,
-                                      int max_user_faces, const TokenWrite* token) {
-  if (user_id.empty()) return Status::InvalidArgument("user id is empty");
-  std::lock_guard lock(mutex_);
-  const std::string what =
-      "update faces of user " + Quoted(user_id) + " in collection " + Quoted(collection_id);
-  return InTransaction(true, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_RETURN_IF_ERROR(ReadUser(collection_id, user_id).status());
-    // A face listed twice is changed once.
-    std::set<std::string> seen;
-    const auto apply = [&](const char* sql, const std::string& face_id) -> Status {
-      if (!seen.insert(face_id).second) return Status::Ok();
-      CANDOR_ASSIGN_OR_RETURN(
-          Result r,
-          Exec(sql, {Param::Text(collection_id), Param::Text(face_id), Param::Text(user_id)},
-               what));
-      if (r.affected() == 0) {
-        return Status::Conflict("face " + Quoted(face_id) + " changed while user " +
-                                Quoted(user_id) +
-                                " was being updated; nothing was changed, retry the call");
-      }
-      return Status::Ok();
-    };
-    for (const std::string& face_id : disassociate) {
-      CANDOR_RETURN_IF_ERROR(apply(kDisassociateFace, face_id));
-    }
-    for (const std::string& face_id : associate) {
-      CANDOR_RETURN_IF_ERROR(apply(kAssociateFace, face_id));
-    }
-    NoteChange({{"CollectionId", collection_id},
-                {"UserId", user_id},
-                {"AssociatedFaceIds", associate},
-                {"DisassociatedFaceIds", disassociate}});
-    CANDOR_ASSIGN_OR_RETURN(const UserRecord user, ReadUser(collection_id, user_id));
-    if (user.face_count > max_user_faces) {
-      return Status::Conflict("user " + Quoted(user_id) + " would hold " +
-                              std::to_string(user.face_count) + " faces, more than " +
-                              std::to_string(max_user_faces) + "; nothing was changed");
-    }
-    return WriteToken(collection_id, token);
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Policies and tags (sqlite_policies.cc, sqlite_tags.cc).
-
-StatusOr<std::optional<PolicyRecord>> PostgresStore::GetPolicy(const std::string& collection_id) {
-  std::lock_guard lock(mutex_);
-  std::optional<PolicyRecord> policy;
-  const std::string what = "read the policy of collection " + Quoted(collection_id);
-  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
-    policy.reset();
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetPolicy, {Param::Text(collection_id)}, what));
-    if (r.rows() == 0) return Status::Ok();
-    PolicyRecord& p = policy.emplace();
-    p.purpose = r.Bytes(0, 0);
-    p.threshold_floor = static_cast<float>(r.Double(0, 1));
-    p.refuse_below_floor = r.Bool(0, 2);
-    p.max_faces = r.Int(0, 3);
-    p.reason_required = r.Bool(0, 4);
-    p.retention_days = r.Int(0, 5);
-    p.updated_ms = r.Int(0, 6);
-    return Status::Ok();
-  }));
-  return policy;
-}
-
-Status PostgresStore::PutPolicy(const std::string& collection_id, const PolicyRecord& policy) {
-  // PostgreSQL would store a NaN or an infinity as is; neither is a floor.
-  if (!std::isfinite(policy.threshold_floor)) {
-    return Status::InvalidArgument("the threshold floor of collection " + Quoted(collection_id) +
-                                   " is not finite");
-  }
-  std::lock_guard lock(mutex_);
-  const std::string what = "store the policy of collection " + Quoted(collection_id);
-  return InTransaction(true, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    // float -> double -> float is exact, so the floor reads back bit for bit.
-    return Exec(kPutPolicy,
-                {Param::Text(collection_id), Param::Text(policy.purpose),
-                 Param::Double(policy.threshold_floor), Param::Bool(policy.refuse_below_floor),
-                 Param::Int(policy.max_faces), Param::Bool(policy.reason_required),
-                 Param::Int(policy.retention_days), Param::Int(NowMs())},
-                what)
-        .status();
-  });
-}
-
-StatusOr<std::map<std::string, std::string>> PostgresStore::GetTags(
-    const std::string& collection_id) {
-  std::lock_guard lock(mutex_);
-  std::map<std::string, std::string> tags;
-  const std::string what = "read the tags of collection " + Quoted(collection_id);
-  CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
-    tags.clear();
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kGetTags, {Param::Text(collection_id)}, what));
-    for (int i = 0; i < r.rows(); ++i) tags[r.Bytes(i, 0)] = r.Bytes(i, 1);
-    return Status::Ok();
-  }));
-  return tags;
-}
-
-Status PostgresStore::UpdateTags(const std::string& collection_id,
-                                 const std::map<std::string, std::string>& set,
-                                 const std::vector<std::string>& remove, size_t max_tags) {
-  std::lock_guard lock(mutex_);
-  const std::string what = "change the tags of collection " + Quoted(collection_id);
-  return InTransaction(true, what, [&]() -> Status {
-    CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    for (const std::string& key : remove) {
-      CANDOR_RETURN_IF_ERROR(
-          Exec(kDeleteTag, {Param::Text(collection_id), Param::Text(key)}, what).status());
-    }
-    for (const auto& [key, value] : set) {
-      CANDOR_RETURN_IF_ERROR(
-          Exec(kPutTag, {Param::Text(collection_id), Param::Text(key), Param::Text(value)}, what)
-              .status());
-    }
-    CANDOR_ASSIGN_OR_RETURN(Result count, Exec(kCountTags, {Param::Text(collection_id)}, what));
-    if (static_cast<size_t>(count.Int(0, 0)) > max_tags) {
-      // Returning an error rolls the transaction back: nothing changed.
-      return Status::ServiceQuotaExceeded("collection " + Quoted(collection_id) +
-                                          " would hold more than " + std::to_string(max_tags) +
-                                          " tags");
-    }
-    return Status::Ok();
-  });
-}
-
-// ---------------------------------------------------------------------------
-// The audit journal (sqlite_journal.cc).
-
-StatusOr<std::vector<JournalEntry>> PostgresStore::ListJournal() {
-  std::vector<std::string> resolved;
-  {
-    std::lock_guard lock(resolved_mu_);
-    resolved = resolved_;
-  }
-  std::lock_guard lock(mutex_);
-  CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kListJournal, {}, "read the audit journal"));
-  std::vector<JournalEntry> out;
-  for (int i = 0; i < r.rows(); ++i) {
-    JournalEntry e;
-    e.id = r.Int(i, 0);
-    e.request_id = r.Bytes(i, 1);
-    if (std::find(resolved.begin(), resolved.end(), e.request_id) != resolved.end()) continue;
-    e.entry = nlohmann::json::parse(r.Bytes(i, 2), nullptr, false);
-    if (!e.entry.is_object()) {
-      return Status::Corruption(db_.Describe() + ": audit journal row " + std::to_string(e.id) +
-                                " is not a JSON object");
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-void PostgresStore::ResolveJournal(const std::string& request_id) {
-  std::lock_guard lock(resolved_mu_);
-  resolved_.push_back(request_id);
-}
-
-Status PostgresStore::FlushJournal() {
-  {
-    std::lock_guard lock(resolved_mu_);
-    if (resolved_.empty()) return Status::Ok();
-  }
-  std::lock_guard lock(mutex_);
-  return InTransaction(true, "delete resolved audit journal rows", [] { return Status::Ok(); });
-}
-
-}  // namespace
+namespace candor::store {
 
 StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
   CANDOR_ASSIGN_OR_RETURN(pg::Conn conn, pg::Connect(conninfo));
-  auto store = std::make_unique<PostgresStore>(pg::PgDb(std::move(conn)));
+  auto store = std::make_unique<pg::PostgresStore>(pg::PgDb(std::move(conn)));
   CANDOR_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -22,32 +22,10 @@
 #include "candor/status.h"
 #include "store/sqlite_util.h"
 #include "store/store.h"
+#include "store/store_impl_common.h"
 #include "store/write_journal.h"
 
 namespace candor::store {
-
-inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Built by appending: GCC 12's -Wrestrict misfires on "'" + std::string
-// once this is inlined.
-inline std::string Quoted(std::string_view s) {
-  std::string quoted;
-  quoted.reserve(s.size() + 2);
-  quoted += '\'';
-  quoted += s;
-  quoted += '\'';
-  return quoted;
-}
-
-inline Status ValidateLimit(int limit) {
-  if (limit <= 0)
-    return Status::InvalidArgument("limit must be positive, got " + std::to_string(limit));
-  return Status::Ok();
-}
 
 // The Store on one SQLite connection.
 //

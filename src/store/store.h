@@ -18,6 +18,7 @@
 
 #include "candor/status.h"
 #include "candor/types.h"
+#include "store/change_feed.h"
 #include "store/write_journal.h"
 
 namespace candor::store {
@@ -200,6 +201,26 @@ class Store {
                                                                 const std::string& token) = 0;
   virtual Status PutTokenResponse(const std::string& collection_id, const std::string& operation,
                                   const std::string& token, const std::string& response) = 0;
+
+  // The change feed (store/change_feed.h), of stores that several nodes
+  // share; the SQLite store has none (Unsupported). Rows after `after_seq`
+  // and at most `through_seq` (0: no bound), of one collection or, when
+  // `collection_id` is empty, of all, at most `limit`, in order.
+  virtual StatusOr<ChangeBatch> ReadChanges(int64_t after_seq, int64_t through_seq,
+                                            const std::string& collection_id, int limit) {
+    (void)after_seq, (void)through_seq, (void)collection_id, (void)limit;
+    return Status::Unsupported("this store keeps no change log");
+  }
+  // The number of the last committed change row (0 when none).
+  virtual StatusOr<int64_t> LatestChangeSeq() {
+    return Status::Unsupported("this store keeps no change log");
+  }
+  // Deletes the change rows written before `before_ms` (writer's clock);
+  // returns how many. Readers behind them then rebuild (ChangeBatch).
+  virtual StatusOr<int64_t> PruneChanges(int64_t before_ms) {
+    (void)before_ms;
+    return Status::Unsupported("this store keeps no change log");
+  }
 };
 
 }  // namespace candor::store
