@@ -117,8 +117,6 @@ export class Session {
     return this.identity.Operations.includes(operation);
   }
 
-  // A Rekognition operation through the SDK. `reason` goes in
-  // X-Candor-Reason (signed with the rest).
   // Whether `e` says the signature's time was off; if so, the clock offset
   // is corrected for the SDK and for Candor's operations, once.
   private correctedClock(e: ServiceError): boolean {
@@ -132,6 +130,9 @@ export class Session {
     return true;
   }
 
+  // A Rekognition operation through the SDK. `reason` goes in
+  // X-Candor-Reason (signed with the rest). Sent again once when the page's
+  // clock turns out to be wrong.
   async send<Out>(command: unknown, reason?: string): Promise<Out> {
     const c = command as Command<Out>;
     if (reason) {

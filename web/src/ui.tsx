@@ -132,7 +132,9 @@ export function FacePhoto({
             const y = (f.box.Top ?? 0) * size.h;
             const w = (f.box.Width ?? 0) * size.w;
             const h = (f.box.Height ?? 0) * size.h;
-            const stroke = Math.max(2, size.w / 250);
+            // In the photo's pixels: about 2 px and 20 px as drawn (480 px wide).
+            const stroke = Math.max(1, size.w / 250);
+            const font = size.w / 22;
             return (
               <g
                 key={i}
@@ -157,10 +159,10 @@ export function FacePhoto({
                   <circle key={j} cx={(p.X ?? 0) * size.w} cy={(p.Y ?? 0) * size.h} r={stroke * 1.5} />
                 ))}
                 <text
-                  x={x + w / 2 > size.w * 0.7 ? x + w : x + stroke}
+                  x={x + w / 2 > size.w * 0.7 ? Math.min(x + w, size.w) - stroke : Math.max(x, 0) + stroke}
                   text-anchor={x + w / 2 > size.w * 0.7 ? "end" : "start"}
-                  y={Math.max(y - stroke * 2, stroke * 8)}
-                  font-size={stroke * 8}
+                  y={Math.max(y - stroke * 3, font)}
+                  font-size={font}
                 >
                   {f.label}
                 </text>

@@ -121,7 +121,7 @@ export function HealthPage() {
 function Chart({ title, points }: { title: string; points: number[] }) {
   const w = 300;
   const h = 100;
-  const max = Math.max(1, ...points);
+  const max = Math.max(1, ...points) * 1.25;  // headroom above the highest
   // One sample is drawn as a level line until the next arrives.
   const drawn = points.length === 1 ? [points[0], points[0]] : points;
   const step = drawn.length > 1 ? w / (drawn.length - 1) : w;
