@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <future>
@@ -21,6 +22,7 @@
 #include "server/credentials.h"
 #include "server/http_server.h"
 #include "server/sigv4.h"
+#include "server/wire.h"
 #include "test_support.h"
 
 namespace candor {
@@ -341,6 +343,12 @@ TEST_F(ServerTest, AnonymousAccessOnlyWhenEnabled) {
   EXPECT_FALSE(refused.ok());
 }
 
+// RFC 9110's own example, and a leap day.
+TEST(HttpDateTest, ImfFixdate) {
+  EXPECT_EQ(server::HttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(server::HttpDate(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");
+}
+
 TEST_F(ServerTest, HealthAndMetrics) {
   server::ServerOptions options;
   options.public_details = true;
@@ -351,6 +359,13 @@ TEST_F(ServerTest, HealthAndMetrics) {
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(json::parse(health->body)["status"], "ok");
   EXPECT_TRUE(json::parse(health->body).contains("face_model_version"));
+  // Every answer is dated (RFC 9110), as the AWS SDKs' clock-skew correction
+  // needs: within a few seconds of now.
+  ASSERT_TRUE(health->has_header("Date"));
+  std::tm tm{};
+  const std::string date = health->get_header_value("Date");
+  ASSERT_NE(strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm), nullptr) << date;
+  EXPECT_LE(std::abs(static_cast<double>(timegm(&tm) - std::time(nullptr))), 5.0) << date;
   live.Call(client, "CreateCollection", R"({"CollectionId":"m1"})");
   live.Call(client, "DescribeCollection", R"({"CollectionId":"missing"})");
   auto metrics = client.Get("/metrics");

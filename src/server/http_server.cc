@@ -1149,6 +1149,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     response_->version(11);
     response_->result(static_cast<unsigned>(out.status));
     response_->set(http::field::content_type, out.content_type);
+    response_->set(http::field::date, HttpDate(std::time(nullptr)));
     if (!out.request_id.empty()) response_->set("x-amzn-RequestId", out.request_id);
     for (const auto& [name, value] : out.headers) response_->set(name, value);
     response_->body() = std::move(out.body);

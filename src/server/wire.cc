@@ -158,4 +158,18 @@ std::string NewRequestId() {
   return out;
 }
 
+std::string HttpDate(std::time_t seconds_since_epoch) {
+  // Not strftime: %a and %b follow the locale, and HTTP's names do not.
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  gmtime_r(&seconds_since_epoch, &tm);
+  char text[32];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return text;
+}
+
 }  // namespace candor::server

@@ -6,6 +6,7 @@
 #ifndef CANDOR_SERVER_WIRE_H_
 #define CANDOR_SERVER_WIRE_H_
 
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,11 @@ std::string ErrorBody(std::string_view type, std::string_view message);
 
 // A random UUID (version 4), for x-amzn-RequestId.
 std::string NewRequestId();
+
+// RFC 9110's IMF-fixdate of a time, "Sun, 06 Nov 1994 08:49:37 GMT", for the
+// Date header every answer carries: the AWS SDKs read it to correct a
+// client's clock when a signature is refused as expired (or not yet valid).
+std::string HttpDate(std::time_t seconds_since_epoch);
 
 }  // namespace candor::server
 
