@@ -21,6 +21,7 @@
 #include "server/audit_journal.h"
 #include "server/operations.h"
 #include "server/wire.h"
+#include "store/write_journal.h"
 #include "test_support.h"
 
 namespace candor {
@@ -187,6 +188,38 @@ TEST_F(AuditJournalTest, AWriteWhoseRecordWasNeverWrittenIsRecoveredAtTheNextSta
   auto again = server::RecoverAuditJournal(*collections_, *audit_);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->calls, 0);
+}
+
+// On a store several nodes share, a node's start recovers only its own
+// calls: another node's row may be a call it is answering right now, whose
+// record it is about to write to its own log.
+TEST_F(AuditJournalTest, ANodeRecoversOnlyItsOwnCalls) {
+  Open();
+  ASSERT_TRUE(Run("CreateCollection", {{"CollectionId", "c"}}).ok());
+  store::SetJournalNode("host-b:/data/b/audit.db");
+  failing_->fail = true;
+  ASSERT_FALSE(Run("IndexFaces", IndexBody(Lfw("George_W_Bush", 0))).ok());
+  failing_->fail = false;
+  store::SetJournalNode("");
+  Close();
+  Open();
+  auto by_a = server::RecoverAuditJournal(*collections_, *audit_, "host-a:/data/a/audit.db");
+  ASSERT_TRUE(by_a.ok()) << by_a.status().ToString();
+  EXPECT_EQ(by_a->other_nodes, 1);
+  EXPECT_EQ(by_a->recovered, 0);
+  audit::AuditQuery q;
+  q.operation = "IndexFaces";
+  EXPECT_TRUE(audit_->Query(q)->events.empty());
+  EXPECT_EQ(Check().pending_calls, 1);  // still pending: node b's to write
+  auto by_b = server::RecoverAuditJournal(*collections_, *audit_, "host-b:/data/b/audit.db");
+  ASSERT_TRUE(by_b.ok()) << by_b.status().ToString();
+  EXPECT_EQ(by_b->recovered, 1);
+  EXPECT_EQ(by_b->other_nodes, 0);
+  EXPECT_EQ(audit_->Query(q)->events.size(), 1u);
+  EXPECT_TRUE(Check().problems.empty()) << Joined(Check().problems);
+  // The name of a node: its host and its audit log's path.
+  const std::string node = server::JournalNode("/tmp/x/../audit.db");
+  EXPECT_NE(node.find(":/tmp/audit.db"), std::string::npos) << node;
 }
 
 TEST_F(AuditJournalTest, RowsNoRecordAccountsForAreReported) {

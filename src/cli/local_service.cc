@@ -7,7 +7,9 @@
 #include <filesystem>
 
 #include "policy/roles.h"
+#include "server/audit_journal.h"
 #include "server/wire.h"
+#include "store/write_journal.h"
 
 namespace candor::cli {
 
@@ -44,6 +46,7 @@ StatusOr<std::unique_ptr<LocalService>> LocalService::Open(const GlobalOptions& 
   audit_options.key_path =
       args.audit_key.empty() ? (dir / "audit-signing.key").string() : args.audit_key;
   CANDOR_ASSIGN_OR_RETURN(s->audit_, audit::AuditLog::Open(audit_options));
+  store::SetJournalNode(server::JournalNode(audit_options.path));
   s->service_.engine = s->engine_.get();
   s->service_.collections = s->collections_.get();
   s->service_.audit = s->audit_.get();

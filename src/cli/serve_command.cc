@@ -17,6 +17,7 @@
 #include "server/audit_journal.h"
 #include "server/http_server.h"
 #include "store/data_dir.h"
+#include "store/write_journal.h"
 #include "video/stream_processor.h"
 #include "video/video_jobs.h"
 
@@ -140,7 +141,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   // Calls the store committed but the audit log never heard of (a kill -9
   // between the two): their records, from the store's journal, before any
   // request is served.
-  auto recovered = server::RecoverAuditJournal(**collections, **audit);
+  const std::string node = server::JournalNode(audit_options.path);
+  store::SetJournalNode(node);
+  auto recovered = server::RecoverAuditJournal(**collections, **audit, node);
   if (!recovered.ok()) return Fail(recovered.status());
   if (recovered->recovered > 0) {
     std::fprintf(stderr,

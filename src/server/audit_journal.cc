@@ -1,6 +1,9 @@
 #include "server/audit_journal.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -84,11 +87,21 @@ struct Accounted {
 
 }  // namespace
 
-StatusOr<JournalRecovery> RecoverAuditJournal(Collections& collections, audit::AuditLog& audit) {
+std::string JournalNode(const std::string& audit_path) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::weakly_canonical(audit_path, ec);
+  return std::string(host) + ":" + (ec ? audit_path : path.string());
+}
+
+StatusOr<JournalRecovery> RecoverAuditJournal(Collections& collections, audit::AuditLog& audit,
+                                              const std::string& node) {
   CANDOR_ASSIGN_OR_RETURN(std::vector<Collections::JournalRow> rows,
                           collections.PendingAuditJournal());
   JournalRecovery out;
   if (rows.empty()) return out;
+  std::set<std::string> others;
   // The calls, in the order of their first row.
   std::vector<std::string> order;
   std::map<std::string, std::vector<json>> by_call;
@@ -96,11 +109,17 @@ StatusOr<JournalRecovery> RecoverAuditJournal(Collections& collections, audit::A
   for (const Collections::JournalRow& row : rows) {
     json entry = json::parse(row.entry_json, nullptr, false);
     if (!entry.is_object()) continue;
+    const std::string writer = Text(entry, "Node");
+    if (!writer.empty() && writer != node) {
+      others.insert(row.request_id);
+      continue;
+    }
     earliest = std::min<int64_t>(earliest, entry.value("TimeMs", int64_t{0}));
     if (!by_call.count(row.request_id)) order.push_back(row.request_id);
     by_call[row.request_id].push_back(std::move(entry));
   }
   out.calls = static_cast<int64_t>(order.size());
+  out.other_nodes = static_cast<int64_t>(others.size());
   // Records appended after the call began (a minute of clock slack).
   std::set<std::string> recorded;
   CANDOR_RETURN_IF_ERROR(ForEachRecord(audit, std::max<int64_t>(0, earliest - 60000),

@@ -17,7 +17,12 @@ namespace candor::server {
 struct JournalRecovery {
   int64_t calls = 0;      // calls with journal rows not yet resolved
   int64_t recovered = 0;  // of which the audit record was written now
+  int64_t other_nodes = 0;  // calls of other nodes' (left to them)
 };
+
+// This node's name in the journal: the host and the audit log's path, so
+// that the CLI and `candor serve` on one data directory are one node.
+std::string JournalNode(const std::string& audit_path);
 
 // For every call whose journal rows have no audit record (the process
 // stopped between the store's commit and the audit append): appends one,
@@ -26,7 +31,12 @@ struct JournalRecovery {
 // committed (FaceIds, UserId, ...). Calls that have their record are
 // resolved. Then the resolved rows are deleted. Run at start, before any
 // request is served (a call in flight elsewhere would be recovered twice).
-StatusOr<JournalRecovery> RecoverAuditJournal(Collections& collections, audit::AuditLog& audit);
+// Rows naming another node than `node` are left alone: on a shared store
+// (PostgreSQL) they are calls of another node, in flight or to be recovered
+// by that node into its own log. Rows naming no node (older rows) are this
+// node's.
+StatusOr<JournalRecovery> RecoverAuditJournal(Collections& collections, audit::AuditLog& audit,
+                                              const std::string& node = "");
 
 struct StoreCheck {
   int64_t collections = 0, faces = 0, users = 0, policies = 0;

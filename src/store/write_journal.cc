@@ -8,6 +8,11 @@ namespace {
 thread_local const WriteOrigin* current_origin = nullptr;
 thread_local nlohmann::json* current_changes = nullptr;
 
+std::string& JournalNode() {
+  static std::string node;
+  return node;
+}
+
 }  // namespace
 
 ScopedWriteOrigin::ScopedWriteOrigin(WriteOrigin origin)
@@ -19,6 +24,8 @@ ScopedWriteOrigin::~ScopedWriteOrigin() { current_origin = outer_; }
 
 const WriteOrigin* CurrentWriteOrigin() { return current_origin; }
 
+void SetJournalNode(std::string node) { JournalNode() = std::move(node); }
+
 void NoteChange(nlohmann::json change) {
   if (current_changes != nullptr) current_changes->push_back(std::move(change));
 }
@@ -29,11 +36,13 @@ ScopedChangeList::~ScopedChangeList() { current_changes = outer_; }
 
 nlohmann::json JournalJson(const WriteOrigin& origin, const std::string& what,
                            const nlohmann::json& changes) {
-  return {{"RequestId", origin.request_id}, {"Operation", origin.operation},
-          {"Principal", origin.principal},  {"Source", origin.source},
-          {"Reason", origin.reason},        {"CollectionId", origin.collection_id},
-          {"TimeMs", origin.time_ms},       {"What", what},
-          {"Changes", changes}};
+  nlohmann::json entry = {{"RequestId", origin.request_id}, {"Operation", origin.operation},
+                          {"Principal", origin.principal},  {"Source", origin.source},
+                          {"Reason", origin.reason},        {"CollectionId", origin.collection_id},
+                          {"TimeMs", origin.time_ms},       {"What", what},
+                          {"Changes", changes}};
+  if (!JournalNode().empty()) entry["Node"] = JournalNode();
+  return entry;
 }
 
 }  // namespace candor::store

@@ -57,6 +57,13 @@ class ScopedWriteOrigin {
 // This thread's origin, or null.
 const WriteOrigin* CurrentWriteOrigin();
 
+// The process's node: which audit log its calls' records go to
+// (server::JournalNode). Every journal row names it ("Node"), so that on a
+// store several nodes share (PostgreSQL) a node recovers only the rows of
+// its own calls, never those of another node in flight. Set once at start,
+// before any write; empty (the default) writes no "Node".
+void SetJournalNode(std::string node);
+
 // Within a write transaction: adds `change` (e.g. {"FaceIds": [...]}) to
 // the journal row the transaction will leave. Nothing outside one.
 void NoteChange(nlohmann::json change);
@@ -82,7 +89,7 @@ struct JournalEntry {
   int64_t id = 0;
   std::string request_id;
   nlohmann::json entry;  // {"RequestId", "Operation", "Principal", "Source", "Reason",
-                         //  "CollectionId", "TimeMs", "What", "Changes": [...]}
+                         //  "CollectionId", "TimeMs", "What", "Changes": [...], "Node"}
 };
 
 nlohmann::json JournalJson(const WriteOrigin& origin, const std::string& what,
