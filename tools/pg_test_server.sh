@@ -18,7 +18,10 @@
 # commands run through runuser), otherwise to the caller.
 #
 # Not for anything but tests: trust authentication lets anyone who can reach
-# 127.0.0.1:PORT in as the superuser.
+# 127.0.0.1:PORT in as the superuser. With CANDOR_PG_PASSWORD set (when the
+# cluster is first made), the cluster asks for that password instead
+# (scram-sha-256, also on the socket), and the URI printed carries it
+# (tools/cluster.sh does this).
 set -euo pipefail
 
 usage() {
@@ -58,13 +61,23 @@ case $cmd in
       chown postgres "$dir"
       chmod 0700 "$dir"
     fi
+    auth=(-A trust)
+    if [[ -n ${CANDOR_PG_PASSWORD:-} ]]; then
+      auth=(-A scram-sha-256 --pwfile="$dir/pwfile")
+    fi
     if [[ ! -f $dir/data/PG_VERSION ]]; then
-      "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U candor -E UTF8 --locale=C \
+      if [[ -n ${CANDOR_PG_PASSWORD:-} ]]; then
+        (umask 077 && printf '%s\n' "$CANDOR_PG_PASSWORD" >"$dir/pwfile")
+        if ((${#as_owner[@]})); then chown postgres "$dir/pwfile"; fi
+      fi
+      "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" "${auth[@]}" -U candor -E UTF8 --locale=C \
         >"$dir/initdb.log" 2>&1 || {
+        rm -f "$dir/pwfile"
         echo "pg_test_server: initdb failed; see $dir/initdb.log:" >&2
         tail -n 20 "$dir/initdb.log" >&2
         exit 1
       }
+      rm -f "$dir/pwfile"
     fi
     if [[ -z $port ]]; then
       port=$(python3 -c 'import socket
@@ -89,7 +102,11 @@ print(s.getsockname()[1])')
         rm -rf "$3"' pg-test-server-watcher "$CANDOR_PG_STOP_WITH_PID" "$bindir" "$dir" \
         "${as_owner[@]}" </dev/null >/dev/null 2>&1 &
     fi
-    echo "postgresql://candor@127.0.0.1:$port/postgres"
+    if [[ -n ${CANDOR_PG_PASSWORD:-} ]]; then
+      echo "postgresql://candor:$CANDOR_PG_PASSWORD@127.0.0.1:$port/postgres"
+    else
+      echo "postgresql://candor@127.0.0.1:$port/postgres"
+    fi
     ;;
   stop)
     if [[ -f $dir/data/postmaster.pid ]]; then
