@@ -329,6 +329,11 @@ TEST_F(AccountabilityTest, PolicyRefusalsAndReasons) {
   EXPECT_EQ(searches[1].outcome, "AccessDeniedException");
   EXPECT_EQ(searches[2].outcome, "ok");
   EXPECT_EQ(searches[2].purpose, "Fraud investigations, county of X");
+  // An enrolment under the policy records its purpose too.
+  ASSERT_TRUE(Run("IndexFaces", {{"CollectionId", "c"}, {"Image", Image(Lfw("Colin_Powell", 2))}},
+                  {Role::kEnroller})
+                  .ok());
+  EXPECT_EQ(Events("IndexFaces").back().purpose, "Fraud investigations, county of X");
   // SearchFaces by FaceId obeys the same policy.
   auto listed = Run("ListFaces", {{"CollectionId", "c"}}, {Role::kEnroller});
   ASSERT_TRUE(listed.ok());

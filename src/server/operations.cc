@@ -259,6 +259,12 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
        [](const json& body, Call& c) -> StatusOr<json> {
          CANDOR_ASSIGN_OR_RETURN(auto r, protocol::ParseIndexFaces(body, c.service.request_options));
          c.event.collection_id = r.collection_id;
+         // An enrolment serves the collection's stated purpose, and its
+         // record says so, as a search's does (the transparency report
+         // counts enrolments per purpose).
+         if (auto policy = c.service.collections->GetCollectionPolicy(r.collection_id); policy.ok()) {
+           c.event.purpose = policy->purpose;
+         }
          CANDOR_ASSIGN_OR_RETURN(IndexFacesResult x, c.service.collections->IndexFaces(r));
          json ids = json::array();
          for (const IndexedFace& f : x.face_records) ids.push_back(f.face.face_id);
