@@ -241,6 +241,35 @@ TEST(TransparencyReport, ExactFiguresFromSyntheticTrail) {
   EXPECT_EQ(j["Period"]["FromIso"], "1970-01-01T00:00:01.000Z");
 }
 
+// Video: a stored-video face search (recorded when its job ends) and a
+// stream processor's session are searches, with their matches and purpose.
+TEST(TransparencyReport, VideoSearchesAreSearches) {
+  audit::AuditEvent job;
+  job.seq = 1;
+  job.time_ms = 1500;
+  job.principal = "officer-a";
+  job.operation = "StartFaceSearch.Completed";
+  job.collection_id = "c";
+  job.purpose = "Video review";
+  job.threshold_requested = 80;
+  job.threshold_applied = 90;
+  job.outcome = "ok";
+  job.results = {{"FaceMatches", nlohmann::json::array({{{"FaceId", "f1"}, {"Similarity", 95.0}},
+                                                        {{"FaceId", "f2"}, {"Similarity", 92.0}}})},
+                 {"ThresholdRaised", true}};
+  audit::AuditEvent session = job;
+  session.seq = 2;
+  session.operation = "StreamProcessorSession";
+  session.threshold_applied = 80;
+  session.results = {{"FaceMatches", nlohmann::json::array({{{"FaceId", "f1"}, {"Similarity", 97.0}}})}};
+  const TransparencyReport r = BuildTransparencyReport({job, session}, 1000, 2000, GoodChain());
+  ExpectActivity(r.by_purpose.at("Video review"), 2, 0, 3, 1, 0, 0, 0);
+  EXPECT_EQ(r.searches_by_operation,
+            (std::map<std::string, int64_t>{{"StartFaceSearch.Completed", 1},
+                                            {"StreamProcessorSession", 1}}));
+  EXPECT_EQ(r.similarity.matches, 3);
+}
+
 TEST(TransparencyReport, OnlyEventsOfThePeriodCount) {
   const std::vector<audit::AuditEvent> trail = SyntheticTrail();
   // [1000, 1350): from is inclusive, to exclusive.

@@ -64,9 +64,12 @@ std::string_view OperationName(std::string_view operation) {
   return operation;
 }
 
+// A stored-video face search (its record when the job ends) and a stream
+// processor's session each count as one search, with all their matches.
 bool IsSearch(std::string_view op) {
   return op == "SearchFaces" || op == "SearchFacesByImage" || op == "SearchUsers" ||
-         op == "SearchUsersByImage" || op == "CompareFaces";
+         op == "SearchUsersByImage" || op == "CompareFaces" ||
+         op == "StartFaceSearch.Completed" || op == "StreamProcessorSession";
 }
 
 bool IsErasure(std::string_view op) {
