@@ -118,6 +118,9 @@ inline constexpr int kEmbeddingColumn = 12;  // after the CANDOR_PG_FACE_COLUMNS
 // How long the VACUUM FULL after a deletion waits for its lock on faces
 // before it gives up until the next write (PostgreSQL's lock_timeout).
 inline constexpr char kEraseLockTimeout[] = "5s";
+// How soon after a rewrite that could not run a write that deletes nothing
+// tries it again (a deletion always tries).
+inline constexpr int64_t kEraseRetryMs = 30'000;
 
 #undef CANDOR_PG_FACE_COLUMNS
 #undef CANDOR_PG_USER_COLUMNS

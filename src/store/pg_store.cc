@@ -214,7 +214,12 @@ Status PostgresStore::InTransaction(bool write, std::string_view what,
   }
   SetLastCommittedChangeSeq(seq);
   // Once the deletion is committed, its bytes (see the top of this file).
-  if (faces_deleted_ || erasure_pending_) EraseDeletedFaces();
+  // A pending one is retried by a later write at most once every
+  // kEraseRetryMs, so that a lock held for minutes elsewhere (a node loading
+  // a large collection) does not add kEraseLockTimeout to every write.
+  if (faces_deleted_ || (erasure_pending_ && NowMs() >= erase_retry_after_ms_)) {
+    EraseDeletedFaces();
+  }
   if (!deleted.empty()) {
     std::lock_guard lock(resolved_mu_);
     std::erase_if(resolved_, [&](const std::string& id) {
@@ -226,10 +231,11 @@ Status PostgresStore::InTransaction(bool write, std::string_view what,
 
 void PostgresStore::EraseDeletedFaces() {
   erasure_pending_ = true;
+  erase_retry_after_ms_ = NowMs() + kEraseRetryMs;
   // VACUUM FULL waits for every lock on faces, and while it waits every new
   // reader of faces (other nodes' searches) queues behind it: give up after
-  // kEraseLockTimeout and try again at the next write rather than stall the
-  // cluster behind one long transaction.
+  // kEraseLockTimeout and try again later (InTransaction) rather than stall
+  // the cluster behind one long transaction.
   if (!db_.ExecScript(std::string("SET lock_timeout = '") + kEraseLockTimeout + "'",
                       "erase deleted faces")
            .ok()) {
@@ -237,6 +243,7 @@ void PostgresStore::EraseDeletedFaces() {
   }
   erasure_pending_ = !db_.ExecScript("VACUUM FULL faces", "erase deleted faces").ok();
   (void)db_.ExecScript("RESET lock_timeout", "erase deleted faces");
+  if (erasure_pending_) erase_retry_after_ms_ = NowMs() + kEraseRetryMs;
 }
 
 Status PostgresStore::WriteJournal(std::string_view what, const nlohmann::json& changes,

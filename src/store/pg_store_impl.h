@@ -131,8 +131,8 @@ class PostgresStore final : public Store {
   // deleted embeddings (see the top of pg_store.cc). Outside any
   // transaction, with mutex_ held. When it cannot run now (a lock held by
   // another connection past kEraseLockTimeout, a lost connection) the
-  // deletion stays committed and erasure_pending_ makes the next write try
-  // again.
+  // deletion stays committed and erasure_pending_ makes the next deletion,
+  // or a write kEraseRetryMs later, try again.
   void EraseDeletedFaces();
 
   std::mutex mutex_;
@@ -146,6 +146,7 @@ class PostgresStore final : public Store {
   // A deletion whose bytes EraseDeletedFaces has not yet rewritten away
   // (guarded by mutex_).
   bool erasure_pending_ = false;
+  int64_t erase_retry_after_ms_ = 0;  // NowMs() before which a write does not retry
   std::mutex resolved_mu_;
   std::vector<std::string> resolved_;  // request ids whose journal rows may go
 };
