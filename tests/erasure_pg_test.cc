@@ -16,7 +16,7 @@
 // cuts an out-of-line value into chunks of kToastChunk bytes), and a kept
 // face stays found throughout, so a scan that cannot see vectors fails the
 // test. An erased face is looked for by every aligned 32-byte piece of its
-// vector, so a remnant counts as found. One case shows what the store's
+// vector (byte_search.h), so a remnant counts as found. One case shows what the store's
 // VACUUM FULL is for: a row deleted behind the store's back survives a plain
 // VACUUM in the table's pages. The WAL is looked at too: it keeps the bytes
 // (the README's PostgreSQL section says what that means).
@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "byte_search.h"
 #include "pg_test_support.h"
 #include "store/face_codec.h"
 #include "store/pg_store.h"
@@ -43,10 +44,10 @@ namespace {
 using test_support::MakeCollection;
 using test_support::MakeFace;
 using test_support::PgRawExec;
-using test_support::PgRawInt;
 using test_support::PgTestDatabase;
+using testing::FilesWithAnyPiece;
+using testing::JoinPlaces;
 
-constexpr size_t kPiece = 32;
 // TOAST_MAX_CHUNK_SIZE of PostgreSQL with 8 KB pages: an out-of-line value
 // is stored as chunks of this many bytes (the last one shorter).
 constexpr size_t kToastChunk = 1996;
@@ -147,22 +148,6 @@ class ServerFiles {
   std::unique_ptr<PGconn, PgConnDeleter> conn_;
 };
 
-// Where any aligned kPiece-byte piece of `vector_bytes` is ("file@offset").
-std::set<std::string> WithAnyPiece(const std::map<std::string, std::string>& files,
-                                   const std::string& vector_bytes) {
-  std::set<std::string> where;
-  for (const auto& [name, bytes] : files) {
-    for (size_t at = 0; at + kPiece <= vector_bytes.size(); at += kPiece) {
-      const size_t found = bytes.find(vector_bytes.substr(at, kPiece));
-      if (found != std::string::npos) {
-        where.insert(name + "@" + std::to_string(found));
-        break;
-      }
-    }
-  }
-  return where;
-}
-
 // The files that hold all of `vector_bytes`, in runs of at most kToastChunk
 // bytes (whole, when stored inline).
 std::set<std::string> WithWhole(const std::map<std::string, std::string>& files,
@@ -176,12 +161,6 @@ std::set<std::string> WithWhole(const std::map<std::string, std::string>& files,
     if (all) where.insert(name);
   }
   return where;
-}
-
-std::string Join(const std::set<std::string>& s) {
-  std::string joined;
-  for (const std::string& v : s) joined += (joined.empty() ? "" : ", ") + v;
-  return joined.empty() ? "nowhere" : joined;
 }
 
 class ErasurePgTest : public ::testing::Test {
@@ -215,6 +194,13 @@ class ErasurePgTest : public ::testing::Test {
     return vectors;
   }
 
+  // Deletes one face through the store, which must report it deleted.
+  void DeleteFace(const std::string& collection, const std::string& face_id) {
+    auto r = store_->DeleteFaces(collection, {face_id});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, std::vector<std::string>{face_id});
+  }
+
   // The files of the database, after a CHECKPOINT when `checkpoint` (else as
   // the server left them); checks that the faces table's files are in it.
   std::map<std::string, std::string> Files(bool checkpoint) {
@@ -235,9 +221,9 @@ class ErasurePgTest : public ::testing::Test {
 
   void ExpectAbsent(const std::map<std::string, std::string>& files,
                     const std::string& vector_bytes, const std::string& what) {
-    const std::set<std::string> where = WithAnyPiece(files, vector_bytes);
+    const std::set<std::string> where = FilesWithAnyPiece(files, vector_bytes);
     EXPECT_TRUE(where.empty()) << "bytes of the erased vector of " << what
-                               << " remain in: " << Join(where);
+                               << " remain in: " << JoinPlaces(where);
   }
 
   // Erased absent and kept present: as the server left the files, after a
@@ -283,15 +269,13 @@ TEST_F(ErasurePgTest, PlainVacuumLeavesBytesAndTheStoresDeletionErasesThem) {
     EXPECT_FALSE(WithWhole(files, vectors[kept]).empty());
   }
   PgRawExec(db_.conninfo(), "DELETE FROM faces WHERE face_id = '" + behind_back + "'");
-  EXPECT_FALSE(WithAnyPiece(Files(true), vectors[behind_back]).empty())
+  EXPECT_FALSE(FilesWithAnyPiece(Files(true), vectors[behind_back]).empty())
       << "a deleted row's bytes are expected in the table's files after DELETE";
   PgRawExec(db_.conninfo(), "VACUUM faces");
-  EXPECT_FALSE(WithAnyPiece(Files(true), vectors[behind_back]).empty())
+  EXPECT_FALSE(FilesWithAnyPiece(Files(true), vectors[behind_back]).empty())
       << "a deleted row's bytes are expected in the table's files after a plain VACUUM";
 
-  auto r = store_->DeleteFaces("c", {deleted});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(*r, std::vector<std::string>{deleted});
+  DeleteFace("c", deleted);
   ExpectErasedAndKept({vectors[behind_back], vectors[deleted]}, {vectors[kept]});
   EXPECT_EQ(store_->GetCollection("c")->face_count, 6);
 }
@@ -306,9 +290,7 @@ TEST_F(ErasurePgTest, DeleteFacesErasesTheVector) {
     ExpectPresent(files, vectors[erased], "the face to erase");
     ExpectPresent(files, vectors[kept], "the kept face");
   }
-  auto r = store_->DeleteFaces("c", {erased});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(*r, std::vector<std::string>{erased});
+  DeleteFace("c", erased);
   ExpectErasedAndKept({vectors[erased]}, {vectors[kept]});
   EXPECT_TRUE(store_->GetFaces("c", {erased}, true)->empty());
   EXPECT_EQ(store_->GetCollection("c")->face_count, 5);
@@ -316,8 +298,8 @@ TEST_F(ErasurePgTest, DeleteFacesErasesTheVector) {
   // The WAL still holds the vector (it logged the insert): the README says
   // what the store cannot do about that.
   const auto wal = files_->ReadDir("pg_wal");
-  EXPECT_FALSE(WithAnyPiece(wal, vectors[erased]).empty());
-  std::cout << "the erased vector in pg_wal: " << Join(WithAnyPiece(wal, vectors[erased]))
+  EXPECT_FALSE(FilesWithAnyPiece(wal, vectors[erased]).empty());
+  std::cout << "the erased vector in pg_wal: " << JoinPlaces(FilesWithAnyPiece(wal, vectors[erased]))
             << "\n";
 }
 
@@ -364,7 +346,7 @@ TEST_F(ErasurePgTest, DeleteCollectionErasesItsVectors) {
 // faces past the store's lock timeout) the deletion is still committed and
 // acknowledged; a write soon after does not wait for the lock again, and the
 // bytes go at the store's next deletion.
-TEST_F(ErasurePgTest, AnErasureThatCannotLockWaitsForTheNextWrite) {
+TEST_F(ErasurePgTest, AnErasureThatCannotLockWaitsForTheNextDeletion) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   auto vectors = Index("c", 50, 3);
   const std::string erased = MakeFace(51).face_id;
@@ -377,11 +359,9 @@ TEST_F(ErasurePgTest, AnErasureThatCannotLockWaitsForTheNextWrite) {
   PQclear(locked);
 
   const auto started = std::chrono::steady_clock::now();
-  auto r = store_->DeleteFaces("c", {erased});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(*r, std::vector<std::string>{erased});
+  DeleteFace("c", erased);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
-  EXPECT_FALSE(WithAnyPiece(Files(true), vectors[erased]).empty())
+  EXPECT_FALSE(FilesWithAnyPiece(Files(true), vectors[erased]).empty())
       << "the lock was expected to keep the rewrite from running";
 
   PQclear(PQexec(holder, "COMMIT"));
@@ -390,9 +370,8 @@ TEST_F(ErasurePgTest, AnErasureThatCannotLockWaitsForTheNextWrite) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("next")).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - next_write, std::chrono::seconds(2))
       << "a write right after the failed rewrite retried it";
-  EXPECT_FALSE(WithAnyPiece(Files(true), vectors[erased]).empty());
-  auto next = store_->DeleteFaces("c", {MakeFace(50).face_id});
-  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_FALSE(FilesWithAnyPiece(Files(true), vectors[erased]).empty());
+  DeleteFace("c", MakeFace(50).face_id);
   ExpectErasedAndKept({vectors[erased], vectors[MakeFace(50).face_id]}, {vectors[kept]});
 }
 
