@@ -194,6 +194,12 @@ class ErasurePgTest : public ::testing::Test {
     return vectors;
   }
 
+  // Collection "c" with faces first..first+count-1, as Index.
+  std::map<std::string, std::string> CollectionC(int first, int count) {
+    EXPECT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
+    return Index("c", first, count);
+  }
+
   // Deletes one face through the store, which must report it deleted.
   void DeleteFace(const std::string& collection, const std::string& face_id) {
     auto r = store_->DeleteFaces(collection, {face_id});
@@ -257,8 +263,7 @@ class ErasurePgTest : public ::testing::Test {
 // VACUUM (the last row of a page: pruning moves no other row over it). The
 // store's next deletion erases it with its own.
 TEST_F(ErasurePgTest, PlainVacuumLeavesBytesAndTheStoresDeletionErasesThem) {
-  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
-  auto vectors = Index("c", 0, 8);
+  auto vectors = CollectionC(0, 8);
   ASSERT_EQ(vectors.size(), 8u);
   const std::string behind_back = MakeFace(7).face_id;  // the last inserted
   const std::string deleted = MakeFace(2).face_id;
@@ -281,8 +286,7 @@ TEST_F(ErasurePgTest, PlainVacuumLeavesBytesAndTheStoresDeletionErasesThem) {
 }
 
 TEST_F(ErasurePgTest, DeleteFacesErasesTheVector) {
-  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
-  auto vectors = Index("c", 10, 6);
+  auto vectors = CollectionC(10, 6);
   const std::string erased = MakeFace(12).face_id;
   const std::string kept = MakeFace(13).face_id;
   {
@@ -306,8 +310,7 @@ TEST_F(ErasurePgTest, DeleteFacesErasesTheVector) {
 // DeleteUser disassociates (the face row is updated, its out-of-line
 // vector shared by both versions); DeleteUnassociatedFaces then deletes it.
 TEST_F(ErasurePgTest, DeleteUserThenDeleteUnassociatedFacesErasesTheVector) {
-  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
-  auto vectors = Index("c", 20, 4);
+  auto vectors = CollectionC(20, 4);
   const std::string erased = MakeFace(21).face_id;
   const std::string kept = MakeFace(22).face_id;
   ASSERT_TRUE(store_->CreateUser("c", {.user_id = "u", .created_ms = 1}, nullptr).ok());
@@ -347,8 +350,7 @@ TEST_F(ErasurePgTest, DeleteCollectionErasesItsVectors) {
 // acknowledged; a write soon after does not wait for the lock again, and the
 // bytes go at the store's next deletion.
 TEST_F(ErasurePgTest, AnErasureThatCannotLockWaitsForTheNextDeletion) {
-  ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
-  auto vectors = Index("c", 50, 3);
+  auto vectors = CollectionC(50, 3);
   const std::string erased = MakeFace(51).face_id;
   const std::string kept = MakeFace(52).face_id;
   PGconn* holder = PQconnectdb(db_.conninfo().c_str());
