@@ -35,41 +35,13 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "pg_bench_support.h"
 #include "candor/collections.h"
 #include "candor/engine.h"
 #include "latency.h"
 
 namespace candor::bench {
 namespace {
-
-bool Admin(const std::string& uri, const std::string& sql) {
-  PGconn* conn = PQconnectdb(uri.c_str());
-  bool ok = PQstatus(conn) == CONNECTION_OK;
-  if (ok) {
-    PGresult* r = PQexec(conn, sql.c_str());
-    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) std::fprintf(stderr, "%s: %s", sql.c_str(), PQresultErrorMessage(r));
-    PQclear(r);
-  } else {
-    std::fprintf(stderr, "cannot connect to %s: %s", uri.c_str(), PQerrorMessage(conn));
-  }
-  PQfinish(conn);
-  return ok;
-}
-
-// The server's connection string with dbname replaced.
-std::string WithDatabase(const std::string& uri, const std::string& name) {
-  char* err = nullptr;
-  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &err);
-  if (options == nullptr) return "";
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "dbname") == 0 || o->val == nullptr) continue;
-    out += std::string(o->keyword) + "='" + o->val + "' ";
-  }
-  PQconninfoFree(options);
-  return out + "dbname='" + name + "'";
-}
 
 void Print(const char* what, const std::vector<double>& ms) {
   const Percentiles p = Of(ms);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "candor/collections.h"
+#include "byte_search.h"
 #include "collections_fixture.h"
 #include "eval/lfw.h"
 #include "store/face_codec.h"
@@ -34,8 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::DataDir;
 using testing::ReadFile;
-
-constexpr size_t kPiece = 32;
 
 // The first image of each of the first `count` LFW people with at least two
 // images, and their second image to search with.
@@ -77,25 +76,9 @@ std::set<std::string> FilesWithWhole(const std::string& dir, const std::string& 
   return where;
 }
 
-// Where any aligned kPiece-byte piece of the vector is ("file@offset").
+// Where any aligned piece of the vector is ("file@offset").
 std::set<std::string> FilesWithAnyPiece(const std::string& dir, const std::string& vector_bytes) {
-  std::set<std::string> where;
-  for (const auto& [name, bytes] : DataFiles(dir)) {
-    for (size_t at = 0; at + kPiece <= vector_bytes.size(); at += kPiece) {
-      const size_t found = bytes.find(vector_bytes.substr(at, kPiece));
-      if (found != std::string::npos) {
-        where.insert(name + "@" + std::to_string(found));
-        break;
-      }
-    }
-  }
-  return where;
-}
-
-std::string Join(const std::set<std::string>& s) {
-  std::string joined;
-  for (const std::string& v : s) joined += (joined.empty() ? "" : ", ") + v;
-  return joined.empty() ? "nowhere" : joined;
+  return testing::FilesWithAnyPiece(DataFiles(dir), vector_bytes);
 }
 
 class ErasureTest : public testing::CollectionsFixture {
@@ -150,7 +133,7 @@ class ErasureTest : public testing::CollectionsFixture {
   void ExpectAbsent(const std::string& vector_bytes, const std::string& what) {
     const std::set<std::string> where = FilesWithAnyPiece(dir_, vector_bytes);
     EXPECT_TRUE(where.empty()) << "bytes of the erased vector of " << what
-                               << " remain in: " << Join(where);
+                               << " remain in: " << testing::JoinPlaces(where);
   }
 
   // The erased face is absent and the kept one present: with the store open,

@@ -35,6 +35,8 @@ inline constexpr char kGetCollection[] =
 inline constexpr char kListCollections[] = "SELECT " CANDOR_PG_COLLECTION_COLUMNS
                                     " FROM collections AS c WHERE collection_id > $1"
                                     " ORDER BY collection_id LIMIT $2";
+inline constexpr char kCollectionHasFaces[] =
+    "SELECT 1 FROM faces WHERE collection_id = $1 LIMIT 1";
 inline constexpr char kDeleteCollection[] = "DELETE FROM collections WHERE collection_id = $1";
 inline constexpr char kInsertFace[] =
     "INSERT INTO faces (collection_id, face_id, image_id, external_image_id, user_id, box_left,"
@@ -113,6 +115,12 @@ inline constexpr char kInsertJournal[] =
 inline constexpr char kListJournal[] =
     "SELECT id, request_id, entry FROM audit_journal ORDER BY id";
 inline constexpr int kEmbeddingColumn = 12;  // after the CANDOR_PG_FACE_COLUMNS
+// How long the VACUUM FULL after a deletion waits for its lock on faces
+// before it gives up until the next write (PostgreSQL's lock_timeout).
+inline constexpr char kEraseLockTimeout[] = "5s";
+// How soon after a rewrite that could not run a write that deletes nothing
+// tries it again (a deletion always tries).
+inline constexpr int64_t kEraseRetryMs = 30'000;
 
 #undef CANDOR_PG_FACE_COLUMNS
 #undef CANDOR_PG_USER_COLUMNS

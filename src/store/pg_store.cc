@@ -20,11 +20,23 @@
 //    PostgreSQL refuses there is InvalidArgument (SQLSTATE 22xxx).
 //  - row_id is a bigserial: a sequence never hands out a value twice (not
 //    even after a rollback, which leaves a gap), as AUTOINCREMENT.
-//  - Erasure: a deleted row stays in its heap page (and the WAL) until
-//    VACUUM reclaims the page and it is overwritten; there is no
-//    secure_delete. DeleteFaces and DeleteCollection commit the deletion only;
-//    making the bytes of deleted embeddings unreadable on the server's disk
-//    (VACUUM of faces after deletes, WAL recycling) is a later step.
+//  - Erasure: PostgreSQL has no secure_delete. A deleted row stays in its
+//    heap page, and the embedding (2,048 bytes, stored out of line in the
+//    faces table's TOAST table: over the 2 KB TOAST threshold, and pglz
+//    cannot shrink float bytes) in its TOAST pages; plain VACUUM compacts a
+//    page but leaves freed space unzeroed, so the bytes of a deleted row
+//    survive it unless a later tuple happens to be moved over them
+//    (tests/erasure_pg_test.cc shows both). After every committed deletion
+//    of faces (DeleteFaces, DeleteUnassociatedFaces, DeleteCollection of a
+//    collection with faces) the store runs VACUUM FULL faces, which writes
+//    the live rows into new files of the table, its TOAST table and its
+//    indexes and truncates the old ones at its commit (EraseDeletedFaces).
+//    What it cannot reach: rows still visible to a snapshot open elsewhere
+//    (another node's long read) are copied as they are; the WAL keeps the
+//    bytes until its segments are overwritten (a checkpoint renames old
+//    segments for reuse, it does not clear them); archives, base backups and
+//    replicas have their own copies; and blocks the file system freed are
+//    beyond a database's reach. The README's PostgreSQL section says so.
 //  - Durability is the server's: a COMMIT that returned is flushed to its WAL
 //    when it runs with fsync=on and synchronous_commit=on (the defaults).
 //  - The connection can be lost (a restart, a failover): the call that finds
@@ -184,16 +196,30 @@ Status PostgresStore::InTransaction(bool write, std::string_view what,
   std::vector<std::string> deleted;
   int64_t seq = 0;
   SetLastCommittedChangeSeq(0);
-  CANDOR_RETURN_IF_ERROR(db_.InTransaction(true, what, [&]() -> Status {
+  const Status committed = db_.InTransaction(true, what, [&]() -> Status {
     // Afresh at every attempt: a retried transaction notes its changes again.
     ScopedChangeList changes;
     pending_change_.reset();
+    faces_deleted_ = false;
     CANDOR_RETURN_IF_ERROR(body());
     CANDOR_RETURN_IF_ERROR(WriteJournal(what, changes.changes(), &deleted));
     // Last: it holds the change log's lock until the commit (pg_changes.cc).
     return WriteChange(&seq);
-  }));
+  });
+  if (!committed.ok()) {
+    // A connection lost during COMMIT leaves a deletion's outcome unknown:
+    // erase at the next write in case it was committed.
+    if (faces_deleted_) erasure_pending_ = true;
+    return committed;
+  }
   SetLastCommittedChangeSeq(seq);
+  // Once the deletion is committed, its bytes (see the top of this file).
+  // A pending one is retried by a later write at most once every
+  // kEraseRetryMs, so that a lock held for minutes elsewhere (a node loading
+  // a large collection) does not add kEraseLockTimeout to every write.
+  if (faces_deleted_ || (erasure_pending_ && NowMs() >= erase_retry_after_ms_)) {
+    EraseDeletedFaces();
+  }
   if (!deleted.empty()) {
     std::lock_guard lock(resolved_mu_);
     std::erase_if(resolved_, [&](const std::string& id) {
@@ -201,6 +227,23 @@ Status PostgresStore::InTransaction(bool write, std::string_view what,
     });
   }
   return Status::Ok();
+}
+
+void PostgresStore::EraseDeletedFaces() {
+  erasure_pending_ = true;
+  erase_retry_after_ms_ = NowMs() + kEraseRetryMs;
+  // VACUUM FULL waits for every lock on faces, and while it waits every new
+  // reader of faces (other nodes' searches) queues behind it: give up after
+  // kEraseLockTimeout and try again later (InTransaction) rather than stall
+  // the cluster behind one long transaction.
+  if (!db_.ExecScript(std::string("SET lock_timeout = '") + kEraseLockTimeout + "'",
+                      "erase deleted faces")
+           .ok()) {
+    return;
+  }
+  erasure_pending_ = !db_.ExecScript("VACUUM FULL faces", "erase deleted faces").ok();
+  (void)db_.ExecScript("RESET lock_timeout", "erase deleted faces");
+  if (erasure_pending_) erase_retry_after_ms_ = NowMs() + kEraseRetryMs;
 }
 
 Status PostgresStore::WriteJournal(std::string_view what, const nlohmann::json& changes,
@@ -404,9 +447,12 @@ StatusOr<std::vector<CollectionRecord>> PostgresStore::ListCollections(const std
 Status PostgresStore::DeleteCollection(const std::string& collection_id) {
   std::lock_guard lock(mutex_);
   const std::string what = "delete collection " + Quoted(collection_id);
-  // The rows go (with the cascade) in this transaction; their bytes stay in
-  // the server's pages until VACUUM (see the top of this file).
+  // The rows go (with the cascade) in this transaction; their bytes, once
+  // it is committed (see the top of this file).
   return InTransaction(true, what, [&]() -> Status {
+    CANDOR_ASSIGN_OR_RETURN(Result f,
+                            Exec(kCollectionHasFaces, {Param::Text(collection_id)}, what));
+    faces_deleted_ = f.rows() > 0;
     CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kDeleteCollection, {Param::Text(collection_id)}, what));
     if (r.affected() == 0) {
       return Status::NotFound("collection " + Quoted(collection_id) + " does not exist");
@@ -513,7 +559,6 @@ StatusOr<std::vector<std::string>> PostgresStore::DeleteFaces(
   std::lock_guard lock(mutex_);
   std::vector<std::string> deleted;
   const std::string what = "delete faces of collection " + Quoted(collection_id);
-  // Committed deletion only; erasure of the bytes is VACUUM's (see the top).
   CANDOR_RETURN_IF_ERROR(InTransaction(true, what, [&]() -> Status {
     deleted.clear();
     CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
@@ -525,6 +570,7 @@ StatusOr<std::vector<std::string>> PostgresStore::DeleteFaces(
     }
     NoteChange({{"CollectionId", collection_id}, {"DeletedFaceIds", deleted}});
     if (!deleted.empty()) LogChange(ChangeKind::kFacesDeleted, collection_id, deleted);
+    faces_deleted_ = !deleted.empty();
     return Status::Ok();
   }));
   return deleted;
@@ -558,6 +604,7 @@ StatusOr<FaceDeletion> PostgresStore::DeleteUnassociatedFaces(
     if (!deletion.deleted.empty()) {
       LogChange(ChangeKind::kFacesDeleted, collection_id, deletion.deleted);
     }
+    faces_deleted_ = !deletion.deleted.empty();
     return Status::Ok();
   }));
   return deletion;

@@ -126,12 +126,27 @@ class PostgresStore final : public Store {
   StatusOr<std::vector<std::string>> ReadFacesOfUser(const std::string& collection_id,
                                                      const std::string& user_id);
   Status ReadFace(const Result& r, int row, bool with_embedding, FaceRecord* face) const;
+  // After a committed deletion of faces (InTransaction): rewrites the faces table, its TOAST
+  // table and its indexes (VACUUM FULL) so that no file of them keeps the
+  // deleted embeddings (see the top of pg_store.cc). Outside any
+  // transaction, with mutex_ held. When it cannot run now (a lock held by
+  // another connection past kEraseLockTimeout, a lost connection) the
+  // deletion stays committed and erasure_pending_ makes the next deletion,
+  // or a write kEraseRetryMs later, try again.
+  void EraseDeletedFaces();
 
   std::mutex mutex_;
   PgDb db_;
   // The change-log row of the write transaction in progress (guarded by
   // mutex_, as the transaction).
   std::optional<ChangeRecord> pending_change_;
+  // Set by a write transaction's body that deleted faces (afresh at each
+  // attempt): once it commits, InTransaction calls EraseDeletedFaces.
+  bool faces_deleted_ = false;
+  // A deletion whose bytes EraseDeletedFaces has not yet rewritten away
+  // (guarded by mutex_).
+  bool erasure_pending_ = false;
+  int64_t erase_retry_after_ms_ = 0;  // NowMs() before which a write does not retry
   std::mutex resolved_mu_;
   std::vector<std::string> resolved_;  // request ids whose journal rows may go
 };
