@@ -58,6 +58,9 @@
 #include "policy/roles.h"
 #include "server/console_assets.h"
 #include "server/credentials.h"
+#include "server/http_parts.h"
+#include "server/http_session.h"
+#include "server/key_ring.h"
 #include "server/metrics.h"
 #include "server/operations.h"
 #include "server/replay_cache.h"
@@ -68,217 +71,13 @@
 namespace candor::server {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = boost::asio::ssl;
-using tcp = net::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using namespace http_internal;  // NOLINT: this file is the HTTP layer
 
-// A request as the handlers see it, read in full and within the limits.
-struct Incoming {
-  std::string method;
-  std::string target;  // raw: path and query
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string remote;  // the peer's address
-
-  // The first header of that name (any case), or "".
-  std::string Header(std::string_view name) const {
-    for (const auto& [k, v] : headers) {
-      if (beast::iequals(k, name)) return v;
-    }
-    return "";
-  }
-  bool HasHeader(std::string_view name) const {
-    for (const auto& [k, v] : headers) {
-      if (beast::iequals(k, name)) return true;
-    }
-    return false;
-  }
-};
-
-// A response: status, body, extra headers; `close` ends the connection
-// after it.
-struct Outgoing {
-  int status = 200;
-  std::string content_type = std::string(kJsonContentType);
-  std::string body;
-  std::string request_id;
-  bool close = false;
-  std::vector<std::pair<std::string, std::string>> headers;  // more of them
-  std::optional<size_t> head_length;  // a HEAD's Content-Length (its body is empty)
-};
-
-// A fixed pool of threads running handlers in arrival order.
-class HandlerPool {
- public:
-  explicit HandlerPool(size_t threads) {
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
-  }
-  ~HandlerPool() { Join(); }
-
-  void Post(std::function<void()> fn) {
-    {
-      std::lock_guard lock(mu_);
-      tasks_.push_back(std::move(fn));
-    }
-    ready_.notify_one();
-  }
-
-  // Runs what was posted, then joins.
-  void Join() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    ready_.notify_all();
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-
- private:
-  void Work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        ready_.wait(lock, [&] { return !tasks_.empty() || stopping_; });
-        if (tasks_.empty()) return;
-        fn = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      fn();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
-
-// One JSON object per line: time, request id, remote address, principal,
-// operation, HTTP status, error type, milliseconds, bytes in and out.
-class AccessLog {
- public:
-  static StatusOr<std::unique_ptr<AccessLog>> Open(const std::string& path) {
-    auto log = std::make_unique<AccessLog>();
-    if (path.empty()) return log;
-    if (path == "-") {
-      log->file_ = stderr;
-      return log;
-    }
-    log->file_ = std::fopen(path.c_str(), "a");
-    if (log->file_ == nullptr) return Status::IOError("cannot open the access log " + path);
-    log->owned_ = true;
-    return log;
-  }
-  ~AccessLog() {
-    if (owned_) std::fclose(file_);
-  }
-
-  void Write(const nlohmann::ordered_json& entry) {
-    if (file_ == nullptr) return;
-    const std::string line =
-        entry.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-    std::lock_guard lock(mu_);
-    std::fwrite(line.data(), 1, line.size(), file_);
-    std::fflush(file_);
-  }
-
- private:
-  std::mutex mu_;
-  std::FILE* file_ = nullptr;
-  bool owned_ = false;
-};
-
-std::string IsoTime(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
-
-double ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
-// The credentials file with each principal's roles, replaced as a whole when
-// keys are created or deleted through the API.
-struct KeyRing {
-  CredentialStore store;
-  std::map<std::string, std::vector<policy::Role>> roles;  // by principal
-};
-
-StatusOr<std::shared_ptr<const KeyRing>> LoadKeyRing(const std::string& path) {
-  auto ring = std::make_shared<KeyRing>();
-  if (path.empty()) return std::shared_ptr<const KeyRing>(ring);
-  CANDOR_ASSIGN_OR_RETURN(ring->store, CredentialStore::Load(path));
-  for (const Credential& c : ring->store.credentials()) {
-    auto it = c.attributes.find("role");
-    if (it == c.attributes.end()) {
-      return Status::InvalidArgument(path + ": principal [" + c.principal +
-                                     "] has no role (add a line `role = searcher`, or admin, "
-                                     "enroller, analyst, auditor; several with commas)");
-    }
-    auto roles = policy::ParseRoles(it->second);
-    if (!roles.ok()) {
-      return Status::InvalidArgument(path + ": principal [" + c.principal +
-                                     "]: " + roles.status().message());
-    }
-    ring->roles[c.principal] = *roles;
-    if (auto reason = c.attributes.find("reason"); reason != c.attributes.end()) {
-      CANDOR_RETURN_IF_ERROR(ValidateReason(reason->second));
-    }
-  }
-  return std::shared_ptr<const KeyRing>(ring);
-}
-
-// What the server knows of each open connection, for eviction and for
-// Stop(): its phase and since when. Shared between the server's registry and
-// the connection, so that looking at it never touches a connection's
-// lifetime.
-enum class Phase { kOpening, kIdle, kHeader, kBody, kHandling, kWriting, kClosing };
-
-class Connection {
- public:
-  virtual ~Connection() = default;
-  // Closes the connection at once (from any thread).
-  virtual void Evict() = 0;
-};
-
-struct ConnectionInfo {
-  std::atomic<Phase> phase{Phase::kOpening};
-  std::atomic<int64_t> since{0};  // steady clock, nanoseconds
-  std::atomic<bool> evicted{false};  // being closed to make room
-  std::weak_ptr<Connection> connection;
-};
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-constexpr int kMaxRequestsPerConnection = 1000;
-constexpr size_t kReadChunk = 16 * 1024;
-constexpr size_t kMaxDrainBytes = 1 << 20;  // read and dropped after a refusal
-constexpr auto kLingerTime = std::chrono::seconds(2);
 
 class HttpServerImpl : public HttpServer {
  public:
   HttpServerImpl(Engine* engine, Collections* collections, audit::AuditLog* audit,
-                 const ServerOptions& options, std::shared_ptr<const KeyRing> keys,
+                 const ServerOptions& options, std::unique_ptr<KeyRing> keys,
                  std::unique_ptr<AccessLog> log, std::unique_ptr<ssl::context> tls)
       : options_(options),
         keys_(std::move(keys)),
@@ -295,11 +94,11 @@ class HttpServerImpl : public HttpServer {
     service_.video_jobs = options.video_jobs;
     if (!options.credentials_path.empty()) {
       key_admin_.create = [this](const nlohmann::json& b, const ServiceContext::KeyAdmin::Record& r) {
-        return CreateKey(b, r);
+        return keys_->Create(b, r);
       };
-      key_admin_.list = [this](const nlohmann::json& b) { return ListKeys(b); };
+      key_admin_.list = [this](const nlohmann::json&) { return keys_->List(); };
       key_admin_.remove = [this](const nlohmann::json& b, const ServiceContext::KeyAdmin::Record& r) {
-        return DeleteKey(b, r);
+        return keys_->Delete(b, r);
       };
       service_.keys = &key_admin_;
     }
@@ -596,104 +395,6 @@ class HttpServerImpl : public HttpServer {
     return metrics_.Render(faces, gauges, counters);
   }
 
-  // The key ring; the credentials file is looked at again at most once a
-  // second, so that a key added or deleted with `candor keys` takes effect
-  // without a restart (a file that no longer parses keeps the old keys, and
-  // says so).
-  std::shared_ptr<const KeyRing> Keys() {
-    std::unique_lock lock(keys_mu_);
-    if (options_.credentials_path.empty()) return keys_;
-    const auto now = Clock::now();
-    if (now - keys_checked_ < std::chrono::seconds(1)) return keys_;
-    keys_checked_ = now;
-    struct stat st {};
-    if (::stat(options_.credentials_path.c_str(), &st) != 0) return keys_;
-    const auto stamp = std::make_pair(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                                          st.st_mtim.tv_nsec,
-                                      static_cast<int64_t>(st.st_size));
-    if (stamp == keys_stamp_) return keys_;
-    keys_stamp_ = stamp;
-    lock.unlock();
-    Status reloaded = ReloadKeys();
-    if (!reloaded.ok()) {
-      std::fprintf(stderr, "candor: keeping the previous keys: %s\n", reloaded.ToString().c_str());
-    }
-    lock.lock();
-    return keys_;
-  }
-
-  Status ReloadKeys() {
-    CANDOR_ASSIGN_OR_RETURN(auto ring, LoadKeyRing(options_.credentials_path));
-    std::lock_guard lock(keys_mu_);
-    keys_ = std::move(ring);
-    return Status::Ok();
-  }
-
-  // Candor.CreateAccessKey {"Principal", "Roles": [...], "Reason"}: the new
-  // key, its secret shown this once.
-  StatusOr<nlohmann::json> CreateKey(const nlohmann::json& body,
-                                     const ServiceContext::KeyAdmin::Record& record) {
-    const auto principal = body.find("Principal");
-    const auto roles = body.find("Roles");
-    if (principal == body.end() || !principal->is_string()) {
-      return Status::InvalidArgument("Principal (a string) is required");
-    }
-    if (roles == body.end() || !roles->is_array() || roles->empty()) {
-      return Status::InvalidArgument("Roles (a list of role names) is required");
-    }
-    std::string role_text;
-    for (const auto& r : *roles) {
-      if (!r.is_string()) return Status::Serialization("Roles must be strings");
-      role_text += (role_text.empty() ? "" : ",") + r.get<std::string>();
-    }
-    CANDOR_ASSIGN_OR_RETURN(auto parsed, policy::ParseRoles(role_text));
-    Credential c = GenerateCredential(principal->get<std::string>());
-    c.attributes["role"] = policy::RolesText(parsed);
-    if (auto reason = body.find("Reason"); reason != body.end() && !reason->is_null()) {
-      if (!reason->is_string()) return Status::Serialization("Reason must be a string");
-      CANDOR_RETURN_IF_ERROR(ValidateReason(reason->get<std::string>()));
-      if (!reason->get<std::string>().empty()) c.attributes["reason"] = reason->get<std::string>();
-    }
-    nlohmann::json role_list = nlohmann::json::array();
-    for (policy::Role r : parsed) role_list.push_back(policy::RoleName(r));
-    CANDOR_RETURN_IF_ERROR(record(
-        {{"Principal", c.principal}, {"AccessKeyId", c.access_key_id}, {"Roles", role_list}}));
-    CANDOR_RETURN_IF_ERROR(AppendCredential(options_.credentials_path, c));
-    CANDOR_RETURN_IF_ERROR(ReloadKeys());
-    return nlohmann::json{{"Principal", c.principal},
-                          {"AccessKeyId", c.access_key_id},
-                          {"SecretAccessKey", c.secret_access_key},
-                          {"Roles", role_list}};
-  }
-
-  StatusOr<nlohmann::json> ListKeys(const nlohmann::json&) {
-    nlohmann::json keys = nlohmann::json::array();
-    for (const Credential& c : Keys()->store.credentials()) {
-      nlohmann::json k = {{"Principal", c.principal}, {"AccessKeyId", c.access_key_id}};
-      if (auto r = c.attributes.find("role"); r != c.attributes.end()) k["Roles"] = r->second;
-      if (auto r = c.attributes.find("reason"); r != c.attributes.end()) k["Reason"] = r->second;
-      keys.push_back(k);
-    }
-    return nlohmann::json{{"AccessKeys", keys}};
-  }
-
-  StatusOr<nlohmann::json> DeleteKey(const nlohmann::json& body,
-                                     const ServiceContext::KeyAdmin::Record& record) {
-    const auto id = body.find("AccessKeyId");
-    if (id == body.end() || !id->is_string()) {
-      return Status::InvalidArgument("AccessKeyId (a string) is required");
-    }
-    bool known = false;
-    for (const Credential& c : Keys()->store.credentials()) {
-      known = known || c.access_key_id == id->get<std::string>();
-    }
-    if (!known) return Status::NotFound("no access key " + id->get<std::string>());
-    CANDOR_RETURN_IF_ERROR(record({{"AccessKeyId", id->get<std::string>()}, {"Deleted", true}}));
-    CANDOR_RETURN_IF_ERROR(RemoveCredential(options_.credentials_path, id->get<std::string>()));
-    CANDOR_RETURN_IF_ERROR(ReloadKeys());
-    return nlohmann::json{{"AccessKeyId", id->get<std::string>()}, {"Deleted", true}};
-  }
-
   // The retention thread: a sweep now, then every interval, until Serve ends.
   void Retain() {
     std::unique_lock lock(stop_mu_);
@@ -717,10 +418,7 @@ class HttpServerImpl : public HttpServer {
   }
 
   const ServerOptions options_;
-  std::mutex keys_mu_;
-  std::shared_ptr<const KeyRing> keys_;
-  Clock::time_point keys_checked_ = Clock::now();
-  std::pair<int64_t, int64_t> keys_stamp_{-1, -1};
+  std::unique_ptr<KeyRing> keys_;
   ServiceContext::KeyAdmin key_admin_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
@@ -783,7 +481,7 @@ Outgoing HttpServerImpl::HandleRekognition(const Incoming& req) {
       view.body = req.body;
       VerifyOptions verify;
       verify.region = options_.region;
-      std::shared_ptr<const KeyRing> keys = Keys();
+      std::shared_ptr<const KeySnapshot> keys = keys_->Current();
       const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
       if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
       signature = auth.signature;
@@ -884,342 +582,6 @@ Outgoing HttpServerImpl::HandleRekognition(const Incoming& req) {
   return out;
 }
 
-// One connection, plain (beast::tcp_stream) or TLS (beast::ssl_stream): its
-// handlers run on its own strand, one at a time.
-template <class Stream>
-class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
- public:
-  Session(HttpServerImpl* server, tcp::socket socket, std::string remote, ssl::context* tls)
-      : server_(server),
-        stream_(MakeStream(std::move(socket), tls)),
-        info_(std::make_shared<ConnectionInfo>()),
-        buffer_(server->options().max_header_bytes + kReadChunk) {
-    incoming_.remote = std::move(remote);
-    info_->since = NowNs();
-  }
-  ~Session() override {
-    Unhold();
-    if (registered_) server_->Unregister(slot_);
-  }
-
-  void Start() {
-    info_->connection = this->weak_from_this();
-    slot_ = server_->Register(info_);
-    registered_ = true;
-    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Open(); });
-  }
-
-  void Evict() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      beast::error_code ignored;
-      self->Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->Lowest().close();
-    });
-  }
-
- private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-
-  static Stream MakeStream(tcp::socket socket, ssl::context* tls) {
-    if constexpr (kTls) {
-      return Stream(std::move(socket), *tls);
-    } else {
-      (void)tls;
-      return Stream(std::move(socket));
-    }
-  }
-
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
-  const ServerOptions& options() const { return server_->options(); }
-
-  void SetPhase(Phase p) {
-    info_->since = NowNs();
-    info_->phase = p;
-  }
-
-  // A deadline of `base` plus the time `bytes` take at the slowest rate
-  // allowed.
-  void Deadline(std::chrono::seconds base, size_t bytes) {
-    const size_t rate = std::max<size_t>(1, options().min_body_bytes_per_second);
-    Lowest().expires_after(base + std::chrono::seconds(bytes / rate));
-  }
-
-  void Open() {
-    if constexpr (kTls) {
-      Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->ReadNext();
-                              });
-    } else {
-      ReadNext();
-    }
-  }
-
-  // Waits for the first byte of the next request (evictable meanwhile).
-  void ReadNext() {
-    if (server_->stopping()) return Close();
-    if (buffer_.size() > 0) return ReadHeader();
-    SetPhase(Phase::kIdle);
-    Deadline(std::chrono::seconds(served_ == 0 ? options().header_timeout_seconds
-                                               : options().idle_timeout_seconds),
-             0);
-    stream_.async_read_some(
-        buffer_.prepare(kReadChunk),
-        [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-          if (ec) return;  // closed, idle too long, or evicted
-          self->buffer_.commit(n);
-          self->ReadHeader();
-        });
-  }
-
-  void ReadHeader() {
-    if (server_->stopping()) return Close();
-    SetPhase(Phase::kHeader);
-    Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(options().max_header_bytes));
-    // Checked in OnHeader, before reading. (Not boost::none: Beast 1.74
-    // compares a length with an empty limit as greater, and refuses.)
-    parser_->body_limit(std::numeric_limits<uint64_t>::max());
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
-  }
-
-  // Whether a read failed because the connection ended: the client went
-  // (end of stream, reset), the connection was evicted or stopped, or its
-  // deadline passed (the stream has closed the socket; logged as 408, which
-  // cannot be sent).
-  bool Ended(beast::error_code ec) {
-    if (ec == beast::error::timeout) {
-      server_->CountTimeout();
-      server_->LogRefused(incoming_, 408, "RequestTimeout", 0, 0);
-      return true;
-    }
-    return ec == http::error::end_of_stream || ec == http::error::partial_message ||
-           ec == net::error::eof || ec == net::error::operation_aborted ||
-           ec == net::error::connection_reset || ec == net::error::bad_descriptor;
-  }
-
-  void OnHeader(beast::error_code ec) {
-    Incoming& in = incoming_;
-    in.headers.clear();
-    in.body.clear();
-    if (ec) {
-      if (ec == http::error::header_limit) {
-        return Write(server_->Refusal(
-            in, 431, "SerializationException",
-            "the request line and headers are larger than " +
-                std::to_string(options().max_header_bytes) + " bytes",
-            0));
-      }
-      if (Ended(ec)) return;
-      return Write(server_->Refusal(in, 400, "SerializationException",
-                                    "malformed HTTP request: " + ec.message(), 0));
-    }
-    const auto& header = parser_->get();
-    in.method = std::string(header.method_string());
-    in.target = std::string(header.target());
-    for (const auto& field : header) {
-      in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    keep_alive_ = parser_->keep_alive();
-    const auto length = parser_->content_length();
-    const bool chunked = parser_->chunked();
-    const bool has_body = chunked || (length && *length > 0);
-    const std::string path = in.target.substr(0, in.target.find('?'));
-
-    // Compressed bodies would inflate past every limit; the AWS SDKs never
-    // compress Rekognition requests.
-    const std::string encoding = in.Header("Content-Encoding");
-    if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
-      return Write(server_->Refusal(in, 400, "SerializationException",
-                                    "Content-Encoding " + encoding + " is not accepted", 0));
-    }
-    if (IsConsolePath(path)) {
-      if (has_body) keep_alive_ = false;  // its body is not read
-      SetPhase(Phase::kHandling);  // files are read on the handler pool
-      return server_->Handle([self = this->shared_from_this(), method = in.method, path] {
-        Outgoing out = self->server_->ConsoleFile(method, path);
-        net::post(self->stream_.get_executor(),
-                  [self, out = std::move(out)]() mutable { self->Write(std::move(out)); });
-      });
-    }
-    if (path == "/health" || path == "/metrics") {
-      if (header.method() != http::verb::get) return NotFound(405);
-      if (has_body) keep_alive_ = false;  // its body is not read
-      if (path == "/health") return Write(server_->Health());
-      SetPhase(Phase::kHandling);
-      return server_->Handle([self = this->shared_from_this()] {
-        Outgoing out = self->server_->MetricsText();
-        net::post(self->stream_.get_executor(),
-                  [self, out = std::move(out)]() mutable { self->Write(std::move(out)); });
-      });
-    }
-    if (path != "/") return NotFound(404);
-    if (header.method() != http::verb::post) return NotFound(405);
-
-    // The body: refused before a byte of it is read when it is too large,
-    // or when the bodies held already use the budget.
-    const size_t max_body = options().max_body_bytes;
-    if (length && *length > max_body) {
-      return Write(server_->Refusal(
-          in, 413, "ImageTooLargeException",
-          "the request body is larger than " + std::to_string(max_body) + " bytes", 0));
-    }
-    const size_t want = chunked ? max_body : static_cast<size_t>(length.value_or(0));
-    if (!server_->ReserveBody(want)) {
-      return Write(server_->Refusal(
-          in, 400, "ThrottlingException",
-          "the service holds as many request bodies as it may; retry with backoff", 0));
-    }
-    held_ = want;
-    if (beast::iequals(header[http::field::expect], "100-continue")) {
-      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                      header.version());
-      Deadline(std::chrono::seconds(options().header_timeout_seconds), 0);
-      return http::async_write(
-          stream_, *go_on,
-          [self = this->shared_from_this(), go_on](beast::error_code ec, size_t) {
-            if (!ec) self->ReadBody();
-          });
-    }
-    ReadBody();
-  }
-
-  void NotFound(int status) {
-    Outgoing out = server_->Refusal(
-        incoming_, status, "UnknownOperationException",
-        "Rekognition operations are POST /; health is GET /health, metrics GET /metrics, "
-        "the operator console GET /console/", 0);
-    // A request without a body may keep its connection.
-    const auto length = parser_->content_length();
-    out.close = parser_->chunked() || (length && *length > 0);
-    Write(std::move(out));
-  }
-
-  void ReadBody() {
-    SetPhase(Phase::kBody);
-    Deadline(std::chrono::seconds(options().header_timeout_seconds), held_);
-    parser_->body_limit(options().max_body_bytes);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnBody(ec);
-                     });
-  }
-
-  void OnBody(beast::error_code ec) {
-    if (ec) {
-      Unhold();
-      if (ec == http::error::body_limit) {
-        return Write(server_->Refusal(incoming_, 413, "ImageTooLargeException",
-                                      "the request body is larger than " +
-                                          std::to_string(options().max_body_bytes) + " bytes",
-                                      options().max_body_bytes));
-      }
-      if (Ended(ec)) return;
-      return Write(server_->Refusal(incoming_, 400, "SerializationException",
-                                    "malformed HTTP request body: " + ec.message(), 0));
-    }
-    Lowest().expires_never();
-    SetPhase(Phase::kHandling);
-    auto in = std::make_shared<Incoming>(std::move(incoming_));
-    in->body = std::move(parser_->get().body());
-    parser_.reset();
-    incoming_.remote = in->remote;
-    server_->Handle([self = this->shared_from_this(), in] {
-      Outgoing out = self->server_->HandleRekognition(*in);
-      net::post(self->stream_.get_executor(), [self, out = std::move(out)]() mutable {
-        self->Unhold();
-        self->Write(std::move(out));
-      });
-    });
-  }
-
-  void Unhold() {
-    if (held_ > 0) server_->ReleaseBody(held_);
-    held_ = 0;
-  }
-
-  void Write(Outgoing out) {
-    SetPhase(Phase::kWriting);
-    response_ = std::make_unique<http::response<http::string_body>>();
-    response_->version(11);
-    response_->result(static_cast<unsigned>(out.status));
-    response_->set(http::field::content_type, out.content_type);
-    response_->set(http::field::date, HttpDate(std::time(nullptr)));
-    if (!out.request_id.empty()) response_->set("x-amzn-RequestId", out.request_id);
-    for (const auto& [name, value] : out.headers) response_->set(name, value);
-    response_->body() = std::move(out.body);
-    const bool close = out.close || !keep_alive_ || server_->stopping() ||
-                       ++served_ >= kMaxRequestsPerConnection;
-    response_->keep_alive(!close);
-    response_->prepare_payload();
-    if (out.head_length) response_->content_length(*out.head_length);
-    Deadline(std::chrono::seconds(options().header_timeout_seconds), response_->body().size());
-    http::async_write(stream_, *response_,
-                      [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
-                        self->response_.reset();
-                        if (ec) return;
-                        if (close) return self->Linger();
-                        self->ReadNext();
-                      });
-  }
-
-  // Closes after an answer: the client may still be sending a body that
-  // was refused, and closing with unread bytes would reset the connection
-  // and could destroy the answer before the client reads it. So: no more
-  // writes, then read and drop what comes for a short while.
-  void Linger() {
-    SetPhase(Phase::kClosing);
-    Lowest().expires_after(kLingerTime);
-    if constexpr (kTls) {
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        self->Lowest().close();
-      });
-    } else {
-      beast::error_code ignored;
-      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-      Drain();
-    }
-  }
-
-  void Drain() {
-    drain_.consume(drain_.size());
-    Lowest().async_read_some(drain_.prepare(kReadChunk),
-                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-                               self->drained_ += n;
-                               if (ec || self->drained_ > kMaxDrainBytes) {
-                                 return self->Lowest().close();
-                               }
-                               self->Drain();
-                             });
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    Lowest().close();
-  }
-
-  HttpServerImpl* server_;
-  Stream stream_;
-  std::shared_ptr<ConnectionInfo> info_;
-  std::list<std::shared_ptr<ConnectionInfo>>::iterator slot_;
-  bool registered_ = false;
-  beast::flat_buffer buffer_;
-  beast::flat_buffer drain_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  Incoming incoming_;
-  std::unique_ptr<http::response<http::string_body>> response_;
-  bool keep_alive_ = true;
-  int served_ = 0;
-  size_t held_ = 0;  // body bytes reserved with the server
-  size_t drained_ = 0;
-};
-
 void HttpServerImpl::OnAccepted(tcp::socket socket) {
   beast::error_code ec;
   const auto peer = socket.remote_endpoint(ec);
@@ -1246,11 +608,11 @@ void HttpServerImpl::OnAccepted(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ec);
   std::string remote = peer.address().to_string();
   if (tls_) {
-    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket),
+    std::make_shared<Session<HttpServerImpl, beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket),
                                                                      std::move(remote), tls_.get())
         ->Start();
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket), std::move(remote),
+    std::make_shared<Session<HttpServerImpl, beast::tcp_stream>>(this, std::move(socket), std::move(remote),
                                                  nullptr)
         ->Start();
   }
@@ -1261,8 +623,8 @@ void HttpServerImpl::OnAccepted(tcp::socket socket) {
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Engine* engine, Collections* collections,
                                                          audit::AuditLog* audit,
                                                          const ServerOptions& options) {
-  CANDOR_ASSIGN_OR_RETURN(auto keys, LoadKeyRing(options.credentials_path));
-  if (keys->store.empty() && !options.allow_anonymous) {
+  CANDOR_ASSIGN_OR_RETURN(auto keys, KeyRing::Load(options.credentials_path));
+  if (keys->Current()->store.empty() && !options.allow_anonymous) {
     return Status::InvalidArgument(
         "no access keys: create some with `candor keys create --credentials FILE --principal "
         "NAME` and pass --credentials FILE (or --allow-anonymous for local development)");
