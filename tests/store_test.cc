@@ -636,8 +636,8 @@ TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
   EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
 }
 
-// More faces than one page of the PostgreSQL store's ForEachFace (1000):
-// every one, once, in row_id order, with its embedding.
+// A few thousand faces (about 5 MB that the PostgreSQL store streams in one
+// query): every one, once, in row_id order, with its embedding.
 TEST_P(StoreTest, ForEachFaceVisitsEveryFaceOfALargeCollection) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   std::vector<FaceRecord> faces;

@@ -198,6 +198,17 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
     lengths.push_back(static_cast<int>(p.value.size()));
     formats.push_back(1);
   }
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
+  Result result(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
+                               values.data(), lengths.data(), formats.data(), 1));
+  const ExecStatusType st =
+      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
+  return result;
+}
+
+StatusOr<std::string> PgDb::Prepared(std::string_view sql, const std::vector<Oid>& types,
+                                     std::string_view what) {
   // Prepared once per connection (named statements outlive transactions,
   // rolled back ones included), then only bound and executed.
   auto it = prepared_.find(sql);
@@ -205,18 +216,51 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
     const std::string name = "candor_" + std::to_string(prepared_.size() + 1);
     const std::string query(sql);
     Result prepared(PQprepare(conn_.get(), name.c_str(), query.c_str(),
-                              static_cast<int>(params.size()), types.data()));
+                              static_cast<int>(types.size()), types.data()));
     if (prepared.get() == nullptr || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
       return ErrorOf(prepared.get(), what);
     }
     it = prepared_.emplace(query, name).first;
   }
-  Result result(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
-                               values.data(), lengths.data(), formats.data(), 1));
-  const ExecStatusType st =
-      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
-  return result;
+  return it->second;
+}
+
+Status PgDb::ExecStreamed(std::string_view sql, const std::vector<Param>& params,
+                          std::string_view what,
+                          const std::function<Status(const Result&, int row)>& row) {
+  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<Oid> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (const Param& p : params) {
+    types.push_back(p.type);
+    values.push_back(p.value.data());
+    lengths.push_back(static_cast<int>(p.value.size()));
+    formats.push_back(1);
+  }
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
+                          values.data(), lengths.data(), formats.data(), 1) != 1) {
+    return ErrorOf(nullptr, what);
+  }
+  // Right after the send, as libpq requires. Should it refuse, the rows come
+  // in one result, which the loop below handles the same way.
+  (void)PQsetSingleRowMode(conn_.get());
+  Status status;
+  // Every result up to the null one is read, whatever happened, so that the
+  // connection is ready for the next statement.
+  for (;;) {
+    Result r(PQgetResult(conn_.get()));
+    if (r.get() == nullptr) break;
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+      for (int i = 0; i < r.rows() && status.ok(); ++i) status = row(r, i);
+    } else if (status.ok()) {
+      status = ErrorOf(r.get(), what);
+    }
+  }
+  return status;
 }
 
 Status PgDb::ExecScript(const std::string& sql, std::string_view what) {
