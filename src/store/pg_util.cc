@@ -17,6 +17,7 @@ constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kTextOid = 25;
 constexpr Oid kFloat8Oid = 701;
+constexpr Oid kTextArrayOid = 1009;
 
 std::string BigEndian64(uint64_t v) {
   const uint64_t be = htobe64(v);
@@ -52,6 +53,25 @@ bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlsta
 
 Param Param::Text(std::string_view s) { return {kTextOid, std::string(s)}; }
 Param Param::Bytes(std::string_view s) { return {kByteaOid, std::string(s)}; }
+Param Param::TextArray(const std::vector<std::string>& items) {
+  // PostgreSQL's binary array (array_send): dimensions, a has-nulls flag,
+  // the element type, each dimension's length and lower bound, then each
+  // element as its length and bytes; all integers 4 bytes, big-endian.
+  std::string out;
+  auto int32 = [&](uint32_t v) { out += BigEndian64(v).substr(4); };
+  int32(items.empty() ? 0 : 1);
+  int32(0);
+  int32(kTextOid);
+  if (!items.empty()) {
+    int32(static_cast<uint32_t>(items.size()));
+    int32(1);
+  }
+  for (const std::string& item : items) {
+    int32(static_cast<uint32_t>(item.size()));
+    out += item;
+  }
+  return {kTextArrayOid, std::move(out)};
+}
 Param Param::Int(int64_t v) { return {kInt8Oid, BigEndian64(static_cast<uint64_t>(v))}; }
 Param Param::Double(double v) {
   uint64_t bits;

@@ -35,6 +35,7 @@ struct Param {
   static Param Int(int64_t v);             // int8
   static Param Double(double v);           // float8
   static Param Bool(bool v);               // bool
+  static Param TextArray(const std::vector<std::string>& items);  // text[], one dimension
 
   Oid type = 0;
   std::string value;
