@@ -24,8 +24,10 @@
 #   4. SearchFacesByImage phase, the same way, on "bench" (it now holds the
 #      faces of phase 3: a small collection, searched exactly), MaxFaces 10,
 #      FaceMatchThreshold 80.
-#   CPU: the share of both cores busy over each counted window (/proc/stat)
-#   and the CPU seconds each node and the PostgreSQL server used in it.
+#   CPU: the share of both cores busy over each counted window (/proc/stat),
+#   the CPU seconds each node and the PostgreSQL server used in it, and
+#   those per answered request (what a request costs, whatever else the
+#   machine was doing: the capacity of N cores is about N / that).
 #   Every request runs face detection and the embedding network on the node
 #   that receives it; that is where the time goes (bench/server_bench and
 #   pipeline_bench measure the parts), not in PostgreSQL.
@@ -264,11 +266,18 @@ def main():
                     r["load_after"] = os.getloadavg()[0]
                     results.append(r)
                     node_cpu = " + ".join(f"{c:.0f}" for c in r["node_cpu_s"])
+                    # Per answered request: what a request costs whatever
+                    # else ran on the machine (the others' share is the rest).
+                    answered = max(1, r["requests"])
+                    r["node_cpu_ms_per_request"] = 1000 * sum(r["node_cpu_s"]) / answered
+                    r["postgres_cpu_ms_per_request"] = 1000 * r["postgres_cpu_s"] / answered
                     print(f"{count} node(s) {operation:<19} {r['requests']:5d} requests "
                           f"{r['requests_per_s']:6.2f}/s  p50 {r['p50_ms']:7.1f}  "
                           f"p99 {r['p99_ms']:7.1f} ms  throttled {r['throttled']}  "
                           f"errors {r['errors']}  cores busy {100 * r['machine_cpu_busy']:.0f}%  "
-                          f"CPU s: nodes {node_cpu}, PostgreSQL {r['postgres_cpu_s']:.1f}  "
+                          f"CPU s: nodes {node_cpu}, PostgreSQL {r['postgres_cpu_s']:.1f} "
+                          f"(per request {r['node_cpu_ms_per_request']:.0f} + "
+                          f"{r['postgres_cpu_ms_per_request']:.1f} ms)  "
                           f"(load {r['load_after']:.2f})", flush=True)
                     for e in r["error_samples"]:
                         print("   error:", e)

@@ -20,14 +20,22 @@
 //     models loaded, store opened and migrated), take its VmRSS, then send
 //     SearchFacesByImage (an LFW photo) for "join" until it answers 200
 //     (the node loads the collection from the tables on its first use),
-//     take VmRSS and VmHWM, time a second search, and stop it (SIGTERM).
+//     take VmRSS and VmHWM, time a second search, then --searches
+//     SearchFaces by FaceId (a sample of the collection's faces, MaxFaces 10,
+//     threshold 80, one at a time: no detection, so the probe's read from
+//     PostgreSQL, the sketch index's scan of every face and the rescoring's
+//     read of the candidates' rows), and stop it (SIGTERM).
 //     Memory per face = (VmRSS after the first search - VmRSS when
 //     listening) / faces. The server's files are in the page cache after
 //     the fill or the first run (24 GiB machine, ~3 GB database): these are
-//     warm-cache start-ups.
+//     warm-cache start-ups. CPU seconds from listening to the first answer,
+//     of the node and of the server processes of its connections (found in
+//     pg_stat_activity; the server must run on this machine, as root or its
+//     owner): the work of a load whatever else the machine is doing, where
+//     the wall time depends on the cores left to it.
 //
 // Usage: join_bench --store URI --candor build/candor [--faces 1M]
-//   [--database NAME] [--runs 2] [--keep]
+//   [--database NAME] [--runs 2] [--searches 200] [--keep]
 //   URI: a PostgreSQL superuser's connection string (what
 //   `tools/pg_test_server.sh start DIR` prints). --database defaults to
 //   candor_join_bench_<faces>; it is dropped at the end unless --keep.
@@ -44,12 +52,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench_support.h"
+#include "latency.h"
 #include "pg_bench_support.h"
 #include "candor/engine.h"
 #include "store/pg_store.h"
@@ -80,6 +90,38 @@ std::string Query(const std::string& conninfo, const std::string& sql) {
 int64_t ProcessMemory(pid_t pid, const char* field) {
   const std::string kb = FirstLine("/proc/" + std::to_string(pid) + "/status", field);
   return std::atoll(kb.c_str()) * 1024;
+}
+
+// User + system CPU seconds of process `pid` so far.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t end = stat.rfind(')');
+  if (end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(end + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of the server processes serving `db`'s other connections (the
+// node's: its store, follower and listener), when the server runs on this
+// machine.
+double BackendCpuSeconds(const std::string& db) {
+  PGconn* conn = PQconnectdb(db.c_str());
+  PGresult* r = PQexec(conn,
+                       "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND pid <> pg_backend_pid()");
+  double seconds = 0;
+  for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i) {
+    seconds += CpuSeconds(std::atoi(PQgetvalue(r, i, 0)));
+  }
+  PQclear(r);
+  PQfinish(conn);
+  return seconds;
 }
 
 bool Fill(const std::string& db, size_t faces) {
@@ -137,11 +179,16 @@ void PrintSizes(const std::string& db, size_t faces) {
 struct Run {
   double listening_s = -1, answered_s = -1, second_search_ms = -1;
   int64_t rss_listening = 0, rss_loaded = 0, hwm = 0;
+  // CPU seconds from listening to the first answer: the node's and its
+  // PostgreSQL backends'.
+  double node_cpu_s = 0, postgres_cpu_s = 0;
+  std::vector<double> search_faces_ms;
 };
 
 // Launches one node and measures it; false when something failed.
+// `search_faces`: SearchFaces request bodies.
 bool JoinOnce(const std::string& candor, const std::string& db, const std::string& body,
-              size_t faces, Run* run) {
+              const std::vector<std::string>& search_faces, size_t faces, Run* run) {
   const std::string dir = "/tmp/candor-join-bench-" + std::to_string(::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -167,6 +214,7 @@ bool JoinOnce(const std::string& candor, const std::string& db, const std::strin
   if (port > 0) {
     run->listening_s = Seconds(launch, Clock::now());
     run->rss_listening = ProcessMemory(pid, "VmRSS");
+    const double node_cpu = CpuSeconds(pid), postgres_cpu = BackendCpuSeconds(db);
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(600, 0);
     const httplib::Headers headers = {{"X-Amz-Target", "RekognitionService.SearchFacesByImage"}};
@@ -184,10 +232,20 @@ bool JoinOnce(const std::string& candor, const std::string& db, const std::strin
       run->answered_s = Seconds(launch, Clock::now());
       run->rss_loaded = ProcessMemory(pid, "VmRSS");
       run->hwm = ProcessMemory(pid, "VmHWM");
+      run->node_cpu_s = CpuSeconds(pid) - node_cpu;
+      run->postgres_cpu_s = BackendCpuSeconds(db) - postgres_cpu;
       const auto start = Clock::now();
       auto r = client.Post("/", headers, body, "application/x-amz-json-1.1");
       ok = r && r->status == 200;
       run->second_search_ms = Seconds(start, Clock::now()) * 1000;
+      const httplib::Headers by_id = {{"X-Amz-Target", "RekognitionService.SearchFaces"}};
+      for (size_t i = 0; ok && i < search_faces.size(); ++i) {
+        const auto began = Clock::now();
+        auto answer = client.Post("/", by_id, search_faces[i], "application/x-amz-json-1.1");
+        ok = answer && answer->status == 200;
+        if (!ok) std::fprintf(stderr, "SearchFaces: %s\n", answer ? answer->body.c_str() : "");
+        run->search_faces_ms.push_back(Seconds(began, Clock::now()) * 1000);
+      }
     }
   } else {
     std::fprintf(stderr, "the node never listened; see %s/serve.log\n", dir.c_str());
@@ -201,11 +259,36 @@ bool JoinOnce(const std::string& candor, const std::string& db, const std::strin
               run->listening_s, run->rss_listening / 1048576.0, run->answered_s,
               run->rss_loaded / 1048576.0, run->hwm / 1048576.0, run->second_search_ms,
               static_cast<double>(run->rss_loaded - run->rss_listening) / faces);
+  std::printf("  CPU from listening to the first answer: node %.2f s, its PostgreSQL backends "
+              "%.2f s\n",
+              run->node_cpu_s, run->postgres_cpu_s);
+  const Percentiles p = Of(run->search_faces_ms);
+  std::printf("  then %zu SearchFaces by FaceId, one at a time: p50 %.2f  p90 %.2f  p99 %.2f ms\n",
+              run->search_faces_ms.size(), p.p50, p.p90, p.p99);
   return ok;
 }
 
+// SearchFaces bodies for `count` faces of the collection (a sample spread
+// over the table).
+std::vector<std::string> SearchFacesBodies(const std::string& db, size_t faces, int count) {
+  std::vector<std::string> out;
+  PGconn* conn = PQconnectdb(db.c_str());
+  const double percent = std::min(100.0, 200.0 * count / faces);
+  const std::string sql = "SELECT face_id FROM faces TABLESAMPLE BERNOULLI (" +
+                          std::to_string(percent) + ") REPEATABLE (17) LIMIT " +
+                          std::to_string(count);
+  PGresult* r = PQexec(conn, sql.c_str());
+  for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i) {
+    out.push_back(std::string(R"({"CollectionId":")") + kCollection + R"(","FaceId":")" +
+                  PQgetvalue(r, i, 0) + R"(","MaxFaces":10,"FaceMatchThreshold":80})");
+  }
+  PQclear(r);
+  PQfinish(conn);
+  return out;
+}
+
 int Main(const std::string& uri, const std::string& candor, size_t faces, std::string name,
-         int runs, bool keep) {
+         int runs, int searches, bool keep) {
   if (name.empty()) name = "candor_join_bench_" + std::to_string(faces);
   const std::string db = WithDatabase(uri, name);
   std::printf("join_bench: %zu faces, database %s; %s; load %s\n", faces, name.c_str(),
@@ -229,11 +312,12 @@ int Main(const std::string& uri, const std::string& candor, size_t faces, std::s
   const std::string body = std::string(R"({"CollectionId":")") + kCollection +
                            R"(","MaxFaces":10,"FaceMatchThreshold":80,"Image":{"Bytes":")" +
                            audit::Base64Encode(photo) + "\"}}";
+  const std::vector<std::string> search_faces = SearchFacesBodies(db, faces, searches);
   int rc = 0;
   std::printf("a node joining (candor serve --store), load %s:\n", LoadAverage().c_str());
   for (int i = 0; i < runs && rc == 0; ++i) {
     Run run;
-    if (!JoinOnce(candor, db, body, faces, &run)) rc = 1;
+    if (!JoinOnce(candor, db, body, search_faces, faces, &run)) rc = 1;
   }
   if (!keep) Admin(uri, "DROP DATABASE " + name + " WITH (FORCE)");
   return rc;
@@ -245,7 +329,7 @@ int Main(const std::string& uri, const std::string& candor, size_t faces, std::s
 int main(int argc, char** argv) {
   std::string uri, candor = "build/candor", database;
   size_t faces = 1000000;
-  int runs = 2;
+  int runs = 2, searches = 200;
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -262,16 +346,18 @@ int main(int argc, char** argv) {
       database = argv[++i];
     } else if (flag == "--runs" && has_value) {
       runs = std::atoi(argv[++i]);
+    } else if (flag == "--searches" && has_value) {
+      searches = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr, "unknown or incomplete flag %s\n", flag.c_str());
       return 2;
     }
   }
-  if (uri.empty() || faces < 1 || runs < 1) {
+  if (uri.empty() || faces < 1 || runs < 1 || searches < 0) {
     std::fprintf(stderr,
                  "usage: join_bench --store URI [--candor build/candor] [--faces 1M] "
-                 "[--database NAME] [--runs 2] [--keep]\n");
+                 "[--database NAME] [--runs 2] [--searches 200] [--keep]\n");
     return 2;
   }
-  return candor::bench::Main(uri, candor, faces, database, runs, keep);
+  return candor::bench::Main(uri, candor, faces, database, runs, searches, keep);
 }
