@@ -651,7 +651,7 @@ Status PostgresStore::ForEachFace(const std::string& collection_id,
   // while this process indexes the last ones, and memory holds one row
   // whatever the size of the collection. It replaced pages of 1,000 rows
   // by row_id, in which the two sides took turns (bench/join_bench, 1M
-  // faces: 12.1-14.2 s before, 5.7-9.0 s after, on a loaded 2-core machine;
+  // faces on a loaded 2-core machine: median 15.3 s before, 9.1 s after;
   // README). A read-only snapshot is never retried, so `fn` sees each face
   // once.
   return InTransaction(false, what, [&]() -> Status {
