@@ -182,6 +182,8 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   auto video_jobs = video::VideoJobManager::Open(std::move(jobs));
   if (!video_jobs.ok()) return Fail(video_jobs.status());
   args.server.video_jobs = video_jobs->get();
+  // On a cluster the access keys are the database's (server/key_ring.h).
+  args.server.key_store = args.store;
   auto server =
       server::HttpServer::Create(engine->get(), collections->get(), audit->get(), args.server);
   if (!server.ok()) return Fail(server.status());
@@ -231,10 +233,11 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("--store", args->store,
                   "keep collections, faces, users and policies in this PostgreSQL database "
                   "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
-                  "nodes may share it (each follows the others' writes); the audit log, keys, "
-                  "video jobs and stream processors stay in the data directory");
+                  "nodes may share it (each follows the others' writes); the access keys are "
+                  "the database's too (`candor keys create --store`), the audit log stays in "
+                  "the data directory");
   cmd->add_option("--credentials", args->server.credentials_path,
-                  "access keys file (see `candor keys create`)");
+                  "access keys file (see `candor keys create`); not with --store");
   cmd->add_flag("--public-details", args->server.public_details,
                 "GET /metrics lists faces per collection (collection names) and GET /health "
                 "the model version and load; both answer without a signature, so only where "
