@@ -169,10 +169,13 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   auto processors = video::StreamProcessorManager::Open(std::move(streams));
   if (!processors.ok()) return Fail(processors.status());
   args.server.stream_processors = processors->get();
-  // Stored-video jobs: <data-dir>/video_jobs.db; those left IN_PROGRESS run
-  // again from the start.
+  // Stored-video jobs: <data-dir>/video_jobs.db, or the cluster's database
+  // with --store (video/video_jobs.h: leases); this node's left IN_PROGRESS
+  // run again from the start.
   video::VideoJobManagerOptions jobs;
   jobs.db_path = args.data_dir + "/video_jobs.db";
+  jobs.shared_store = args.store;
+  jobs.node = node;
   jobs.collections = collections->get();
   jobs.audit = audit->get();
   jobs.analyzer_factory = [engine = engine->get(),
@@ -233,9 +236,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("--store", args->store,
                   "keep collections, faces, users and policies in this PostgreSQL database "
                   "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
-                  "nodes may share it (each follows the others' writes); the access keys are "
-                  "the database's too (`candor keys create --store`), the audit log stays in "
-                  "the data directory");
+                  "nodes may share it (each follows the others' writes); the access keys "
+                  "(`candor keys create --store`) and the video jobs are the database's too, "
+                  "the audit log and stream processors stay in the data directory");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`); not with --store");
   cmd->add_flag("--public-details", args->server.public_details,
