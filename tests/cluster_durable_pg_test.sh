@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The cluster's key ring through real processes: two `candor serve --store
-# postgresql://...` nodes (no credentials file, no anonymous access) and the
-# CLI on one database. The first admin key comes from `candor keys create
+# The cluster's key ring and video jobs through real processes: two `candor
+# serve --store postgresql://...` nodes (no credentials file, no anonymous
+# access) and the CLI on one database. The first admin key comes from `candor keys create
 # --store`; a key created through node A signs on node B at once; a key
 # deleted through B is refused by A (within a second: the test waits up to
 # five); `keys import` copies a file's keys in; bad input changes nothing;
-# --credentials with --store is refused.
-# Usage: tests/cluster_keys_pg_test.sh path/to/candor
+# --credentials with --store is refused. A StartFaceDetection on A is
+# polled to SUCCEEDED on B, with results, and listed by both; its token
+# answers B with A's job.
+# Usage: tests/cluster_durable_pg_test.sh path/to/candor
 set -uo pipefail
 candor=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
+data="${CANDOR_DATA:-$root/../shared/data}"
 tmp=$(mktemp -d /tmp/candor-keys-XXXXXX)
 pgdir=$(mktemp -d /tmp/candor-pg-XXXXXX)
 pids=()
@@ -27,7 +30,7 @@ uri=$(CANDOR_PG_STOP_WITH_PID=$$ "$root/tools/pg_test_server.sh" start "$pgdir")
 check "a node without keys is refused at start" \
   bash -c "! '$candor' serve --data-dir '$tmp/x' --store '$uri' --listen 127.0.0.1:0 2>'$tmp/x.err'"
 check "and says how to make the first" grep -q "candor keys create --store" "$tmp/x.err"
-"$candor" keys create --store "$uri" --principal admin --role admin,searcher >"$tmp/admin" \
+"$candor" keys create --store "$uri" --principal admin --role admin,searcher,analyst >"$tmp/admin" \
   2>"$tmp/admin.err"
 admin_id=$(sed -n 's/^aws_access_key_id = //p' "$tmp/admin")
 admin_secret=$(sed -n 's/^aws_secret_access_key = //p' "$tmp/admin")
@@ -40,7 +43,7 @@ check "taken principal refused" \
 check "no key place refused" bash -c "! '$candor' keys list 2>/dev/null"
 "$candor" keys list --store "$uri" >"$tmp/list"
 check "one key listed, no secret" test "$(wc -l <"$tmp/list")" = 1
-check "the list names it" grep -q "^admin $admin_id roles=admin,searcher$" "$tmp/list"
+check "the list names it" grep -q "^admin $admin_id roles=admin,searcher,analyst$" "$tmp/list"
 check "no secret in the list" bash -c "! grep -q '$admin_secret' '$tmp/list'"
 
 printf '[old]\naws_access_key_id = CKIAOLDKEY\naws_secret_access_key = oldsecret\nrole = searcher\n' \
@@ -53,9 +56,11 @@ check "keys import" "$candor" keys import --credentials "$tmp/credentials" --sto
 check "import again adds nothing" "$candor" keys import --credentials "$tmp/credentials" --store "$uri"
 check "two keys now" test "$("$candor" keys list --store "$uri" | wc -l)" = 2
 
+mkdir -p "$tmp/s3/videos"
+cp "$data/video/short_hamilton_clip.mp4" "$tmp/s3/videos/hamilton.mp4"
 serve() {
   mkdir -p "$tmp/$1"
-  "$candor" serve --data-dir "$tmp/$1" --store "$uri" --listen 127.0.0.1:0 \
+  "$candor" serve --data-dir "$tmp/$1" --store "$uri" --listen 127.0.0.1:0 --s3-root "$tmp/s3" \
     --port-file "$tmp/$1.port" 2>"$tmp/$1.log" &
   pids+=($!)
 }
@@ -122,5 +127,26 @@ for _ in $(seq 1 50); do
 done
 check "a key deleted by the CLI is refused by the nodes" test -n "$refused"
 
-echo "cluster_keys_pg_test: $passed passed, $failed failed"
+# A video job: started on A, answered by B.
+video='{"Video":{"S3Object":{"Bucket":"videos","Name":"hamilton.mp4"}},"ClientRequestToken":"t1"}'
+call "$port_a" "$admin_id" "$admin_secret" RekognitionService.StartFaceDetection "$video" \
+  >"$tmp/job.json"
+job=$(jq -r .JobId "$tmp/job.json")
+check "a starts a job" test -n "$job" -a "$job" != null
+call "$port_b" "$admin_id" "$admin_secret" RekognitionService.StartFaceDetection "$video" \
+  >"$tmp/job2.json"
+check "its token on b names a's job" jqt --arg j "$job" '.JobId == $j' "$tmp/job2.json"
+for _ in $(seq 1 600); do
+  call "$port_b" "$admin_id" "$admin_secret" RekognitionService.GetFaceDetection \
+    "{\"JobId\":\"$job\"}" >"$tmp/get.json"
+  jq -e '.JobStatus == "IN_PROGRESS"' "$tmp/get.json" >/dev/null || break
+  sleep 0.2
+done
+check "b answers it SUCCEEDED" jqt '.JobStatus == "SUCCEEDED"' "$tmp/get.json"
+check "with faces" jqt '(.Faces | length) > 0 and .VideoMetadata.DurationMillis > 0' "$tmp/get.json"
+call "$port_a" "$admin_id" "$admin_secret" Candor.ListVideoJobs '{}' >"$tmp/jobs.json"
+check "a lists it" jqt --arg j "$job" '[.VideoJobs[].JobId] == [$j]' "$tmp/jobs.json"
+check "no video_jobs.db in a node's data directory" test ! -e "$tmp/a/video_jobs.db"
+
+echo "cluster_durable_pg_test: $passed passed, $failed failed"
 ((failed == 0))
