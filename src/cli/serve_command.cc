@@ -151,10 +151,14 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
                  "the service last stopped (from the store's journal)\n",
                  static_cast<long long>(recovered->recovered));
   }
-  // Stream processors: their definitions in <data-dir>/stream_processors.db;
-  // those left running are restarted here.
+  // Stream processors: their definitions in <data-dir>/stream_processors.db
+  // (or the cluster's database); those left running here are restarted.
   video::StreamProcessorManagerOptions streams;
   streams.db_path = args.data_dir + "/stream_processors.db";
+  // With --store: the cluster's database (video/stream_processor.h: which
+  // node runs a RUNNING processor).
+  streams.shared_store = args.store;
+  streams.node = node;
   streams.collections = collections->get();
   streams.audit = audit->get();
   streams.session.file_sink_root = args.stream_output_dir.empty()
@@ -237,8 +241,8 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "keep collections, faces, users and policies in this PostgreSQL database "
                   "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
                   "nodes may share it (each follows the others' writes); the access keys "
-                  "(`candor keys create --store`) and the video jobs are the database's too, "
-                  "the audit log and stream processors stay in the data directory");
+                  "(`candor keys create --store`), video jobs and stream processors are the "
+                  "database's too; the audit log stays in the data directory");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`); not with --store");
   cmd->add_flag("--public-details", args->server.public_details,
