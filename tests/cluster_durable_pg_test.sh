@@ -7,7 +7,8 @@
 # five); `keys import` copies a file's keys in; bad input changes nothing;
 # --credentials with --store is refused. A StartFaceDetection on A is
 # polled to SUCCEEDED on B, with results, and listed by both; its token
-# answers B with A's job.
+# answers B with A's job. A stream processor defined on A is described and
+# deleted on B.
 # Usage: tests/cluster_durable_pg_test.sh path/to/candor
 set -uo pipefail
 candor=$(realpath "$1")
@@ -147,6 +148,31 @@ check "with faces" jqt '(.Faces | length) > 0 and .VideoMetadata.DurationMillis 
 call "$port_a" "$admin_id" "$admin_secret" Candor.ListVideoJobs '{}' >"$tmp/jobs.json"
 check "a lists it" jqt --arg j "$job" '[.VideoJobs[].JobId] == [$j]' "$tmp/jobs.json"
 check "no video_jobs.db in a node's data directory" test ! -e "$tmp/a/video_jobs.db"
+
+# A stream processor: defined on A, seen and deleted on B.
+call "$port_a" "$admin_id" "$admin_secret" RekognitionService.CreateCollection \
+  '{"CollectionId":"lobby"}' >/dev/null
+sp='{"Name":"cam","Input":{"KinesisVideoStream":{"Arn":"rtsp://127.0.0.1:9/cam"}},
+  "Output":{"KinesisDataStream":{"Arn":"http://127.0.0.1:9/events"}},
+  "RoleArn":"arn:aws:iam::123456789012:role/candor",
+  "Settings":{"FaceSearch":{"CollectionId":"lobby","FaceMatchThreshold":99}}}'
+call "$port_a" "$admin_id" "$admin_secret" RekognitionService.CreateStreamProcessor "$sp" \
+  >"$tmp/sp.json"
+check "a defines a stream processor" jqt '.StreamProcessorArn | endswith("/cam")' "$tmp/sp.json"
+call "$port_b" "$admin_id" "$admin_secret" RekognitionService.DescribeStreamProcessor \
+  '{"Name":"cam"}' >"$tmp/spd.json"
+check "b describes it" jqt '.Status == "STOPPED" and .Input.KinesisVideoStream.Arn == "rtsp://127.0.0.1:9/cam"' \
+  "$tmp/spd.json"
+call "$port_b" "$admin_id" "$admin_secret" RekognitionService.CreateStreamProcessor "$sp" \
+  >"$tmp/sp2.json"
+check "b refuses its name again" jqt '.__type == "ResourceInUseException"' "$tmp/sp2.json"
+call "$port_b" "$admin_id" "$admin_secret" RekognitionService.DeleteStreamProcessor \
+  '{"Name":"cam"}' >/dev/null
+call "$port_a" "$admin_id" "$admin_secret" RekognitionService.ListStreamProcessors '{}' \
+  >"$tmp/spl.json"
+check "a no longer lists it" jqt '.StreamProcessors == []' "$tmp/spl.json"
+check "no stream_processors.db in a node's data directory" \
+  test ! -e "$tmp/a/stream_processors.db"
 
 echo "cluster_durable_pg_test: $passed passed, $failed failed"
 ((failed == 0))
