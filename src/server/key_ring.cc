@@ -88,32 +88,60 @@ StatusOr<std::unique_ptr<KeyRing>> KeyRing::OpenShared(const std::string& connin
   CANDOR_ASSIGN_OR_RETURN(auto keys, ReadSharedKeys(*shared));
   std::unique_ptr<KeyRing> ring(new KeyRing("", std::move(shared), std::move(keys)));
   ring->version_ = version;
+  ring->poller_ = std::thread([r = ring.get()] { r->Poll(); });
   return ring;
+}
+
+KeyRing::~KeyRing() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_wake_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+void KeyRing::Poll() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    stop_wake_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) return;
+    lock.unlock();
+    RefreshShared(false);
+    lock.lock();
+  }
 }
 
 void KeyRing::RefreshShared(bool wait) {
   std::unique_lock refresh(refresh_mu_, std::defer_lock);
-  if (wait) {
-    refresh.lock();
-  } else if (!refresh.try_lock()) {
+  if (wait ? !refresh.try_lock_for(std::chrono::seconds(2)) : !refresh.try_lock()) {
     return;  // another thread is reading them
   }
   // The version before the keys: a change between the two reads is read
   // again next time, never missed.
   auto version = shared_->Version();
   Status read = version.status();
-  if (read.ok() && *version == version_) return;
+  if (read.ok() && *version == version_) {
+    read_failing_ = false;
+    return;
+  }
   if (read.ok()) {
     auto keys = ReadSharedKeys(*shared_);
     if (keys.ok()) {
       version_ = *version;
+      read_failing_ = false;
       std::lock_guard lock(mu_);
       keys_ = std::move(*keys);
       return;
     }
     read = keys.status();
   }
-  std::fprintf(stderr, "candor: keeping the access keys last read: %s\n", read.ToString().c_str());
+  // Once per outage, not once a second.
+  if (!read_failing_) {
+    std::fprintf(stderr, "candor: keeping the access keys last read: %s\n",
+                 read.ToString().c_str());
+  }
+  read_failing_ = true;
 }
 
 std::shared_ptr<const KeySnapshot> KeyRing::CurrentFor(std::string_view access_key_id) {
@@ -124,7 +152,6 @@ std::shared_ptr<const KeySnapshot> KeyRing::CurrentFor(std::string_view access_k
     const auto now = Clock::now();
     if (now - unknown_checked_ < std::chrono::milliseconds(250)) return keys_;
     unknown_checked_ = now;
-    checked_ = now;
   }
   RefreshShared(true);
   std::lock_guard lock(mu_);
@@ -135,14 +162,9 @@ std::shared_ptr<const KeySnapshot> KeyRing::Current() {
   std::unique_lock lock(mu_);
   if (path_.empty() && !shared_) return keys_;
   const auto now = Clock::now();
+  if (shared_) return keys_;  // the poller reads them (Poll)
   if (now - checked_ < std::chrono::seconds(1)) return keys_;
   checked_ = now;
-  if (shared_) {
-    lock.unlock();
-    RefreshShared(false);
-    lock.lock();
-    return keys_;
-  }
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return keys_;
   const auto stamp = std::make_pair(

@@ -4,10 +4,11 @@
 // DeleteAccessKey operations that change it.
 //
 // On a cluster (`candor serve --store postgresql://...`) the keys are the
-// database's instead (store/pg_keys.h), one key ring for every node: a node
-// reads their version number at most once a second and the keys again when
-// it changed, and at once (at most 4 times a second) when a request names a
-// key id it does not know; so a key created on one node signs requests on
+// database's instead (store/pg_keys.h), one key ring for every node: a
+// thread of the node reads their version number once a second and the keys
+// again when it changed (requests never wait for it), and a request that
+// names a key id the node does not know reads them at once (at most 4 times
+// a second, waiting at most 2 s); so a key created on one node signs requests on
 // every other at once, and a deleted key stops working on every node within
 // a second (plus one round trip). When the database cannot be read, the keys
 // last read stay in force (and it says so on stderr).
@@ -18,12 +19,14 @@
 #define CANDOR_SERVER_KEY_RING_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,6 +57,8 @@ class KeyRing {
   static StatusOr<std::unique_ptr<KeyRing>> Load(const std::string& path);
   // The cluster's key ring in the database of `conninfo` (store/pg_keys.h).
   static StatusOr<std::unique_ptr<KeyRing>> OpenShared(const std::string& conninfo);
+  // Stops the cluster's poller.
+  ~KeyRing();
 
   // The keys as of at most a second ago: the file's time and size are looked
   // at once a second, and a changed file is read again (one that no longer
@@ -87,17 +92,23 @@ class KeyRing {
       : path_(std::move(path)), shared_(std::move(shared)), keys_(std::move(keys)) {}
   Status Reload();
   // On a cluster: reads the keys again when their version changed; one
-  // thread at a time: when another is at it, returns at once unless `wait`.
+  // thread at a time: when another is at it, returns at once, or with
+  // `wait` after at most 2 s (keeping the keys it has).
   void RefreshShared(bool wait);
+  void Poll();  // the cluster's poller thread
 
   const std::string path_;                        // the file; empty on a cluster
   std::unique_ptr<store::PgAccessKeys> shared_;   // the cluster's; null with a file
-  std::mutex refresh_mu_;                         // one RefreshShared at a time
+  std::timed_mutex refresh_mu_;                   // one RefreshShared at a time
   int64_t version_ = -1;                          // guarded by refresh_mu_
+  bool read_failing_ = false;                     // guarded by refresh_mu_
   std::mutex mu_;
   std::shared_ptr<const KeySnapshot> keys_;
   Clock::time_point checked_ = Clock::now();
   Clock::time_point unknown_checked_ = Clock::now() - std::chrono::seconds(1);
+  bool stopping_ = false;              // guarded by mu_
+  std::condition_variable stop_wake_;  // with mu_
+  std::thread poller_;                 // on a cluster
   std::pair<int64_t, int64_t> stamp_{-1, -1};  // mtime ns, size
 };
 
