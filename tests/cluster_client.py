@@ -97,8 +97,8 @@ def load(args):
     log = Log(args.log)
     stop = threading.Event()
 
-    def answer(node, op, status, body, **extra):
-        entry = {"node": node, "op": op, "http": status}
+    def answer(node, op, sent, status, body, **extra):
+        entry = {"node": node, "op": op, "http": status, "sent": sent}
         if status != 200:
             entry["type"] = body.get("__type", "?")
             entry["message"] = body.get("message", body.get("Message", ""))
@@ -110,11 +110,12 @@ def load(args):
         while not stop.is_set():
             path = images[i % len(images)]
             i += 1
+            sent = time.time()
             status, body = call(port_of(args.ports, node), "IndexFaces", {
                 "CollectionId": args.collection, "MaxFaces": 1,
                 "ExternalImageId": image_name(path), "Image": {"Bytes": payloads[path]}})
             faces = [r["Face"]["FaceId"] for r in body.get("FaceRecords", [])]
-            answer(node, "IndexFaces", status, body, image=image_name(path), faces=faces)
+            answer(node, "IndexFaces", sent, status, body, image=image_name(path), faces=faces)
             if status == 0:
                 time.sleep(0.1)
 
@@ -123,6 +124,7 @@ def load(args):
         while not stop.is_set():
             collection, probe, must = targets[i % len(targets)]
             i += 1
+            sent = time.time()
             status, body = call(port_of(args.ports, node), "SearchFacesByImage", {
                 "CollectionId": collection, "MaxFaces": 4096, "FaceMatchThreshold": 80,
                 "Image": {"Bytes": probe}})
@@ -130,7 +132,7 @@ def load(args):
             if status == 200:
                 found = {m["Face"]["FaceId"] for m in body.get("FaceMatches", [])}
                 extra["missing"] = sorted(set(must) - found)
-            answer(node, "SearchFacesByImage", status, body, **extra)
+            answer(node, "SearchFacesByImage", sent, status, body, **extra)
             if status == 0:
                 time.sleep(0.1)
 
@@ -174,6 +176,21 @@ def answers(args):
             if secret and secret in e.get("message", ""):
                 problems.append("a message on %s names the database: %s" %
                                 (e["node"], e["message"][:300]))
+    if args.back_at is not None:
+        # No call sent after the database is back (accepting connections)
+        # fails: a node finds its lost sessions before it uses them.
+        for node, op in sorted({(e["node"], e["op"]) for e in entries}):
+            mine = [e for e in entries if (e["node"], e["op"]) == (node, op)]
+            ok = [e["t"] for e in mine if e["http"] == 200 and e["sent"] >= args.back_at]
+            if not ok:
+                problems.append("%s never answered %s after the database was back" % (node, op))
+                continue
+            print("  %s answered %s %.2f s after the database was back" %
+                  (node, op, min(ok) - args.back_at))
+            late = [e for e in mine if e["http"] != 200 and e["sent"] >= args.back_at]
+            if late:
+                problems.append("%s failed %d %s calls sent after the database was back: %s" %
+                                (node, len(late), op, late[0].get("message", "")[:300]))
     for (node, op, kind), n in sorted(counts.items()):
         print("  %-2s %-18s %-40s %5d" % (node, op, kind, n))
     for p in problems[:20]:
@@ -220,7 +237,8 @@ def store(args):
         # the faces indexed from it (the same photo: similarity ~100).
         by_image = {}
         for f in faces:
-            by_image.setdefault(f.get("ExternalImageId"), set()).add(f["FaceId"])
+            if f.get("ExternalImageId") in paths:  # not the faces indexed before the load
+                by_image.setdefault(f["ExternalImageId"], set()).add(f["FaceId"])
         for name, expected in sorted(by_image.items()):
             status, body = call(port, "SearchFacesByImage", {
                 "CollectionId": args.collection, "MaxFaces": 4096, "FaceMatchThreshold": 99,
@@ -299,6 +317,8 @@ def main():
     answers_p.add_argument("--allow", nargs="*", default=[], help="error types allowed")
     answers_p.add_argument("--may-be-down", nargs="*", default=[],
                            help="nodes that may refuse connections")
+    answers_p.add_argument("--back-at", type=float,
+                           help="when the database was back (seconds since the epoch)")
     answers_p.add_argument("--secret", nargs="*", default=[],
                            help="text no message may hold (the connection string)")
     for p in (store_p, audit_p):

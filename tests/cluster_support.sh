@@ -27,7 +27,7 @@ declare -A node_pid node_port
 # Other processes of the sourcing script (clients), killed at exit too.
 pids=()
 cluster_cleanup() {
-  for p in "${node_pid[@]}" "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${node_pid[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   "$root/tools/pg_test_server.sh" stop "$pgdir" >/dev/null 2>&1
   if ((${failed:-0} > 0)); then

@@ -1,6 +1,7 @@
 #include "store/pg_util.h"
 
 #include <endian.h>
+#include <poll.h>
 
 #include <chrono>
 #include <cstring>
@@ -163,6 +164,18 @@ std::string PgDb::Describe() const {
 }
 
 Status PgDb::EnsureConnected() {
+  // An idle session has nothing to read unless the server said goodbye (its
+  // shutdown or restart, pg_terminate_backend: a FATAL message, then the end
+  // of the stream). Read that now, not as the answer to the call's first
+  // statement, so that the first call after the server is back does not fail
+  // on a session that died while this node was idle. Nothing was sent yet,
+  // so nothing can have half happened. (A few rounds: the message and the
+  // end of the stream may come in separate reads.)
+  for (int round = 0; round < 4 && PQstatus(conn_.get()) == CONNECTION_OK; ++round) {
+    pollfd readable = {PQsocket(conn_.get()), POLLIN, 0};
+    if (readable.fd < 0 || ::poll(&readable, 1, 0) <= 0) break;
+    if (PQconsumeInput(conn_.get()) == 0) break;  // the status is CONNECTION_BAD now
+  }
   if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
   PQreset(conn_.get());
   // A new session: the statements prepared on the old one are gone.

@@ -118,8 +118,9 @@ class PgDb {
   std::string Describe() const;
 
  private:
-  // Before a call: a connection that was lost is reset (once); Throttling
-  // when the server still cannot be reached.
+  // Before a call: a connection that was lost, or that the server closed
+  // while it was idle, is reset (once); Throttling when the server still
+  // cannot be reached.
   Status EnsureConnected();
   Status ErrorOf(const PGresult* r, std::string_view what);
 
