@@ -87,7 +87,6 @@ sleep 1
 touch "$tmp/stop"
 for p in "${pids[@]}"; do wait "$p"; done
 
-cp "$tmp"/*.jsonl "$tmp"/*.log /tmp/resil-debug/ 2>/dev/null
 secrets=(--secret "$db_uri" "postgresql://" "$pgdir")
 check "every answer right or ThrottlingException" \
   client answers "$tmp/load.jsonl" --allow ThrottlingException --back-at "$back" "${secrets[@]}"
