@@ -7,7 +7,7 @@
 # searchers on c ask for a collection that c never loaded. Every answer is a
 # 200 that is right (a search finds the face indexed before; an acknowledged
 # IndexFaces is committed) or a ThrottlingException, the type every AWS SDK
-# retries, whose message does not name the database; after PostgreSQL is
+# retries, whose message does not say where the database is; after PostgreSQL is
 # back each node answers by itself (no restart), keeps answering, and every
 # acknowledged face is on every node once.
 # Usage: tests/cluster_outage_pg_test.sh path/to/candor
@@ -87,7 +87,9 @@ sleep 1
 touch "$tmp/stop"
 for p in "${pids[@]}"; do wait "$p"; done
 
-secrets=(--secret "$db_uri" "postgresql://" "$pgdir")
+# No answer names the database: its URI, its host's port, its socket's path.
+pg_port=$(cat "$pgdir/port")
+secrets=(--secret "$db_uri" "postgresql://" ":$pg_port" "port $pg_port" "$pgdir")
 check "every answer right or ThrottlingException" \
   client answers "$tmp/load.jsonl" --allow ThrottlingException --back-at "$back" "${secrets[@]}"
 check "the cold collection: right or ThrottlingException" \

@@ -3,6 +3,7 @@
 // its query plans). The cases both stores pass are in store_test.cc.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,9 +79,11 @@ TEST(PostgresStoreFileTest, ConcurrentOpensOfANewDatabase) {
             kPgSchemaVersion);
 }
 
-// A connection the server ends (a restart, a failover, an administrator):
-// the call that finds it lost fails with Throttling (retry later), having
-// changed nothing, and the next call reconnects.
+// A session the server ends while the store is idle (a restart, a
+// failover, an administrator): the next call finds it closed before using
+// it, connects again and is answered. A session ended during a call fails
+// that call with Throttling (retry later), having changed nothing, and the
+// next call reconnects.
 TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
   PgTestDatabase db;
   std::string error;
@@ -88,17 +91,33 @@ TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
   auto store = OpenPostgresStore(db.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
-  const std::string kill =
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-      " WHERE datname = current_database() AND pid <> pg_backend_pid()";
-  EXPECT_EQ(PgRawInt(db.conninfo(), kill), 1);
-  const Status lost = (*store)->CreateCollection(MakeCollection("d"));
-  EXPECT_EQ(lost.code(), StatusCode::kThrottling) << lost.ToString();
-  EXPECT_EQ((*store)->GetCollection("d").status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("d")).ok());
-  EXPECT_EQ((*store)->ListCollections("", 10)->size(), 2u);
-}
+  const std::string others =
+      " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  // (With a timeout, pg_terminate_backend waits until the session is gone.)
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT count(pg_terminate_backend(pid, 5000))" + others), 1);
+  const Status after_idle = (*store)->CreateCollection(MakeCollection("d"));
+  EXPECT_TRUE(after_idle.ok()) << after_idle.ToString();
 
+  // During a call: the store's statement waits for a lock that another
+  // session holds when its session is ended.
+  PGconn* locker = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(locker), CONNECTION_OK);
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE collections IN ACCESS EXCLUSIVE MODE"));
+  Status lost;
+  std::thread call([&] { lost = (*store)->CreateCollection(MakeCollection("e")); });
+  const std::string waiting = others + " AND wait_event_type = 'Lock'";
+  for (int i = 0; i < 200 && PgRawInt(db.conninfo(), "SELECT count(*)" + waiting) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT count(pg_terminate_backend(pid))" + waiting), 1);
+  call.join();
+  PQclear(PQexec(locker, "ROLLBACK"));
+  PQfinish(locker);
+  EXPECT_EQ(lost.code(), StatusCode::kThrottling) << lost.ToString();
+  EXPECT_EQ((*store)->GetCollection("e").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("e")).ok());
+  EXPECT_EQ((*store)->ListCollections("", 10)->size(), 3u);
+}
 
 // Two stores (two nodes) on one PostgreSQL database, writing at once: the
 // writes are serializable, so a quota checked inside a transaction holds

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -45,6 +46,20 @@ std::string Trimmed(const char* message) {
     m += *p;
   }
   return m;
+}
+
+// Why a connection failed, without where to: libpq says `connection to
+// server at "HOST" (ADDR), port PORT failed: REASON` (or `on socket "PATH"`)
+// and may add a hint after REASON ("Is the server running on that host
+// ...?").
+std::string ConnectFailure(const std::string& message) {
+  const std::string_view failed = " failed: ";
+  const size_t at = message.find(failed);
+  std::string reason = at == std::string::npos ? message : message.substr(at + failed.size());
+  if (const size_t hint = reason.find(" Is the server running"); hint != std::string::npos) {
+    reason.resize(hint);
+  }
+  return reason.substr(0, 200);
 }
 
 bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
@@ -182,11 +197,23 @@ Status PgDb::EnsureConnected() {
   prepared_.clear();
   if (PQstatus(conn_.get()) == CONNECTION_OK) {
     PQsetClientEncoding(conn_.get(), "UTF8");
+    if (unreachable_) {
+      std::fprintf(stderr, "candor: store: connected again to %s\n", Describe().c_str());
+    }
+    unreachable_ = false;
     return Status::Ok();
   }
-  return Status::Throttling("lost the connection to " + Describe() + ": " +
-                            Trimmed(PQerrorMessage(conn_.get())) +
-                            "; the database is unavailable, retry later");
+  // The operator reads where the database is and libpq's whole message, once
+  // per outage; the caller (an API client: the message becomes the answer's)
+  // only why, not the database's host, port, socket path or name.
+  const std::string detail = Trimmed(PQerrorMessage(conn_.get()));
+  if (!unreachable_) {
+    std::fprintf(stderr, "candor: store: lost the connection to %s: %s\n", Describe().c_str(),
+                 detail.c_str());
+  }
+  unreachable_ = true;
+  return Status::Throttling("the store's database cannot be reached (" + ConnectFailure(detail) +
+                            "); retry later");
 }
 
 Status PgDb::ErrorOf(const PGresult* r, std::string_view what) {

@@ -135,6 +135,8 @@ class PgDb {
   // every distinct SQL: the store passes constants.
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
   bool in_transaction_ = false;
+  // The last reconnection failed (said once on stderr, until one succeeds).
+  bool unreachable_ = false;
   // Set by a statement that failed with 40001 or 40P01 (see InTransaction).
   bool retryable_failure_ = false;
 };
