@@ -98,6 +98,10 @@ check "c was refused on the cold collection while PostgreSQL was down" \
   grep -q '"type": "ThrottlingException"' "$tmp/cold.jsonl"
 check "every acknowledged face on every node, once" client store "$tmp/load.jsonl" --nodes a b c
 for n in a b c; do
+  for _ in $(seq 1 100); do  # it tries once a second
+    [[ $(metric "${node_port[$n]}" candor_store_sync_reconnects_total) == 1 ]] && break
+    sleep 0.1
+  done
   check "$n's listener reconnected" \
     test "$(metric "${node_port[$n]}" candor_store_sync_reconnects_total)" = 1
   check "$n did not reload" \
