@@ -1,7 +1,11 @@
 // The PostgreSQL store alone: what has no SQLite counterpart (its schema
 // refusals, concurrent opens and quotas across connections, reconnection,
 // its query plans). The cases both stores pass are in store_test.cc.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -117,6 +121,30 @@ TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
   EXPECT_EQ((*store)->GetCollection("e").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE((*store)->CreateCollection(MakeCollection("e")).ok());
   EXPECT_EQ((*store)->ListCollections("", 10)->size(), 3u);
+}
+
+// A server that takes the connection and never answers: opening the store
+// (and reconnecting, which reuses the options) gives up after
+// connect_timeout (5 s unless the URI says otherwise) with Throttling, as
+// for a server that refuses, instead of waiting forever.
+TEST(PostgresStoreFileTest, AServerThatNeverAnswersIsUnavailable) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::listen(silent, 8), 0);  // the kernel completes connections; no one reads
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const std::string uri =
+      "postgresql://candor@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/candor";
+  auto store = OpenPostgresStore(uri);
+  ::close(silent);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kThrottling) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("timeout"), std::string::npos)
+      << store.status().ToString();
 }
 
 // Two stores (two nodes) on one PostgreSQL database, writing at once: the

@@ -146,7 +146,16 @@ StatusOr<Conn> Connect(const std::string& conninfo) {
     return Status::InvalidArgument("not a PostgreSQL connection string: " + m);
   }
   PQconninfoFree(options);
-  Conn conn(PQconnectdb(conninfo.c_str()));
+  // A server that takes the TCP connection but never answers (hung, or
+  // behind a half-open network path) would hold the caller, and with it
+  // every call of the node behind the store's mutex, forever: libpq waits
+  // without end unless connect_timeout is set. kConnectTimeoutSeconds is
+  // the default, before `conninfo` (expanded as the dbname keyword), so that
+  // a connect_timeout there wins. PQreset reuses it.
+  const std::string timeout = std::to_string(kConnectTimeoutSeconds);
+  const char* const keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {timeout.c_str(), conninfo.c_str(), nullptr};
+  Conn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr) return Status::ResourceExhausted("libpq could not allocate a connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Throttling("cannot connect to PostgreSQL: " +

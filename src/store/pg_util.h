@@ -83,9 +83,11 @@ struct ConnDeleter {
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 
 // Connects with a libpq connection string or postgresql:// URI; Throttling
-// when the server cannot be reached (it may come back), InvalidArgument for
-// a malformed string.
+// when the server cannot be reached (it may come back) or does not answer
+// within connect_timeout (kConnectTimeoutSeconds unless the string sets
+// it), InvalidArgument for a malformed string.
 StatusOr<Conn> Connect(const std::string& conninfo);
+inline constexpr int kConnectTimeoutSeconds = 5;
 
 // One connection and the calls on it.
 //
