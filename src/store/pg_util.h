@@ -83,9 +83,11 @@ struct ConnDeleter {
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 
 // Connects with a libpq connection string or postgresql:// URI; Throttling
-// when the server cannot be reached (it may come back), InvalidArgument for
-// a malformed string.
+// when the server cannot be reached (it may come back) or does not answer
+// within connect_timeout (kConnectTimeoutSeconds unless the string sets
+// it), InvalidArgument for a malformed string.
 StatusOr<Conn> Connect(const std::string& conninfo);
+inline constexpr int kConnectTimeoutSeconds = 5;
 
 // One connection and the calls on it.
 //
@@ -118,8 +120,9 @@ class PgDb {
   std::string Describe() const;
 
  private:
-  // Before a call: a connection that was lost is reset (once); Throttling
-  // when the server still cannot be reached.
+  // Before a call: a connection that was lost, or that the server closed
+  // while it was idle, is reset (once); Throttling when the server still
+  // cannot be reached.
   Status EnsureConnected();
   Status ErrorOf(const PGresult* r, std::string_view what);
 
@@ -134,6 +137,8 @@ class PgDb {
   // every distinct SQL: the store passes constants.
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
   bool in_transaction_ = false;
+  // The last reconnection failed (said once on stderr, until one succeeds).
+  bool unreachable_ = false;
   // Set by a statement that failed with 40001 or 40P01 (see InTransaction).
   bool retryable_failure_ = false;
 };
