@@ -340,26 +340,50 @@ TEST_F(AuditPgTest, QueriesFilterAndRefuseBadInput) {
   EXPECT_EQ(fine.seq, 11);
 }
 
+// PostgreSQL restarting under a node: a connection lost while idle is made
+// again at the next append, which succeeds; while the database cannot be
+// reached an append fails with Throttling (retryable) and leaves nothing;
+// once it can, the next append continues the chain without a gap.
 TEST_F(AuditPgTest, LostConnectionFailsRetryablyAndTheNextAppendReconnects) {
   std::unique_ptr<AuditLog> log = OpenOrDie(NodeOptions(0, 1000));
   ASSERT_NE(log, nullptr);
   AuditEvent first = MakeEvent(0, 1);
   ASSERT_TRUE(log->Append(first).ok());
-  // Every other session on the database ends (as when PostgreSQL restarts).
-  Tamper("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-         " WHERE datname = current_database() AND pid <> pg_backend_pid()");
-  AuditEvent lost = MakeEvent(0, 2);
+  const std::string kill_others =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  Tamper(kill_others);
+  AuditEvent after_restart = MakeEvent(0, 2);
+  const Status reconnected = log->Append(after_restart);
+  ASSERT_TRUE(reconnected.ok()) << reconnected.ToString();
+  EXPECT_EQ(after_restart.seq, 2);
+
+  // Down: no new session is let in and the sessions end (from the server's
+  // own database: a database cannot refuse connections from inside).
+  const std::string& conninfo = db_.conninfo();
+  const size_t at = conninfo.find("dbname='") + 8;
+  const std::string name = conninfo.substr(at, conninfo.find('\'', at) - at);
+  const std::string admin = store::test_support::PgTestServer::Get().WithDatabase("postgres");
+  PgRawExec(admin, "ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+  PgRawExec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                       name + "'");
+  AuditEvent lost = MakeEvent(0, 3);
   const Status failed = log->Append(lost);
   EXPECT_EQ(failed.code(), StatusCode::kThrottling) << failed.ToString();
   EXPECT_EQ(lost.seq, 0);
-  AuditEvent again = MakeEvent(0, 3);
-  const Status reconnected = log->Append(again);
-  ASSERT_TRUE(reconnected.ok()) << reconnected.ToString();
-  EXPECT_EQ(again.seq, 2);  // no gap: the failed append left nothing
+  AuditEvent still_down = MakeEvent(0, 4);
+  EXPECT_EQ(log->Append(still_down).code(), StatusCode::kThrottling);
+
+  // Up again.
+  PgRawExec(admin, "ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+  AuditEvent again = MakeEvent(0, 5);
+  const Status back = log->Append(again);
+  ASSERT_TRUE(back.ok()) << back.ToString();
+  EXPECT_EQ(again.seq, 3);  // no gap: the failed appends left nothing
   log.reset();
   const VerifyReport report = VerifyNow(Verifier());
   EXPECT_TRUE(report.ok) << Problems(report);
-  EXPECT_EQ(report.records, 2);
+  EXPECT_EQ(report.records, 3);
 }
 
 TEST_F(AuditPgTest, ForeignOrNewerSchemaIsRefusedAndLeftUnchanged) {

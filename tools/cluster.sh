@@ -11,7 +11,7 @@
 # pg/ (the database cluster, password authentication, a random password in
 # pg-password), credentials (one access-key file that every node reads; the
 # first start creates an admin key and prints it once), node-I/ (each node's
-# data directory: its audit log, video jobs, stream processors) and
+# data directory: its audit signing key, video jobs, stream processors) and
 # node-I.log. Node I listens on 127.0.0.1:$((CANDOR_CLUSTER_PORT + I - 1))
 # (default 8081, 8082, ...), PostgreSQL on $CANDOR_CLUSTER_PG_PORT (55432).
 # start is idempotent: what runs is left running, what is missing is started.
@@ -19,8 +19,9 @@
 #
 # For trying a cluster out on one machine, not for production: the nodes
 # speak plain HTTP (put TLS in front, README "TLS in front"), and issue 17's
-# remaining work (audit log, keys and jobs in PostgreSQL) is not done: each
-# node keeps its own audit log.
+# remaining work (keys and jobs in PostgreSQL) is not done. The audit log is
+# one chain in the database: `candor audit verify --store URI --key
+# node-1/audit-signing.key --key node-2/...` checks it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${CANDOR_CLUSTER_DIR:-$root/candor-cluster}

@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,7 @@
 #include "audit/audit_verify.h"
 #include "audit/group_commit.h"
 #include "audit/pg_audit_db.h"
+#include "store/data_dir.h"
 
 namespace candor::audit {
 namespace {
@@ -339,7 +341,10 @@ StatusOr<std::unique_ptr<AuditLog>> OpenPgAuditLog(const AuditOptions& options) 
   std::optional<SigningKey> key;
   std::unique_ptr<PgDb> writer;
   if (!options.read_only) {
-    // Each node has its own key; a node joining the cluster makes one.
+    // Each node has its own key; a node joining the cluster makes one, in
+    // its data directory (made, mode 0700, as the SQLite log makes it).
+    const std::string dir = std::filesystem::path(options.key_path).parent_path().string();
+    if (!dir.empty()) CANDOR_RETURN_IF_ERROR(store::EnsureDataDirectory(dir));
     CANDOR_ASSIGN_OR_RETURN(SigningKey own, SigningKey::FromFile(options.key_path, true, false));
     key = std::move(own);
     CANDOR_ASSIGN_OR_RETURN(writer, OpenPgAuditDb(options.store_uri, /*read_only=*/false));

@@ -614,7 +614,11 @@ StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann
     if (!recorded.ok()) {
       // No unaudited result leaves the service; what the call committed
       // keeps its journal row, which the next start turns into the record.
-      return Status::Internal("the audit log could not record this call: " + recorded.message());
+      // A log that is unavailable for now (PostgreSQL restarting) is worth
+      // a retry: the client sees ThrottlingException.
+      std::string message = "the audit log could not record this call: " + recorded.message();
+      if (recorded.code() == StatusCode::kThrottling) return Status::Throttling(std::move(message));
+      return Status::Internal(std::move(message));
     }
   }
   if (origin && origin->wrote()) service.collections->ResolveAuditJournal(caller.request_id);

@@ -261,8 +261,17 @@ Status PgDb::InTransaction(bool write, std::string_view what,
 
 Status PgDb::InReadCommittedTransaction(std::string_view what,
                                         const std::function<Status()>& body) {
+  constexpr char kBegin[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
   CANDOR_RETURN_IF_ERROR(EnsureConnected());
-  CANDOR_RETURN_IF_ERROR(ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED", what));
+  Status begun = ExecScript(kBegin, what);
+  if (!begun.ok() && PQstatus(conn_.get()) != CONNECTION_OK) {
+    // The connection was lost while idle (PostgreSQL restarted since the
+    // last call): nothing of this transaction reached the server, so one
+    // more try on a new connection is safe.
+    CANDOR_RETURN_IF_ERROR(EnsureConnected());
+    begun = ExecScript(kBegin, what);
+  }
+  CANDOR_RETURN_IF_ERROR(begun);
   in_transaction_ = true;
   Status status;
   try {

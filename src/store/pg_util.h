@@ -117,7 +117,10 @@ class PgDb {
   // statement sees what committed before it began, so a writer that takes a
   // lock first (the PostgreSQL audit log's pg_advisory_xact_lock) reads what
   // the lock's previous holder committed; a SERIALIZABLE snapshot, taken at
-  // the transaction's first statement, would not.
+  // the transaction's first statement, would not. A connection found lost at
+  // BEGIN (it died while idle: nothing was sent) is made again and BEGIN
+  // tried once more; a loss after BEGIN fails with Throttling, and the next
+  // call reconnects.
   Status InReadCommittedTransaction(std::string_view what, const std::function<Status()>& body);
 
   // Where the store is, for messages: host, port and database, never the
