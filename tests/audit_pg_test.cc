@@ -1,7 +1,7 @@
 // Tests of the audit log in PostgreSQL (AuditOptions::store_uri,
-// src/audit/pg_audit_log.cc): three logs, as three nodes would hold, append
-// from several threads each to one database and form one chain (no fork, no
-// gap); each checkpoint is signed by its node's key and checked against
+// src/audit/pg_audit_log.cc): three logs, as three nodes would hold (in one
+// process, then in three), append from several threads each to one database
+// and form one chain (no fork, no gap); each checkpoint is signed by its node's key and checked against
 // trusted keys; tampering with the tables directly (as someone with write
 // access to the database would) is reported with the seq; bad queries are
 // typed errors; a lost connection fails an append with a retryable status
@@ -10,7 +10,11 @@
 // (tests/pg_test_support.h).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <string>
@@ -194,6 +198,52 @@ TEST_F(AuditPgTest, ThreeNodesAppendingConcurrentlyFormOneChain) {
         << Problems(partial);
   } else {
     EXPECT_TRUE(partial.ok) << Problems(partial);
+  }
+}
+
+// The same across processes, as `candor serve` nodes are: three children,
+// each with its own log and two threads, 3 x 100 records.
+TEST_F(AuditPgTest, ThreeProcessesAppendingFormOneChain) {
+  constexpr int kNodes = 3, kThreads = 2, kPerThread = 50;
+  std::vector<pid_t> children;
+  for (int n = 0; n < kNodes; ++n) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(NodeOptions(n, 25));
+      if (!log.ok()) ::_exit(2);
+      std::atomic<int> failed{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < kPerThread; ++i) {
+            AuditEvent e = MakeEvent(n, t * kPerThread + i);
+            if (!(*log)->Append(e).ok()) ++failed;
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      log->reset();
+      ::_exit(failed == 0 ? 0 : 3);
+    }
+    children.push_back(pid);
+  }
+  for (const pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  const VerifyReport report = VerifyNow(Verifier({NodeOptions(0).key_path,
+                                                  NodeOptions(1).key_path,
+                                                  NodeOptions(2).key_path}));
+  EXPECT_TRUE(report.ok) << Problems(report);  // no gap, no fork: each record follows the last
+  EXPECT_EQ(report.records, 300);
+  EXPECT_EQ(report.last_seq, 300);
+  EXPECT_EQ(report.last_checkpoint_seq, 300);
+  for (int n = 0; n < kNodes; ++n) {
+    EXPECT_EQ(PgRawInt(db_.conninfo(), "SELECT count(*) FROM audit_events WHERE principal = 'node-" +
+                                           std::to_string(n) + "'"),
+              kThreads * kPerThread);
   }
 }
 
