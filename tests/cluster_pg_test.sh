@@ -130,7 +130,8 @@ check "still no full rebuild" test "$(metric "$port_b" candor_store_sync_full_re
 
 # The audit log: one chain in PostgreSQL that both nodes and the CLI wrote
 # (no audit.db in a data directory). The nodes stop (each signs a last
-# checkpoint with its own key); the chain verifies against the three keys;
+# checkpoint with its own key); the chain verifies against the three keys,
+# and the store against the chain (a collection inserted with psql is named);
 # a verifier trusting only a's names the checkpoints the others signed; an
 # edited row is reported with its seq.
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -143,6 +144,13 @@ keys=(--key "$tmp/a/audit-signing.key" --key "$tmp/b/audit-signing.key"
 "$candor" audit verify --store "$db_uri" "${keys[@]}" >"$tmp/verify.txt" 2>&1
 check "the cluster's chain verifies against the nodes' keys" test $? = 0
 check "verify says ok" grep -qx ok "$tmp/verify.txt"
+check "and checked the store against the log" \
+  grep -q "store in PostgreSQL: 1 collections, 1 faces" "$tmp/verify.txt"
+psql -q "$db_uri" -c "INSERT INTO collections VALUES ('rogue', 'x', 0)" >/dev/null
+"$candor" audit verify --store "$db_uri" "${keys[@]}" >"$tmp/rogue.txt" 2>&1
+check "a collection made past the service fails verify" test $? != 0
+check "and is named" grep -q "collection rogue: in the store with no audit record" "$tmp/rogue.txt"
+psql -q "$db_uri" -c "DELETE FROM collections WHERE collection_id = 'rogue'" >/dev/null
 records=$(sed -n 's/.*: \([0-9]*\) records (last seq \([0-9]*\)).*/\1 \2/p' "$tmp/verify.txt")
 check "records 1..n, no gap" test -n "$records" -a "${records% *}" = "${records#* }"
 check "more than a few records" test "${records% *}" -ge 6

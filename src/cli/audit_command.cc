@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "server/audit_journal.h"
+#include "store/inventory.h"
 #include "store/sqlite_store.h"
 
 namespace candor::cli {
@@ -155,13 +156,29 @@ int RunVerifyStore(const AuditArgs& args) {
     std::printf("records after seq %lld are chained but not signed yet\n",
                 static_cast<long long>(report->last_checkpoint_seq));
   }
-  if (report->problems.empty()) {
+  // The store in the same database against the log (as for a data
+  // directory): the store's snapshot first, then the log.
+  std::vector<std::string> problems = report->problems;
+  StatusOr<store::Inventory> inventory = store::ReadPgInventory(args.store);
+  if (!inventory.ok() && inventory.status().code() != StatusCode::kNotFound) {
+    return Fail(inventory.status());
+  }
+  if (inventory.ok()) {
+    StatusOr<server::StoreCheck> check = server::CrossCheckInventory(*inventory, **log);
+    if (!check.ok()) return Fail(check.status());
+    std::printf(
+        "store in PostgreSQL: %lld collections, %lld faces, %lld users, %lld policies checked"
+        " against the log\n",
+        static_cast<long long>(check->collections), static_cast<long long>(check->faces),
+        static_cast<long long>(check->users), static_cast<long long>(check->policies));
+    problems.insert(problems.end(), check->problems.begin(), check->problems.end());
+  }
+  if (problems.empty()) {
     std::printf("ok\n");
     return 0;
   }
-  std::printf("%zu problem%s:\n", report->problems.size(),
-              report->problems.size() == 1 ? "" : "s");
-  for (const std::string& problem : report->problems) std::printf("  %s\n", problem.c_str());
+  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
+  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
   return 1;
 }
 
