@@ -388,6 +388,27 @@ TEST_F(AuditPgTest, QueriesFilterAndRefuseBadInput) {
   AuditEvent fine = MakeEvent(0, 97);
   ASSERT_TRUE(writer->Append(fine).ok());
   EXPECT_EQ(fine.seq, 11);
+
+  // A time range: records 12..16 at 1..5 s after the epoch (older than the
+  // rest, as a node with a slow clock would write them), pages of one.
+  for (int i = 1; i <= 5; ++i) {
+    AuditEvent old = MakeEvent(1, i);
+    old.time_ms = i * 1000;
+    ASSERT_TRUE(writer->Append(old).ok());
+  }
+  AuditQuery window;
+  window.from_ms = 2000;
+  window.to_ms = 4001;
+  window.max_results = 1;
+  std::vector<int64_t> seqs;
+  for (;;) {
+    StatusOr<AuditPage> p = reader->Query(window);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    for (const AuditEvent& event : p->events) seqs.push_back(event.seq);
+    if (p->next_token.empty()) break;
+    window.next_token = p->next_token;
+  }
+  EXPECT_EQ(seqs, (std::vector<int64_t>{13, 14, 15}));
 }
 
 // PostgreSQL restarting under a node: a connection lost while idle is made
