@@ -159,6 +159,10 @@ check "trusting only a's key fails" test $? != 0
 # (the CLI signed a checkpoint when it exited, after its search)
 check "and names a checkpoint another key signed" grep -q "not among the trusted keys" \
   "$tmp/only_a.txt"
+"$candor" report transparency --store "$db_uri" "${keys[@]}" --from 2020-01-01 \
+  --to 2100-01-01 --out "$tmp/report" >/dev/null 2>&1
+check "the transparency report reads the cluster's chain" \
+  jqt '.AuditChain.Verified and .Totals != null and .LastSeq > 5' "$tmp/report/transparency.json"
 "$candor" audit query --store "$db_uri" --operation IndexFaces >"$tmp/query.jsonl" 2>/dev/null
 check "both nodes' IndexFaces are in it" test "$(grep -c '"outcome":"ok"' "$tmp/query.jsonl")" -ge 2
 "$candor" audit query --store "$db_uri" --next-token bogus >/dev/null 2>"$tmp/token.err"
