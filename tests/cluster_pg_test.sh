@@ -4,54 +4,23 @@
 # --store as a third node: what one indexes the others find, what one deletes
 # none answers with, /metrics shows each node's sync (lag, changes applied,
 # reconnects), a node whose listener connection is killed connects again,
-# after PostgreSQL restarts the nodes come back and follow each other, and
-# the audit chain all of them wrote in PostgreSQL verifies (and a tampered
-# row is named).
+# after PostgreSQL restarts the nodes answer their first call and follow
+# each other, and the audit chain all of them wrote in PostgreSQL verifies
+# (and a tampered row is named).
 # Usage: tests/cluster_pg_test.sh path/to/candor
 set -uo pipefail
 candor=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
-data="${CANDOR_DATA:-$root/../shared/data}"
-tmp=$(mktemp -d /tmp/candor-cluster-XXXXXX)
-pgdir=$(mktemp -d /tmp/candor-pg-XXXXXX)  # its own: the server may run as another user
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  "$root/tools/pg_test_server.sh" stop "$pgdir" >/dev/null 2>&1
-  rm -rf "$tmp" "$pgdir"
-}
-trap cleanup EXIT
-source "$(dirname "${BASH_SOURCE[0]}")/check.sh"
+source "$root/tests/cluster_support.sh"
 
-uri=$(CANDOR_PG_STOP_WITH_PID=$$ "$root/tools/pg_test_server.sh" start "$pgdir") || exit 1
-db_uri="${uri%/postgres}/postgres"
+cluster_pg_start || exit 1
+serve a || exit 1
+serve b || exit 1
+port_a=${node_port[a]}
+port_b=${node_port[b]}
 
-# serve NAME: a node on a port of its own, its own data directory.
-serve() {
-  mkdir -p "$tmp/$1"
-  "$candor" serve --data-dir "$tmp/$1" --store "$db_uri" --allow-anonymous \
-    --listen 127.0.0.1:0 --port-file "$tmp/$1.port" 2>"$tmp/$1.log" &
-  pids+=($!)
-}
-serve a
-serve b
-for n in a b; do
-  for _ in $(seq 1 600); do [[ -s $tmp/$n.port ]] && break; sleep 0.1; done
-done
-port_a=$(cat "$tmp/a.port")
-port_b=$(cat "$tmp/b.port")
-
-# call PORT OPERATION JSON: the service's answer on stdout.
-call() {
-  curl -s -X POST "http://127.0.0.1:$1/" -H "X-Amz-Target: RekognitionService.$2" \
-    -H "Content-Type: application/x-amz-json-1.1" --data-binary @-  <<<"$3"
-}
-jqt() { jq -e "$@" >/dev/null; }  # jq -e, quietly
-image() { printf '{"Bytes":"%s"}' "$(base64 -w0 "$1")"; }
 colin0=$(ls "$data/lfw/images/Colin_Powell/"*.jpg | sort | sed -n 1p)
 colin1=$(ls "$data/lfw/images/Colin_Powell/"*.jpg | sort | sed -n 2p)
-metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 
 call "$port_a" CreateCollection '{"CollectionId":"people"}' >"$tmp/create.json"
 check "create on a" jqt '.StatusCode == 200' "$tmp/create.json"
@@ -97,29 +66,18 @@ check "a reconnected" test "$(metric "$port_a" candor_store_sync_reconnects_tota
 check "b reconnected" test "$(metric "$port_b" candor_store_sync_reconnects_total)" = 1
 check "no full rebuild" test "$(metric "$port_b" candor_store_sync_full_rebuilds_total)" = 0
 
-# PostgreSQL restarts. The first call of a node may find its connection
-# lost (ThrottlingException, which clients retry); then all comes back.
-pg_port=$(cat "$pgdir/port")
-"$root/tools/pg_test_server.sh" stop "$pgdir"
-"$root/tools/pg_test_server.sh" start "$pgdir" "$pg_port" >/dev/null
-# retry FILE PORT OPERATION JSON: calls until an answer is not a throttle.
-retry() {
-  local out=$1
-  shift
-  for _ in $(seq 1 50); do
-    call "$@" >"$out"
-    grep -q ThrottlingException "$out" || return 0
-    sleep 0.2
-  done
-}
+# PostgreSQL restarts while the nodes are idle: the first call of each
+# finds that its sessions were closed before it uses them, connects again,
+# and is answered (no ThrottlingException once the server is back).
+cluster_pg_restart
 bush=$(ls "$data/lfw/images/George_W_Bush/"*.jpg | sort | sed -n 1p)
 bush1=$(ls "$data/lfw/images/George_W_Bush/"*.jpg | sort | sed -n 2p)
-retry "$tmp/index2.json" "$port_a" IndexFaces \
-  "{\"CollectionId\":\"people\",\"MaxFaces\":1,\"Image\":$(image "$bush")}"
+call "$port_a" IndexFaces "{\"CollectionId\":\"people\",\"MaxFaces\":1,\"Image\":$(image "$bush")}" \
+  >"$tmp/index2.json"
 face2=$(jq -r '.FaceRecords[0].Face.FaceId' "$tmp/index2.json")
-check "a indexes after the restart" test -n "$face2" -a "$face2" != null
-retry "$tmp/found2.json" "$port_b" SearchFacesByImage \
-  "{\"CollectionId\":\"people\",\"Image\":$(image "$bush1")}"
+check "a indexes at once after the restart" test -n "$face2" -a "$face2" != null
+call "$port_b" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$bush1")}" \
+  >"$tmp/found2.json"
 check "b finds it" jqt --arg f "$face2" '[.FaceMatches[].Face.FaceId] == [$f]' "$tmp/found2.json"
 for _ in $(seq 1 100); do
   [[ $(metric "$port_b" candor_store_sync_reconnects_total) == 2 ]] && break
@@ -134,9 +92,11 @@ check "still no full rebuild" test "$(metric "$port_b" candor_store_sync_full_re
 # and the store against the chain (a collection inserted with psql is named);
 # a verifier trusting only a's names the checkpoints the others signed; an
 # edited row is reported with its seq.
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-wait "${pids[@]}" 2>/dev/null
-pids=()
+for n in a b; do
+  kill -TERM "${node_pid[$n]}" 2>/dev/null
+  wait "${node_pid[$n]}" 2>/dev/null
+  unset "node_pid[$n]"
+done
 check "no audit.db in a node's data directory" \
   test ! -e "$tmp/a/audit.db" -a ! -e "$tmp/b/audit.db" -a ! -e "$tmp/cli/audit.db"
 keys=(--key "$tmp/a/audit-signing.key" --key "$tmp/b/audit-signing.key"

@@ -614,11 +614,14 @@ StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann
     if (!recorded.ok()) {
       // No unaudited result leaves the service; what the call committed
       // keeps its journal row, which the next start turns into the record.
-      // A log that is unavailable for now (PostgreSQL restarting) is worth
-      // a retry: the client sees ThrottlingException.
-      std::string message = "the audit log could not record this call: " + recorded.message();
-      if (recorded.code() == StatusCode::kThrottling) return Status::Throttling(std::move(message));
-      return Status::Internal(std::move(message));
+      // A log that cannot be reached for now (one kept in the shared
+      // database, which is restarting) is retryable, as the store's own
+      // errors are; anything else is the service's fault.
+      if (recorded.code() == StatusCode::kThrottling) {
+        return Status::Throttling("the audit log could not record this call: " +
+                                  recorded.message());
+      }
+      return Status::Internal("the audit log could not record this call: " + recorded.message());
     }
   }
   if (origin && origin->wrote()) service.collections->ResolveAuditJournal(caller.request_id);
