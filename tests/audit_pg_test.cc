@@ -420,8 +420,10 @@ TEST_F(AuditPgTest, LostConnectionFailsRetryablyAndTheNextAppendReconnects) {
   ASSERT_NE(log, nullptr);
   AuditEvent first = MakeEvent(0, 1);
   ASSERT_TRUE(log->Append(first).ok());
+  // (Waiting up to 5 s for each session to end: a restarted server's
+  // goodbye has long arrived when the next call comes.)
   const std::string kill_others =
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
       " WHERE datname = current_database() AND pid <> pg_backend_pid()";
   Tamper(kill_others);
   AuditEvent after_restart = MakeEvent(0, 2);
@@ -436,8 +438,8 @@ TEST_F(AuditPgTest, LostConnectionFailsRetryablyAndTheNextAppendReconnects) {
   const std::string name = conninfo.substr(at, conninfo.find('\'', at) - at);
   const std::string admin = store::test_support::PgTestServer::Get().WithDatabase("postgres");
   PgRawExec(admin, "ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
-  PgRawExec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
-                       name + "'");
+  PgRawExec(admin, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                   " WHERE datname = '" + name + "'");
   AuditEvent lost = MakeEvent(0, 3);
   const Status failed = log->Append(lost);
   EXPECT_EQ(failed.code(), StatusCode::kThrottling) << failed.ToString();
