@@ -12,7 +12,7 @@
 # pg-password), credentials (a copy of the admin key that the first start
 # creates in the database and prints once, for the AWS CLI; the nodes read
 # the keys from the database), node-I/ (each node's data directory: its
-# audit log) and
+# audit signing key) and
 # node-I.log. Node I listens on 127.0.0.1:$((CANDOR_CLUSTER_PORT + I - 1))
 # (default 8081, 8082, ...), PostgreSQL on $CANDOR_CLUSTER_PG_PORT (55432).
 # start is idempotent: what runs is left running, what is missing is started.
@@ -20,8 +20,10 @@
 #
 # For trying a cluster out on one machine, not for production: the nodes
 # speak plain HTTP (put TLS in front, README "TLS in front"), and issue 17's
-# remaining work is not all done: each node keeps its own audit log
-# (access keys, video jobs and stream processors are the database's).
+# remaining work is not all done (see the README). Access keys, video jobs,
+# stream processors and the audit log are the database's; the audit log is
+# one chain: `candor audit verify --store URI --key
+# node-1/audit-signing.key --key node-2/...` checks it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${CANDOR_CLUSTER_DIR:-$root/candor-cluster}

@@ -133,7 +133,13 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       global.workers > 0 ? global.workers
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   audit::AuditOptions audit_options;
-  audit_options.path = args.data_dir + "/audit.db";
+  if (args.store.empty()) {
+    audit_options.path = args.data_dir + "/audit.db";
+  } else {
+    // One chain for every node, in the store's database (no audit.db here);
+    // each node signs its checkpoints with its own key.
+    audit_options.store_uri = args.store;
+  }
   audit_options.key_path =
       args.audit_key.empty() ? args.data_dir + "/audit-signing.key" : args.audit_key;
   auto audit = audit::AuditLog::Open(audit_options);
@@ -141,7 +147,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   // Calls the store committed but the audit log never heard of (a kill -9
   // between the two): their records, from the store's journal, before any
   // request is served.
-  const std::string node = server::JournalNode(audit_options.path);
+  // The journal's node name stays the path audit.db has or would have: the
+  // data directory names the node, with either log.
+  const std::string node = server::JournalNode(args.data_dir + "/audit.db");
   store::SetJournalNode(node);
   auto recovered = server::RecoverAuditJournal(**collections, **audit, node);
   if (!recovered.ok()) return Fail(recovered.status());
@@ -242,7 +250,8 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
                   "nodes may share it (each follows the others' writes); the access keys "
                   "(`candor keys create --store`), video jobs and stream processors are the "
-                  "database's too; the audit log stays in the data directory");
+                  "database's too, and the audit log is one chain in it that every node "
+                  "appends to");
   cmd->add_option("--credentials", args->server.credentials_path,
                   "access keys file (see `candor keys create`); not with --store");
   cmd->add_flag("--public-details", args->server.public_details,

@@ -308,4 +308,23 @@ Status PgDb::InTransaction(bool write, std::string_view what,
   return status;
 }
 
+Status PgDb::InReadCommittedTransaction(std::string_view what,
+                                        const std::function<Status()>& body) {
+  CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  CANDOR_RETURN_IF_ERROR(ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED", what));
+  in_transaction_ = true;
+  Status status;
+  try {
+    status = body();
+  } catch (...) {
+    in_transaction_ = false;
+    (void)ExecScript("ROLLBACK", what);
+    throw;
+  }
+  if (status.ok()) status = ExecScript("COMMIT", what);
+  in_transaction_ = false;
+  if (!status.ok()) (void)ExecScript("ROLLBACK", what);
+  return status;
+}
+
 }  // namespace candor::store::pg

@@ -115,6 +115,15 @@ class PgDb {
 
   static constexpr int kMaxAttempts = 5;
 
+  // Runs `body` in one READ COMMITTED transaction, not retried: each
+  // statement sees what committed before it began, so a writer that takes a
+  // lock first (the PostgreSQL audit log's pg_advisory_xact_lock) reads what
+  // the lock's previous holder committed; a SERIALIZABLE snapshot, taken at
+  // the transaction's first statement, would not. A session that died while
+  // idle is made again first (EnsureConnected); a loss during the
+  // transaction fails it with Throttling, and the next call reconnects.
+  Status InReadCommittedTransaction(std::string_view what, const std::function<Status()>& body);
+
   // Where the store is, for messages: host, port and database, never the
   // password.
   std::string Describe() const;
