@@ -6,8 +6,14 @@
 // is measured first, as the yardstick: one thread cannot beat one fsync per
 // Append.
 //
+// With --store URI, the log in that PostgreSQL database instead (the one
+// chain of a cluster), appended to by --nodes logs at once, each with its own
+// connections as a node would hold them, the threads dealt out among them
+// (the fsync yardstick is then --dir's disk, which is PostgreSQL's only when
+// its data directory is there).
+//
 // Usage: audit_bench [--dir D (default /tmp)] [--seconds S per run (default 3)]
-//                    [--threads 1,2,4,8]
+//                    [--threads 1,2,4,8] [--store URI [--nodes N (default 1)]]
 #include <fcntl.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -32,6 +38,8 @@ struct Args {
   std::string dir = "/tmp";
   double seconds = 3;
   std::vector<int> threads = {1, 2, 4, 8};
+  std::string store;  // postgresql://...: the log there
+  int nodes = 1;      // logs appending at once (--store only)
 };
 
 std::string FileSystemOf(const std::string& dir) {
@@ -135,7 +143,13 @@ int Run(const Args& args) {
   audit::AuditEvent sample = SearchEvent(rng, 0);
   sample.prev_hash = std::string(audit::kGenesisHash);
   const auto [fsync_p50, fsync_p99] = FsyncLatency(root);
-  std::printf("audit_bench: Append with group commit (WAL, synchronous=FULL)\n");
+  if (args.store.empty()) {
+    std::printf("audit_bench: Append with group commit (WAL, synchronous=FULL)\n");
+  } else {
+    std::printf("audit_bench: Append with group commit to PostgreSQL (--store), %d node%s appending"
+                " to one chain\n",
+                args.nodes, args.nodes == 1 ? "" : "s");
+  }
   std::printf("machine: %s\n", MachineDescription().c_str());
   std::printf("build: %s\n", BuildDescription().c_str());
   std::printf("load average (1 min) at start: %s\n", LoadAverage().c_str());
@@ -150,19 +164,24 @@ int Run(const Args& args) {
   int status = 0;
   for (const int threads : args.threads) {
     const std::string dir = root + "/t" + std::to_string(threads);
-    audit::AuditOptions options;
-    options.path = dir + "/audit.db";
-    options.key_path = dir + "/audit-signing.key";
-    StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(options);
-    if (!opened.ok()) {
-      std::fprintf(stderr, "audit_bench: %s\n", opened.status().ToString().c_str());
-      return 1;
+    std::vector<std::unique_ptr<audit::AuditLog>> logs;  // one per node
+    for (int n = 0; n < args.nodes; ++n) {
+      audit::AuditOptions options;
+      options.path = dir + "/audit.db";
+      options.store_uri = args.store;
+      options.key_path = dir + "/node-" + std::to_string(n) + ".key";
+      StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(options);
+      if (!opened.ok()) {
+        std::fprintf(stderr, "audit_bench: %s\n", opened.status().ToString().c_str());
+        return 1;
+      }
+      logs.push_back(std::move(*opened));
+      for (int i = 0; i < 20; ++i) {  // warm-up: file created, pages cached, connected
+        audit::AuditEvent e = SearchEvent(rng, 0);
+        if (!logs.back()->Append(e).ok()) return 1;
+      }
     }
-    audit::AuditLog& log = **opened;
-    for (int i = 0; i < 20; ++i) {  // warm-up: file created, pages cached
-      audit::AuditEvent e = SearchEvent(rng, 0);
-      if (!log.Append(e).ok()) return 1;
-    }
+    audit::AuditLog& log = *logs[0];
     std::vector<std::vector<double>> latencies(threads);
     std::vector<std::vector<audit::AuditEvent>> events(threads);
     for (int t = 0; t < threads; ++t) {
@@ -178,7 +197,7 @@ int Run(const Args& args) {
         for (size_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
           audit::AuditEvent e = events[t][i % events[t].size()];
           const auto begin = Clock::now();
-          if (!log.Append(e).ok()) failures.fetch_add(1);
+          if (!logs[t % logs.size()]->Append(e).ok()) failures.fetch_add(1);
           latencies[t].push_back(Seconds(begin, Clock::now()) * 1e3);
         }
       });
@@ -233,14 +252,24 @@ int main(int argc, char** argv) {
       for (const std::string& t : candor::bench::Split(argv[++i])) {
         args.threads.push_back(std::atoi(t.c_str()));
       }
+    } else if (arg == "--store" && has_value) {
+      args.store = argv[++i];
+    } else if (arg == "--nodes" && has_value) {
+      args.nodes = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: audit_bench [--dir D] [--seconds S] [--threads 1,2,4,8]\n");
+      std::fprintf(stderr,
+                   "usage: audit_bench [--dir D] [--seconds S] [--threads 1,2,4,8]"
+                   " [--store URI [--nodes N]]\n");
       return 2;
     }
   }
   if (args.threads.empty() || args.seconds <= 0 ||
       std::any_of(args.threads.begin(), args.threads.end(), [](int t) { return t < 1; })) {
     std::fprintf(stderr, "audit_bench: --seconds and every thread count must be positive\n");
+    return 2;
+  }
+  if (args.nodes < 1 || (args.nodes > 1 && args.store.empty())) {
+    std::fprintf(stderr, "audit_bench: --nodes must be positive, and above 1 only with --store\n");
     return 2;
   }
   return candor::bench::Run(args);

@@ -425,14 +425,20 @@ TEST_F(AccountabilityTest, ExpireCollectionErasesOneCollectionUnderItsCaller) {
             StatusCode::kNotFound);
 }
 
-// An audit log whose disk is full.
+// An audit log whose disk is full, or (with Throttling) one kept in a
+// database that cannot be reached for now.
 class FailingAuditLog : public audit::AuditLog {
  public:
-  Status Append(audit::AuditEvent&) override { return Status::IOError("disk full"); }
+  explicit FailingAuditLog(Status error = Status::IOError("disk full"))
+      : error_(std::move(error)) {}
+  Status Append(audit::AuditEvent&) override { return error_; }
   StatusOr<audit::AuditPage> Query(const audit::AuditQuery&) override { return audit::AuditPage{}; }
   StatusOr<audit::VerifyReport> Verify() override { return audit::VerifyReport{}; }
   Status Checkpoint() override { return Status::Ok(); }
   std::string public_key_pem() const override { return ""; }
+
+ private:
+  const Status error_;
 };
 
 TEST_F(AccountabilityTest, NoUnauditedResultLeavesTheService) {
@@ -444,6 +450,19 @@ TEST_F(AccountabilityTest, NoUnauditedResultLeavesTheService) {
                {Role::kSearcher});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_NE(r.status().message().find("audit log could not record"), std::string::npos);
+
+  // Unavailable for now: the call stays retryable (ThrottlingException, as
+  // the store's own outages), not InternalServerError.
+  FailingAuditLog unreachable(Status::Throttling("the audit database cannot be reached"));
+  service_.audit = &unreachable;
+  r = Run("SearchFacesByImage",
+          {{"CollectionId", "c"},
+           {"Image", Image(Lfw("Colin_Powell", 1))},
+           {"FaceMatchThreshold", 99}},
+          {Role::kSearcher});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kThrottling) << r.status().ToString();
   EXPECT_NE(r.status().message().find("audit log could not record"), std::string::npos);
 }
 

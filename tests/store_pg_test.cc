@@ -1,8 +1,13 @@
 // The PostgreSQL store alone: what has no SQLite counterpart (its schema
 // refusals, concurrent opens and quotas across connections, reconnection,
 // its query plans). The cases both stores pass are in store_test.cc.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,9 +83,11 @@ TEST(PostgresStoreFileTest, ConcurrentOpensOfANewDatabase) {
             kPgSchemaVersion);
 }
 
-// A connection the server ends (a restart, a failover, an administrator):
-// the call that finds it lost fails with Throttling (retry later), having
-// changed nothing, and the next call reconnects.
+// A session the server ends while the store is idle (a restart, a
+// failover, an administrator): the next call finds it closed before using
+// it, connects again and is answered. A session ended during a call fails
+// that call with Throttling (retry later), having changed nothing, and the
+// next call reconnects.
 TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
   PgTestDatabase db;
   std::string error;
@@ -88,17 +95,57 @@ TEST(PostgresStoreFileTest, ReconnectsAfterTheConnectionIsLost) {
   auto store = OpenPostgresStore(db.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
-  const std::string kill =
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-      " WHERE datname = current_database() AND pid <> pg_backend_pid()";
-  EXPECT_EQ(PgRawInt(db.conninfo(), kill), 1);
-  const Status lost = (*store)->CreateCollection(MakeCollection("d"));
+  const std::string others =
+      " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  // (With a timeout, pg_terminate_backend waits until the session is gone.)
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT count(pg_terminate_backend(pid, 5000))" + others), 1);
+  const Status after_idle = (*store)->CreateCollection(MakeCollection("d"));
+  EXPECT_TRUE(after_idle.ok()) << after_idle.ToString();
+
+  // During a call: the store's statement waits for a lock that another
+  // session holds when its session is ended.
+  PGconn* locker = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(locker), CONNECTION_OK);
+  PQclear(PQexec(locker, "BEGIN; LOCK TABLE collections IN ACCESS EXCLUSIVE MODE"));
+  Status lost;
+  std::thread call([&] { lost = (*store)->CreateCollection(MakeCollection("e")); });
+  const std::string waiting = others + " AND wait_event_type = 'Lock'";
+  for (int i = 0; i < 200 && PgRawInt(db.conninfo(), "SELECT count(*)" + waiting) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(PgRawInt(db.conninfo(), "SELECT count(pg_terminate_backend(pid))" + waiting), 1);
+  call.join();
+  PQclear(PQexec(locker, "ROLLBACK"));
+  PQfinish(locker);
   EXPECT_EQ(lost.code(), StatusCode::kThrottling) << lost.ToString();
-  EXPECT_EQ((*store)->GetCollection("d").status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("d")).ok());
-  EXPECT_EQ((*store)->ListCollections("", 10)->size(), 2u);
+  EXPECT_EQ((*store)->GetCollection("e").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("e")).ok());
+  EXPECT_EQ((*store)->ListCollections("", 10)->size(), 3u);
 }
 
+// A server that takes the connection and never answers: opening the store
+// (and reconnecting, which reuses the options) gives up after
+// connect_timeout (5 s unless the URI says otherwise) with Throttling, as
+// for a server that refuses, instead of waiting forever.
+TEST(PostgresStoreFileTest, AServerThatNeverAnswersIsUnavailable) {
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::listen(silent, 8), 0);  // the kernel completes connections; no one reads
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const std::string uri =
+      "postgresql://candor@127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/candor";
+  auto store = OpenPostgresStore(uri);
+  ::close(silent);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kThrottling) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("timeout"), std::string::npos)
+      << store.status().ToString();
+}
 
 // Two stores (two nodes) on one PostgreSQL database, writing at once: the
 // writes are serializable, so a quota checked inside a transaction holds

@@ -9,9 +9,10 @@
 #
 # Everything lives in $CANDOR_CLUSTER_DIR (default ./candor-cluster):
 # pg/ (the database cluster, password authentication, a random password in
-# pg-password), credentials (one access-key file that every node reads; the
-# first start creates an admin key and prints it once), node-I/ (each node's
-# data directory: its audit log, video jobs, stream processors) and
+# pg-password), credentials (a copy of the admin key that the first start
+# creates in the database and prints once, for the AWS CLI; the nodes read
+# the keys from the database), node-I/ (each node's data directory: its
+# audit signing key) and
 # node-I.log. Node I listens on 127.0.0.1:$((CANDOR_CLUSTER_PORT + I - 1))
 # (default 8081, 8082, ...), PostgreSQL on $CANDOR_CLUSTER_PG_PORT (55432).
 # start is idempotent: what runs is left running, what is missing is started.
@@ -19,8 +20,10 @@
 #
 # For trying a cluster out on one machine, not for production: the nodes
 # speak plain HTTP (put TLS in front, README "TLS in front"), and issue 17's
-# remaining work (audit log, keys and jobs in PostgreSQL) is not done: each
-# node keeps its own audit log.
+# remaining work is not all done (see the README). Access keys, video jobs,
+# stream processors and the audit log are the database's; the audit log is
+# one chain: `candor audit verify --store URI --key
+# node-1/audit-signing.key --key node-2/...` checks it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${CANDOR_CLUSTER_DIR:-$root/candor-cluster}
@@ -68,10 +71,19 @@ start() {
   fi
   local uri
   uri=$(database_uri)
-  local key=""
-  if [[ ! -s $dir/credentials ]]; then
-    key=$("$candor" keys create --credentials "$dir/credentials" --principal admin \
+  # The access keys are the database's (every node reads them there). The
+  # first start creates an admin key there and keeps a copy for the AWS CLI
+  # in $dir/credentials; a cluster made before the keys moved to the
+  # database has its file's keys imported, once.
+  local key="" keys
+  keys=$("$candor" keys list --store "$uri")
+  if [[ -z $keys && -s $dir/credentials ]]; then
+    "$candor" keys import --credentials "$dir/credentials" --store "$uri"
+  elif [[ -z $keys ]]; then
+    key=$("$candor" keys create --store "$uri" --principal admin \
       --role admin,enroller,searcher,analyst,auditor)
+    (umask 077 && printf '[admin]\n%s\nrole = admin,enroller,searcher,analyst,auditor\n' \
+      "$key" >"$dir/credentials")
   fi
   local i port
   for ((i = 1; i <= count; i++)); do
@@ -82,7 +94,7 @@ start() {
     mkdir -p "$dir/node-$i"
     chmod 700 "$dir/node-$i"
     setsid "$candor" serve --data-dir "$dir/node-$i" --store "$uri" \
-      --credentials "$dir/credentials" --listen "127.0.0.1:$port" \
+      --listen "127.0.0.1:$port" \
       </dev/null >>"$dir/node-$i.log" 2>&1 &
     echo $! >"$dir/node-$i.pid"
   done
@@ -108,10 +120,10 @@ start() {
     local id secret
     id=$(sed -n 's/^aws_access_key_id = //p' <<<"$key")
     secret=$(sed -n 's/^aws_secret_access_key = //p' <<<"$key")
-    echo "cluster: created an access key for principal \"admin\" in $dir/credentials (shown once):"
+    echo "cluster: created an access key for principal \"admin\" in the database, a copy in $dir/credentials (shown once):"
     echo "  export AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1"
   else
-    echo "cluster: access keys in $dir/credentials (add one: build/candor keys create --credentials $dir/credentials ...)"
+    echo "cluster: access keys in the database (add one: build/candor keys create --store postgresql://candor:\$(cat $dir/pg-password)@127.0.0.1:$pg_port/candor ...)"
   fi
   for ((i = 1; i <= count; i++)); do
     port=$((base_port + i - 1))

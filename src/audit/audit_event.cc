@@ -112,6 +112,10 @@ std::string ChainHash(std::string_view prev_hash, std::string_view canonical_jso
   return Sha256Hex(prev_hash, canonical_json);
 }
 
+std::string KeyId(std::string_view public_key_pem) {
+  return Sha256Hex(public_key_pem).substr(0, 16);
+}
+
 StatusOr<AuditEvent> EventFromJson(const nlohmann::json& body) {
   if (!body.is_object()) return Status::Corruption("audit record is not a JSON object");
   AuditEvent event;

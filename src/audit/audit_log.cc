@@ -1,11 +1,7 @@
 // The audit log on SQLite (audit_db.h), with group commit.
 //
-// Group commit (leader/follower): Append builds its record's JSON in the
-// caller's thread and queues it. The first queued thread that finds no
-// commit under way becomes the leader: it takes everything queued, assigns
-// seq and prev_hash in queue order, inserts the records and any checkpoint
-// that falls due in one transaction (one fsync), and wakes the others with
-// their results; threads that queued meanwhile form the next batch. A
+// Group commit (group_commit.h): the leader inserts its batch's records and
+// any checkpoint that falls due in one transaction (one fsync). A
 // failed transaction fails every record of its batch and leaves nothing
 // behind: the chain head is read inside each transaction, never cached, so
 // there is no state to roll back (and a second process appending to the
@@ -16,8 +12,6 @@
 #include "audit/audit_log.h"
 
 #include <chrono>
-#include <cmath>
-#include <condition_variable>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -28,15 +22,13 @@
 #include "audit/audit_crypto.h"
 #include "audit/audit_db.h"
 #include "audit/audit_event.h"
+#include "audit/audit_query.h"
 #include "audit/audit_verify.h"
+#include "audit/group_commit.h"
+#include "audit/pg_audit_log.h"
 
 namespace candor::audit {
 namespace {
-
-// AuditQuery::max_results, as Rekognition's list operations allow.
-constexpr int kMaxQueryResults = 1000;
-// Hex digits of the query digest a next token carries.
-constexpr size_t kTokenDigestChars = 16;
 
 constexpr char kInsertEvent[] =
     "INSERT INTO events (seq, time_ms, principal, operation, collection_id, event_json,"
@@ -74,39 +66,6 @@ struct ChainHead {
   int64_t checkpoint_ms = 0;  // the log's creation time before the first checkpoint
 };
 
-// A digest of a query's filters, carried by its next token so that a token
-// is refused with other filters (it would silently skip records).
-std::string QueryDigest(const AuditQuery& q) {
-  std::string filters = std::to_string(q.from_ms) + '\n' + std::to_string(q.to_ms) + '\n';
-  for (const std::string* s : {&q.principal, &q.collection_id, &q.operation}) {
-    filters += std::to_string(s->size()) + ':' + *s;
-  }
-  return Sha256Hex(filters).substr(0, kTokenDigestChars);
-}
-
-// base64("<next seq>.<query digest>").
-std::string EncodeToken(int64_t seq, const std::string& digest) {
-  return Base64Encode(std::to_string(seq) + "." + digest);
-}
-
-StatusOr<int64_t> DecodeToken(const std::string& token, const std::string& digest) {
-  const Status refused = Status::InvalidPaginationToken(
-      "NextToken is not one that this audit log issued for this query");
-  const std::optional<std::string> payload = Base64Decode(token);
-  if (!payload) return refused;
-  const size_t dot = payload->find('.');
-  // 18 digits: any seq, and never an overflow.
-  if (dot == std::string::npos || dot == 0 || dot > 18) return refused;
-  int64_t seq = 0;
-  for (size_t i = 0; i < dot; ++i) {
-    const char c = (*payload)[i];
-    if (c < '0' || c > '9') return refused;
-    seq = seq * 10 + (c - '0');
-  }
-  if (seq < 1 || payload->substr(dot + 1) != digest) return refused;
-  return seq;
-}
-
 // Owns both connections and the key. Thread safety: every method may be
 // called concurrently (the contract of AuditLog); the writer connection is
 // used only by the current leader, the reader under reader_mutex_.
@@ -119,7 +78,8 @@ class AuditLogImpl final : public AuditLog {
         key_source_(std::move(key_source)),
         meta_(std::move(meta)),
         writer_(std::move(writer)),
-        reader_(std::move(reader)) {}
+        reader_(std::move(reader)),
+        group_commit_([this](const std::vector<PendingAppend*>& batch) { CommitBatch(batch); }) {}
 
   // The closing checkpoint. Its failure cannot be returned from here; the
   // records it would have signed stay verifiable by their chain, and the next
@@ -130,26 +90,15 @@ class AuditLogImpl final : public AuditLog {
 
   Status Append(AuditEvent& event) override {
     if (writer_ == nullptr) return ReadOnly();
-    for (const std::optional<double>& threshold :
-         {event.threshold_requested, event.threshold_applied}) {
-      if (threshold && !std::isfinite(*threshold)) {
-        return Status::InvalidArgument("an audit event's threshold is not a finite number");
-      }
-    }
-    Pending pending;
-    pending.event = &event;
-    try {
-      pending.body = EventBody(event);
-    } catch (const std::exception& e) {
-      return Status::ResourceExhausted(std::string("cannot build an audit record: ") + e.what());
-    }
-    return Submit(&pending);
+    PendingAppend pending;
+    CANDOR_RETURN_IF_ERROR(PrepareAppend(event, &pending));
+    return group_commit_.Submit(&pending);
   }
 
   Status Checkpoint() override {
     if (writer_ == nullptr) return ReadOnly();
-    Pending pending;  // no event: a checkpoint request
-    return Submit(&pending);
+    PendingAppend pending;  // no event: a checkpoint request
+    return group_commit_.Submit(&pending);
   }
 
   StatusOr<AuditPage> Query(const AuditQuery& query) override;
@@ -162,29 +111,13 @@ class AuditLogImpl final : public AuditLog {
   std::string public_key_pem() const override { return meta_.public_key_pem; }
 
  private:
-  struct Pending {
-    AuditEvent* event = nullptr;  // nullptr: a checkpoint request
-    nlohmann::json body;          // EventBody(*event), built by the caller's thread
-    Status status;
-    bool done = false;
-  };
-  // What a committed record gets back.
-  struct Assigned {
-    Pending* pending;
-    int64_t seq;
-    int64_t time_ms;
-    std::string prev_hash;
-    std::string hash;
-  };
-
   Status ReadOnly() const {
     return Status::PermissionDenied("the audit log " + options_.path + " is open read-only");
   }
 
-  Status Submit(Pending* pending);
-  void CommitBatch(const std::vector<Pending*>& batch);
-  Status WriteBatch(const std::vector<Pending*>& batch, int64_t now_ms,
-                    std::vector<Assigned>* assigned);
+  void CommitBatch(const std::vector<PendingAppend*>& batch);
+  Status WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
+                    std::vector<AssignedRecord>* assigned);
   StatusOr<ChainHead> ReadHead();
   Status WriteCheckpoint(ChainHead& head, int64_t now_ms);
 
@@ -193,41 +126,18 @@ class AuditLogImpl final : public AuditLog {
   const std::string key_source_;
   const Meta meta_;
 
-  // Used only by the thread that set committing_ (null when read-only).
+  // Used only by group_commit_'s current leader (null when read-only).
   std::unique_ptr<AuditDb> writer_;
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::vector<Pending*> queue_;  // guarded by queue_mutex_
-  bool committing_ = false;      // guarded by queue_mutex_
 
   std::mutex reader_mutex_;
   std::unique_ptr<AuditDb> reader_;  // guarded by reader_mutex_
+
+  GroupCommit group_commit_;
 };
 
-Status AuditLogImpl::Submit(Pending* pending) {
-  std::unique_lock lock(queue_mutex_);
-  queue_.push_back(pending);
-  while (!pending->done) {
-    if (committing_) {
-      queue_cv_.wait(lock);
-      continue;
-    }
-    committing_ = true;
-    std::vector<Pending*> batch;
-    batch.swap(queue_);
-    lock.unlock();
-    CommitBatch(batch);
-    lock.lock();
-    for (Pending* p : batch) p->done = true;
-    committing_ = false;
-    queue_cv_.notify_all();
-  }
-  return pending->status;
-}
-
-void AuditLogImpl::CommitBatch(const std::vector<Pending*>& batch) {
+void AuditLogImpl::CommitBatch(const std::vector<PendingAppend*>& batch) {
   const int64_t now_ms = NowMs();
-  std::vector<Assigned> assigned;
+  std::vector<AssignedRecord> assigned;
   Status committed;
   try {
     committed = writer_->InTransaction(true, "append to the audit log",
@@ -236,26 +146,14 @@ void AuditLogImpl::CommitBatch(const std::vector<Pending*>& batch) {
     committed =
         Status::ResourceExhausted(std::string("cannot append to the audit log: ") + e.what());
   }
-  if (!committed.ok()) {
-    for (Pending* p : batch) {
-      if (p->status.ok()) p->status = committed;
-    }
-    return;
-  }
-  for (Assigned& a : assigned) {
-    AuditEvent& event = *a.pending->event;
-    event.seq = a.seq;
-    event.time_ms = a.time_ms;
-    event.prev_hash = std::move(a.prev_hash);
-    event.hash = std::move(a.hash);
-  }
+  FinishBatch(batch, committed, assigned);
 }
 
-Status AuditLogImpl::WriteBatch(const std::vector<Pending*>& batch, int64_t now_ms,
-                                std::vector<Assigned>* assigned) {
+Status AuditLogImpl::WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
+                                std::vector<AssignedRecord>* assigned) {
   CANDOR_ASSIGN_OR_RETURN(ChainHead head, ReadHead());
   bool checkpoint_asked = false;
-  for (Pending* p : batch) {
+  for (PendingAppend* p : batch) {
     if (p->event == nullptr) {
       checkpoint_asked = true;
       continue;
@@ -339,19 +237,8 @@ Status AuditLogImpl::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
 }
 
 StatusOr<AuditPage> AuditLogImpl::Query(const AuditQuery& query) {
-  if (query.max_results < 1 || query.max_results > kMaxQueryResults) {
-    return Status::InvalidArgument("MaxResults must be between 1 and " +
-                                   std::to_string(kMaxQueryResults) + ", got " +
-                                   std::to_string(query.max_results));
-  }
-  if (query.from_ms > query.to_ms) {
-    return Status::InvalidArgument("the start of the time range is after its end");
-  }
-  const std::string digest = QueryDigest(query);
-  int64_t start_seq = 1;
-  if (!query.next_token.empty()) {
-    CANDOR_ASSIGN_OR_RETURN(start_seq, DecodeToken(query.next_token, digest));
-  }
+  std::string digest;
+  CANDOR_ASSIGN_OR_RETURN(const int64_t start_seq, CheckQuery(query, &digest));
   // One statement per combination of filters (16 at most, cached), so that
   // each can use its index. Pages are in seq order, so the plan walks seq (or
   // an index of one column, whose entries are in seq order for each value)
@@ -446,6 +333,7 @@ StatusOr<std::unique_ptr<AuditLog>> OpenReadOnly(const AuditOptions& options) {
 }  // namespace
 
 StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
+  if (!options.store_uri.empty()) return OpenPgAuditLog(options);
   CANDOR_RETURN_IF_ERROR(ValidateOptions(options));
   if (options.read_only) return OpenReadOnly(options);
 

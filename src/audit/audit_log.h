@@ -4,7 +4,11 @@
 //
 // Storage: its own SQLite file (<data_dir>/audit.db, WAL, synchronous=FULL),
 // apart from the biometric store, so that erasing faces never touches it and
-// it never holds a vector (only FaceIds, similarities and counts).
+// it never holds a vector (only FaceIds, similarities and counts). With
+// AuditOptions::store_uri, the tables audit_* of a PostgreSQL database
+// instead (pg_audit_log.cc): one chain that several nodes append to, the
+// order decided by the database, each node signing checkpoints with its own
+// key.
 //
 // Tamper evidence: record n carries hash_n = SHA-256(hash_{n-1} || the
 // canonical JSON of its fields) (hash_0 = 64 zeros), so editing, deleting,
@@ -87,6 +91,9 @@ struct VerifyReport {
   // 17 deleted, or records reordered)", "checkpoint at 2000: bad signature",
   // "records end at 1500 but checkpoint 2000 covers more (tail deleted)".
   std::vector<std::string> problems;
+  // PostgreSQL logs: the key ids (KeyId) of the keys that signed checkpoints,
+  // in the order first seen. Empty for an SQLite log (one key).
+  std::vector<std::string> signers;
 };
 
 struct AuditOptions {
@@ -101,6 +108,18 @@ struct AuditOptions {
   // checked against the public key stored in the log itself, which proves
   // less (someone who rewrites the file can re-sign it with a key of theirs).
   bool read_only = false;
+  // A PostgreSQL connection string (postgresql://...): the log is the
+  // audit_* tables of that database (created when missing unless read-only)
+  // and `path` is not used. Several processes may append, each with its own
+  // `key_path` (created when missing: a node joining a cluster has none
+  // yet); each checkpoint records the public key that signed it.
+  std::string store_uri;
+  // PostgreSQL logs, verifying: the public (or private) keys, PEM files,
+  // that checkpoints must be signed with; `key_path` counts as one when
+  // read-only. None: each checkpoint is checked against the key recorded
+  // beside it, which proves less (someone who can write the database can
+  // rewrite the chain and sign it with a key of theirs).
+  std::vector<std::string> trusted_key_paths;
 };
 
 class AuditLog {
@@ -132,6 +151,9 @@ std::string ChainHash(std::string_view prev_hash, std::string_view canonical_jso
 inline constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 nlohmann::json ToJson(const AuditEvent& event);  // all fields, for queries and reports
+// A short name of a public key for reports: the first 16 hex digits of the
+// SHA-256 of its PEM text.
+std::string KeyId(std::string_view public_key_pem);
 
 }  // namespace candor::audit
 

@@ -11,9 +11,6 @@
 namespace candor::audit {
 namespace {
 
-// Beyond this many problems the report only counts the rest: a log whose
-// every record was renumbered would otherwise list millions of lines.
-constexpr size_t kMaxProblems = 1000;
 // Column values quoted in a problem are cut to this many bytes.
 constexpr size_t kMaxQuotedBytes = 80;
 
@@ -34,40 +31,21 @@ std::string Quote(std::string_view value) {
   return quoted;
 }
 
-class ProblemList {
- public:
-  explicit ProblemList(std::vector<std::string>* problems) : problems_(problems) {}
-  void Add(std::string problem) {
-    if (problems_->size() < kMaxProblems) {
-      problems_->push_back(std::move(problem));
-    } else {
-      ++left_out_;
-    }
+}  // namespace
+
+void ProblemList::Add(std::string problem) {
+  if (problems_->size() < kMaxProblems) {
+    problems_->push_back(std::move(problem));
+  } else {
+    ++left_out_;
   }
-  void Finish() {
-    if (left_out_ > 0) problems_->push_back("... and " + std::to_string(left_out_) + " more");
-  }
+}
 
- private:
-  std::vector<std::string>* problems_;
-  int64_t left_out_ = 0;
-};
+void ProblemList::Finish() {
+  if (left_out_ > 0) problems_->push_back("... and " + std::to_string(left_out_) + " more");
+}
 
-struct Record {
-  int64_t seq = 0;
-  int64_t time_ms = 0;
-  std::string principal;
-  std::string operation;
-  std::string collection_id;
-  std::string json;
-  std::string prev_hash;
-  std::string hash;
-};
-
-// The checks of one record against itself and against the record before it
-// (`prev_seq`, `prev_hash`: seq and hash of the previous row, 0 and hash_0
-// before the first).
-void CheckRecord(const Record& r, int64_t prev_seq, const std::string& prev_hash,
+void CheckRecord(const StoredRecord& r, int64_t prev_seq, const std::string& prev_hash,
                  ProblemList& problems) {
   const std::string at = "record " + std::to_string(r.seq) + ": ";
   size_t found = 0;
@@ -119,8 +97,6 @@ void CheckRecord(const Record& r, int64_t prev_seq, const std::string& prev_hash
   }
 }
 
-}  // namespace
-
 std::string CheckpointMessage(int64_t seq, std::string_view hash, int64_t time_ms) {
   std::string message = "candor-audit-checkpoint\n";
   message += std::to_string(seq);
@@ -161,7 +137,7 @@ StatusOr<VerifyReport> VerifyAuditLog(AuditDb& db, const SigningKey& trusted_key
     CANDOR_ASSIGN_OR_RETURN(store::Statement records, db.Prepare(kSelectRecords));
     int64_t prev_seq = 0;
     std::string prev_hash(kGenesisHash);
-    Record r;
+    StoredRecord r;
     int rc;
     while ((rc = records.Step()) == SQLITE_ROW) {
       r.seq = records.Int(0);

@@ -1,6 +1,7 @@
-// candor audit ...: checking and reading the audit log of a data directory
+// candor audit ...: checking and reading the audit log of a data directory,
+// or with --store the one chain of a cluster in PostgreSQL
 // (src/audit/audit_log.h). Both open the log read-only, so they can run
-// beside a server that is appending to it.
+// beside servers that are appending to it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "cli/commands.h"
 #include "server/audit_journal.h"
+#include "store/inventory.h"
 #include "store/sqlite_store.h"
 
 namespace candor::cli {
@@ -22,7 +24,8 @@ constexpr char kKeyFileName[] = "audit-signing.key";
 
 struct AuditArgs {
   std::string data_dir;
-  std::string key_path;
+  std::string store;                   // postgresql://...: the cluster's log
+  std::vector<std::string> key_paths;  // SQLite: at most one
   std::string from;
   std::string to;
   std::string principal;
@@ -124,16 +127,77 @@ StatusOr<int64_t> ParseTime(const std::string& text, const std::string& flag) {
   return chrono::duration_cast<chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
+// `candor audit verify --store`: the chain in PostgreSQL, its checkpoints
+// against the keys given (each node's public key), or, without --key,
+// against the key recorded beside each (which proves less: see the README).
+int RunVerifyStore(const AuditArgs& args) {
+  audit::AuditOptions options;
+  options.store_uri = args.store;
+  options.trusted_key_paths = args.key_paths;
+  options.read_only = true;
+  StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(options);
+  if (!log.ok()) return Fail(log.status());
+  StatusOr<audit::VerifyReport> report = (*log)->Verify();
+  if (!report.ok()) return Fail(report.status());
+  std::string signers;
+  for (const std::string& id : report->signers) signers += (signers.empty() ? "" : ", ") + id;
+  std::printf(
+      "audit log in PostgreSQL (--store): %lld records (last seq %lld), %lld checkpoints (last at"
+      " seq %lld) signed by %zu key%s (%s), %s\n",
+      static_cast<long long>(report->records), static_cast<long long>(report->last_seq),
+      static_cast<long long>(report->checkpoints),
+      static_cast<long long>(report->last_checkpoint_seq), report->signers.size(),
+      report->signers.size() == 1 ? "" : "s", signers.c_str(),
+      args.key_paths.empty()
+          ? "each checked against the public key recorded beside it (no --key: anyone who can "
+            "write the database could re-sign; pass each node's public key with --key)"
+          : "each required to be one of the --key keys");
+  if (report->last_seq > report->last_checkpoint_seq) {
+    std::printf("records after seq %lld are chained but not signed yet\n",
+                static_cast<long long>(report->last_checkpoint_seq));
+  }
+  // The store in the same database against the log (as for a data
+  // directory): the store's snapshot first, then the log.
+  std::vector<std::string> problems = report->problems;
+  StatusOr<store::Inventory> inventory = store::ReadPgInventory(args.store);
+  if (!inventory.ok() && inventory.status().code() != StatusCode::kNotFound) {
+    return Fail(inventory.status());
+  }
+  if (inventory.ok()) {
+    StatusOr<server::StoreCheck> check = server::CrossCheckInventory(*inventory, **log);
+    if (!check.ok()) return Fail(check.status());
+    std::printf(
+        "store in PostgreSQL: %lld collections, %lld faces, %lld users, %lld policies checked"
+        " against the log\n",
+        static_cast<long long>(check->collections), static_cast<long long>(check->faces),
+        static_cast<long long>(check->users), static_cast<long long>(check->policies));
+    problems.insert(problems.end(), check->problems.begin(), check->problems.end());
+  }
+  if (problems.empty()) {
+    std::printf("ok\n");
+    return 0;
+  }
+  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
+  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
+  return 1;
+}
+
 int RunVerify(const AuditArgs& args) {
+  if (!args.store.empty()) return RunVerifyStore(args);
+  if (args.key_paths.size() > 1) {
+    return Fail(Status::InvalidArgument(
+        "a data directory's audit log has one signing key: pass --key once (several keys are "
+        "for a cluster's log, with --store)"));
+  }
   audit::AuditOptions options;
   options.path = LogPath(args);
-  options.key_path = args.key_path.empty()
+  options.key_path = args.key_paths.empty()
                          ? (std::filesystem::path(DataDirOf(args)) / kKeyFileName).string()
-                         : args.key_path;
+                         : args.key_paths[0];
   options.read_only = true;
   StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(options);
   if (!log.ok()) {
-    if (log.status().code() == StatusCode::kNotFound && args.key_path.empty() &&
+    if (log.status().code() == StatusCode::kNotFound && args.key_paths.empty() &&
         std::filesystem::exists(options.path) && !std::filesystem::exists(options.key_path)) {
       std::fprintf(stderr,
                    "candor: no signing key at %s; pass --key with the log's private key or its "
@@ -198,7 +262,11 @@ int RunQuery(const AuditArgs& args) {
   query.next_token = args.next_token;
 
   audit::AuditOptions options;
-  options.path = LogPath(args);
+  if (args.store.empty()) {
+    options.path = LogPath(args);
+  } else {
+    options.store_uri = args.store;
+  }
   options.read_only = true;  // no key needed to read
   StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(options);
   if (!log.ok()) return Fail(log.status());
@@ -229,14 +297,20 @@ void RegisterAudit(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       "verify",
       "check the hash chain, the signed checkpoints and the key; exit 0 only when intact");
   verify->add_option("--data-dir", args->data_dir, data_dir_help);
-  verify->add_option("--key", args->key_path,
+  const std::string store_help =
+      "the cluster's log, in this PostgreSQL database (postgresql://USER@HOST:PORT/DB) as "
+      "`candor serve --store` writes it, instead of the data directory's";
+  verify->add_option("--store", args->store, store_help);
+  verify->add_option("--key", args->key_paths,
                      "the signing key, or only its public key (PEM), to check the checkpoints"
-                     " against (default: <data-dir>/audit-signing.key)");
+                     " against (default: <data-dir>/audit-signing.key); with --store, once per"
+                     " node: every checkpoint must then be signed by one of them");
   verify->callback([args, exit_code] { *exit_code = RunVerify(*args); });
 
   CLI::App* query = cmd->add_subcommand(
       "query", "print audit records as JSON lines, oldest first; the next token goes to stderr");
   query->add_option("--data-dir", args->data_dir, data_dir_help);
+  query->add_option("--store", args->store, store_help);
   query->add_option("--from", args->from,
                     "from this time on (ISO 8601, UTC unless a zone is given, or ms)");
   query->add_option("--to", args->to, "before this time (ISO 8601 or ms)");

@@ -569,8 +569,8 @@ void RegisterCollection(CLI::App& app, const GlobalOptions& global, int* exit_co
                   "store directory (default: $CANDOR_DATA_DIR or ./candor-data)");
   cmd->add_option("--store", args->store,
                   "keep collections, faces, users and policies in this PostgreSQL database "
-                  "(postgresql://USER@HOST:PORT/DB), as `candor serve --store` does; the audit "
-                  "log stays in the data directory")
+                  "(postgresql://USER@HOST:PORT/DB), as `candor serve --store` does, and the "
+                  "audit records in its one chain")
       ->type_name("URI");
   cmd->add_option("--reason", args->reason,
                   "why: a case reference, recorded with the call; required for searches when "

@@ -43,10 +43,13 @@ StatusOr<std::unique_ptr<LocalService>> LocalService::Open(const GlobalOptions& 
                                              .sync_poll_ms = 0}));
   audit::AuditOptions audit_options;
   audit_options.path = (dir / "audit.db").string();
+  // With --store the command is one more node of the cluster: its records
+  // join the one chain in PostgreSQL (its key stays in the data directory).
+  audit_options.store_uri = args.store;
   audit_options.key_path =
       args.audit_key.empty() ? (dir / "audit-signing.key").string() : args.audit_key;
   CANDOR_ASSIGN_OR_RETURN(s->audit_, audit::AuditLog::Open(audit_options));
-  store::SetJournalNode(server::JournalNode(audit_options.path));
+  store::SetJournalNode(server::JournalNode((dir / "audit.db").string()));
   s->service_.engine = s->engine_.get();
   s->service_.collections = s->collections_.get();
   s->service_.audit = s->audit_.get();

@@ -31,7 +31,8 @@ struct LocalServiceArgs {
   std::string audit_key;  // empty: <data-dir>/audit-signing.key
   std::string reason;     // the caller's reason (X-Candor-Reason)
   // When set, collections, faces, users and policies are in this PostgreSQL
-  // database (as `candor serve --store`); the audit log stays in data_dir.
+  // database (as `candor serve --store`), and the audit log there too (one
+  // chain with the servers').
   std::string store;
 };
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "cli/commands.h"
@@ -20,6 +22,8 @@ namespace fs = std::filesystem;
 struct ReportArgs {
   std::string data_dir;
   std::string audit_key;  // default: <data_dir>/audit-signing.key
+  std::string store;      // postgresql://...: the cluster's log
+  std::vector<std::string> keys;  // with store: each node's key (trusted signers)
   std::string from;
   std::string to;
   std::string out_dir = "transparency-report";
@@ -50,6 +54,16 @@ Status WriteFileAtomically(const fs::path& path, const std::string& bytes) {
 
 StatusOr<report::TransparencyReport> BuildFromLog(const ReportArgs& args, int64_t from_ms,
                                                   int64_t to_ms) {
+  if (!args.store.empty()) {
+    // The cluster's one chain, read-only; its checkpoints checked against
+    // the nodes' keys given, else against the key recorded beside each.
+    audit::AuditOptions options;
+    options.store_uri = args.store;
+    options.read_only = true;
+    options.trusted_key_paths = args.keys;
+    CANDOR_ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log, audit::AuditLog::Open(options));
+    return report::BuildTransparencyReportFromLog(*log, from_ms, to_ms);
+  }
   const fs::path dir = DataDirOf(args);
   const fs::path log_path = dir / "audit.db";
   const std::string key_path =
@@ -118,6 +132,12 @@ void RegisterReport(CLI::App& app, const GlobalOptions& global, int* exit_code) 
                            "data directory (default: $CANDOR_DATA_DIR or ./candor-data)");
   transparency->add_option("--audit-key", args->audit_key,
                            "the audit log's signing key (default: <data-dir>/audit-signing.key)");
+  transparency->add_option("--store", args->store,
+                           "the cluster's audit log in this PostgreSQL database (as `candor "
+                           "serve --store` writes it) instead of the data directory's");
+  transparency->add_option("--key", args->keys,
+                           "with --store: a node's signing key or public key (PEM), once per "
+                           "node; every checkpoint must be signed by one of them");
   transparency
       ->add_option("--from", args->from,
                    "start of the period, inclusive: ISO 8601 (2026-11-01, "

@@ -133,7 +133,13 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
       global.workers > 0 ? global.workers
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   audit::AuditOptions audit_options;
-  audit_options.path = args.data_dir + "/audit.db";
+  if (args.store.empty()) {
+    audit_options.path = args.data_dir + "/audit.db";
+  } else {
+    // One chain for every node, in the store's database (no audit.db here);
+    // each node signs its checkpoints with its own key.
+    audit_options.store_uri = args.store;
+  }
   audit_options.key_path =
       args.audit_key.empty() ? args.data_dir + "/audit-signing.key" : args.audit_key;
   auto audit = audit::AuditLog::Open(audit_options);
@@ -141,7 +147,9 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   // Calls the store committed but the audit log never heard of (a kill -9
   // between the two): their records, from the store's journal, before any
   // request is served.
-  const std::string node = server::JournalNode(audit_options.path);
+  // The journal's node name stays the path audit.db has or would have: the
+  // data directory names the node, with either log.
+  const std::string node = server::JournalNode(args.data_dir + "/audit.db");
   store::SetJournalNode(node);
   auto recovered = server::RecoverAuditJournal(**collections, **audit, node);
   if (!recovered.ok()) return Fail(recovered.status());
@@ -151,10 +159,14 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
                  "the service last stopped (from the store's journal)\n",
                  static_cast<long long>(recovered->recovered));
   }
-  // Stream processors: their definitions in <data-dir>/stream_processors.db;
-  // those left running are restarted here.
+  // Stream processors: their definitions in <data-dir>/stream_processors.db
+  // (or the cluster's database); those left running here are restarted.
   video::StreamProcessorManagerOptions streams;
   streams.db_path = args.data_dir + "/stream_processors.db";
+  // With --store: the cluster's database (video/stream_processor.h: which
+  // node runs a RUNNING processor).
+  streams.shared_store = args.store;
+  streams.node = node;
   streams.collections = collections->get();
   streams.audit = audit->get();
   streams.session.file_sink_root = args.stream_output_dir.empty()
@@ -169,10 +181,13 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   auto processors = video::StreamProcessorManager::Open(std::move(streams));
   if (!processors.ok()) return Fail(processors.status());
   args.server.stream_processors = processors->get();
-  // Stored-video jobs: <data-dir>/video_jobs.db; those left IN_PROGRESS run
-  // again from the start.
+  // Stored-video jobs: <data-dir>/video_jobs.db, or the cluster's database
+  // with --store (video/video_jobs.h: leases); this node's left IN_PROGRESS
+  // run again from the start.
   video::VideoJobManagerOptions jobs;
   jobs.db_path = args.data_dir + "/video_jobs.db";
+  jobs.shared_store = args.store;
+  jobs.node = node;
   jobs.collections = collections->get();
   jobs.audit = audit->get();
   jobs.analyzer_factory = [engine = engine->get(),
@@ -182,6 +197,8 @@ int RunServe(const GlobalOptions& global, ServeArgs args) {
   auto video_jobs = video::VideoJobManager::Open(std::move(jobs));
   if (!video_jobs.ok()) return Fail(video_jobs.status());
   args.server.video_jobs = video_jobs->get();
+  // On a cluster the access keys are the database's (server/key_ring.h).
+  args.server.key_store = args.store;
   auto server =
       server::HttpServer::Create(engine->get(), collections->get(), audit->get(), args.server);
   if (!server.ok()) return Fail(server.status());
@@ -231,10 +248,12 @@ void RegisterServe(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("--store", args->store,
                   "keep collections, faces, users and policies in this PostgreSQL database "
                   "(postgresql://USER@HOST:PORT/DB) instead of <data-dir>/candor.db; several "
-                  "nodes may share it (each follows the others' writes); the audit log, keys, "
-                  "video jobs and stream processors stay in the data directory");
+                  "nodes may share it (each follows the others' writes); the access keys "
+                  "(`candor keys create --store`), video jobs and stream processors are the "
+                  "database's too, and the audit log is one chain in it that every node "
+                  "appends to");
   cmd->add_option("--credentials", args->server.credentials_path,
-                  "access keys file (see `candor keys create`)");
+                  "access keys file (see `candor keys create`); not with --store");
   cmd->add_flag("--public-details", args->server.public_details,
                 "GET /metrics lists faces per collection (collection names) and GET /health "
                 "the model version and load; both answer without a signature, so only where "

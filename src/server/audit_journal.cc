@@ -164,6 +164,10 @@ StatusOr<StoreCheck> CrossCheckStore(const std::string& data_dir, audit::AuditLo
   // looked for, and one before it has its record by the time the log is
   // read, unless its call is still being answered.
   CANDOR_ASSIGN_OR_RETURN(store::Inventory inv, store::ReadInventory(data_dir));
+  return CrossCheckInventory(inv, log);
+}
+
+StatusOr<StoreCheck> CrossCheckInventory(const store::Inventory& inv, audit::AuditLog& log) {
   Accounted logged;
   std::set<std::string> request_ids;
   CANDOR_RETURN_IF_ERROR(ForEachRecord(log, 0, [&](const audit::AuditEvent& e) {

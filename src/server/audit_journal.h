@@ -11,6 +11,7 @@
 #include "audit/audit_log.h"
 #include "candor/collections.h"
 #include "candor/status.h"
+#include "store/inventory.h"
 
 namespace candor::server {
 
@@ -54,6 +55,9 @@ struct StoreCheck {
 // Recovered record of a journal row. A committed call whose record is still
 // pending (its journal row) is a problem too, with what to do about it.
 StatusOr<StoreCheck> CrossCheckStore(const std::string& data_dir, audit::AuditLog& log);
+// The same for an inventory read already (store::ReadPgInventory for a
+// PostgreSQL store): read it before calling this, which then reads the log.
+StatusOr<StoreCheck> CrossCheckInventory(const store::Inventory& inv, audit::AuditLog& log);
 
 }  // namespace candor::server
 

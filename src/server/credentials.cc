@@ -195,6 +195,24 @@ StatusOr<CredentialStore> CredentialStore::Load(const std::string& path) {
   return store;
 }
 
+StatusOr<CredentialStore> CredentialStore::FromCredentials(std::vector<Credential> credentials) {
+  CredentialStore store;
+  std::set<std::string, std::less<>> principals;
+  for (Credential& c : credentials) {
+    if (c.principal.empty() || c.access_key_id.empty() || c.secret_access_key.empty()) {
+      return Status::InvalidArgument("a key without principal, id or secret");
+    }
+    if (!principals.insert(c.principal).second) {
+      return Status::InvalidArgument("duplicate principal [" + c.principal + "]");
+    }
+    if (!store.by_key_id_.emplace(c.access_key_id, store.credentials_.size()).second) {
+      return Status::InvalidArgument("duplicate access key id " + c.access_key_id);
+    }
+    store.credentials_.push_back(std::move(c));
+  }
+  return store;
+}
+
 const Credential* CredentialStore::Find(std::string_view access_key_id) const {
   auto it = by_key_id_.find(access_key_id);
   return it == by_key_id_.end() ? nullptr : &credentials_[it->second];
@@ -242,8 +260,7 @@ struct LockedFile {
 
 }  // namespace
 
-Status AppendCredential(const std::string& path, const Credential& credential) {
-  // Refuse what could not be read back as the same credential.
+Status ValidateCredential(const Credential& credential) {
   const std::string_view principal = credential.principal;
   if (principal.empty() || Trim(principal) != principal || HasLineBreakOrNul(principal) ||
       principal.find_first_of("[]") != std::string_view::npos) {
@@ -263,6 +280,12 @@ Status AppendCredential(const std::string& path, const Credential& credential) {
       return Status::InvalidArgument("invalid attribute '" + key + "'");
     }
   }
+  return Status::Ok();
+}
+
+Status AppendCredential(const std::string& path, const Credential& credential) {
+  // Refuse what could not be read back as the same credential.
+  CANDOR_RETURN_IF_ERROR(ValidateCredential(credential));
 
   // Two `candor keys create` at once must not interleave their sections or
   // both pass the duplicate check.

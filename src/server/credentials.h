@@ -38,6 +38,9 @@ class CredentialStore {
   // permissions (see PermissionsTooOpen).
   static StatusOr<CredentialStore> Load(const std::string& path);
   static StatusOr<CredentialStore> Parse(std::string_view text);
+  // The keys of the cluster's key ring (store/pg_keys.h): InvalidArgument for
+  // an empty field or a duplicate principal or key id.
+  static StatusOr<CredentialStore> FromCredentials(std::vector<Credential> credentials);
 
   // nullptr when the key is unknown. Constant time in the secret, not needed
   // in the id (ids are not secret).
@@ -56,6 +59,12 @@ bool PermissionsTooOpen(const std::string& path);
 // A new key pair: an id "CKIA" + 16 characters of [A-Z2-7], a secret of 40
 // characters of [A-Za-z0-9+/], both from OpenSSL's RAND_bytes.
 Credential GenerateCredential(const std::string& principal);
+
+// InvalidArgument for what a credentials file could not hold and read back
+// as the same credential: a principal with brackets, line breaks, NUL or
+// spaces at its ends; an id or secret with spaces or `;#=`; an attribute
+// that is not a plain lower-case key with a one-line value.
+Status ValidateCredential(const Credential& credential);
 
 // Appends a section for `credential` to the file (created with mode 0600),
 // refusing a principal or key id already in it.

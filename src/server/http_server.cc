@@ -92,7 +92,7 @@ class HttpServerImpl : public HttpServer {
     service_.request_options.s3_root = options.s3_root;
     service_.stream_processors = options.stream_processors;
     service_.video_jobs = options.video_jobs;
-    if (!options.credentials_path.empty()) {
+    if (!options.credentials_path.empty() || !options.key_store.empty()) {
       key_admin_.create = [this](const nlohmann::json& b, const ServiceContext::KeyAdmin::Record& r) {
         return keys_->Create(b, r);
       };
@@ -482,7 +482,15 @@ Outgoing HttpServerImpl::HandleRekognition(const Incoming& req) {
       VerifyOptions verify;
       verify.region = options_.region;
       std::shared_ptr<const KeySnapshot> keys = keys_->Current();
-      const AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
+      AuthResult auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
+      if (!auth.unknown_access_key_id.empty()) {
+        // A key another node of the cluster has just created (key_ring.h).
+        std::shared_ptr<const KeySnapshot> fresh = keys_->CurrentFor(auth.unknown_access_key_id);
+        if (fresh != keys) {
+          keys = std::move(fresh);
+          auth = VerifySigV4(view, keys->store, verify, std::time(nullptr));
+        }
+      }
       if (!auth.ok) return fail(auth.http_status, auth.error_type, auth.message);
       signature = auth.signature;
       signed_at = auth.signed_at;
@@ -623,11 +631,27 @@ void HttpServerImpl::OnAccepted(tcp::socket socket) {
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(Engine* engine, Collections* collections,
                                                          audit::AuditLog* audit,
                                                          const ServerOptions& options) {
-  CANDOR_ASSIGN_OR_RETURN(auto keys, KeyRing::Load(options.credentials_path));
+  if (!options.key_store.empty() && !options.credentials_path.empty()) {
+    return Status::InvalidArgument(
+        "with --store the access keys are the database's, not a file's: copy the file's keys "
+        "there once with `candor keys import --credentials FILE --store URI` and drop "
+        "--credentials");
+  }
+  std::unique_ptr<KeyRing> keys;
+  if (!options.key_store.empty()) {
+    CANDOR_ASSIGN_OR_RETURN(keys, KeyRing::OpenShared(options.key_store));
+  } else {
+    CANDOR_ASSIGN_OR_RETURN(keys, KeyRing::Load(options.credentials_path));
+  }
   if (keys->Current()->store.empty() && !options.allow_anonymous) {
     return Status::InvalidArgument(
-        "no access keys: create some with `candor keys create --credentials FILE --principal "
-        "NAME` and pass --credentials FILE (or --allow-anonymous for local development)");
+        options.key_store.empty()
+            ? "no access keys: create some with `candor keys create --credentials FILE "
+              "--principal NAME` and pass --credentials FILE (or --allow-anonymous for local "
+              "development)"
+            : "no access keys in the database: create the first with `candor keys create "
+              "--store URI --principal NAME --role admin` (or --allow-anonymous for local "
+              "development)");
   }
   if (options.tls_cert_path.empty() != options.tls_key_path.empty()) {
     return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");

@@ -45,6 +45,9 @@ struct ServerOptions {
   std::string tls_cert_path;
   std::string tls_key_path;
   std::string credentials_path;  // see server/credentials.h
+  // A cluster's PostgreSQL database (`--store`): the access keys are its
+  // (store/pg_keys.h, server/key_ring.h); exclusive with credentials_path.
+  std::string key_store;
   // Requests without an Authorization header are served as principal
   // "anonymous". For local development only; signed requests are still
   // verified.

@@ -614,6 +614,13 @@ StatusOr<nlohmann::json> RunOperation(std::string_view operation, const nlohmann
     if (!recorded.ok()) {
       // No unaudited result leaves the service; what the call committed
       // keeps its journal row, which the next start turns into the record.
+      // A log that cannot be reached for now (one kept in the shared
+      // database, which is restarting) is retryable, as the store's own
+      // errors are; anything else is the service's fault.
+      if (recorded.code() == StatusCode::kThrottling) {
+        return Status::Throttling("the audit log could not record this call: " +
+                                  recorded.message());
+      }
       return Status::Internal("the audit log could not record this call: " + recorded.message());
     }
   }

@@ -494,8 +494,10 @@ AuthResult VerifySigV4(const HttpRequestView& request, const CredentialStore& cr
 
   const Credential* credential = credentials.Find(auth.access_key_id);
   if (credential == nullptr) {
-    return Failure(400, "UnrecognizedClientException",
-                   "The security token included in the request is invalid.");
+    AuthResult unknown = Failure(400, "UnrecognizedClientException",
+                                 "The security token included in the request is invalid.");
+    unknown.unknown_access_key_id = auth.access_key_id;
+    return unknown;
   }
 
   if (*request_time < now_unix_seconds - options.max_skew_seconds) {

@@ -55,6 +55,9 @@ struct AuthResult {
   // signed (X-Amz-Date), for the replay cache.
   std::string signature;
   int64_t signed_at = 0;
+  // On UnrecognizedClientException: the key id that the store lacks (a
+  // cluster's key ring may read its keys again and retry).
+  std::string unknown_access_key_id;
 };
 
 AuthResult VerifySigV4(const HttpRequestView& request, const CredentialStore& credentials,

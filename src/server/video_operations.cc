@@ -88,7 +88,8 @@ StatusOr<json> List(const json& body, const ServiceContext& s, const CallContext
     if (role == policy::Role::kAnalyst) kinds.push_back(video::VideoJobKind::kFaceDetection);
   }
   json jobs = json::array();
-  for (const auto& job : m->List(kinds, static_cast<size_t>(max_results))) {
+  CANDOR_ASSIGN_OR_RETURN(auto listed, m->List(kinds, static_cast<size_t>(max_results)));
+  for (const auto& job : listed) {
     json j = {{"JobId", job->job_id},
               {"JobType", video::VideoJobKindName(job->request.kind)},
               {"JobStatus", video::VideoJobStatusName(job->status)},

@@ -33,6 +33,9 @@ struct Inventory {
 
 // NotFound when the data directory has no store.
 StatusOr<Inventory> ReadInventory(const std::string& data_dir);
+// The same of the PostgreSQL store at `uri` (pg_inventory.cc); NotFound when
+// the database holds no store.
+StatusOr<Inventory> ReadPgInventory(const std::string& uri);
 
 }  // namespace candor::store
 

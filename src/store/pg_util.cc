@@ -1,8 +1,10 @@
 #include "store/pg_util.h"
 
 #include <endian.h>
+#include <poll.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -45,6 +47,20 @@ std::string Trimmed(const char* message) {
     m += *p;
   }
   return m;
+}
+
+// Why a connection failed, without where to: libpq says `connection to
+// server at "HOST" (ADDR), port PORT failed: REASON` (or `on socket "PATH"`)
+// and may add a hint after REASON ("Is the server running on that host
+// ...?").
+std::string ConnectFailure(const std::string& message) {
+  const std::string_view failed = " failed: ";
+  const size_t at = message.find(failed);
+  std::string reason = at == std::string::npos ? message : message.substr(at + failed.size());
+  if (const size_t hint = reason.find(" Is the server running"); hint != std::string::npos) {
+    reason.resize(hint);
+  }
+  return reason.substr(0, 200);
 }
 
 bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
@@ -150,7 +166,16 @@ StatusOr<Conn> Connect(const std::string& conninfo) {
     return Status::InvalidArgument("not a PostgreSQL connection string: " + m);
   }
   PQconninfoFree(options);
-  Conn conn(PQconnectdb(conninfo.c_str()));
+  // A server that takes the TCP connection but never answers (hung, or
+  // behind a half-open network path) would hold the caller, and with it
+  // every call of the node behind the store's mutex, forever: libpq waits
+  // without end unless connect_timeout is set. kConnectTimeoutSeconds is
+  // the default, before `conninfo` (expanded as the dbname keyword), so that
+  // a connect_timeout there wins. PQreset reuses it.
+  const std::string timeout = std::to_string(kConnectTimeoutSeconds);
+  const char* const keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {timeout.c_str(), conninfo.c_str(), nullptr};
+  Conn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr) return Status::ResourceExhausted("libpq could not allocate a connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return Status::Throttling("cannot connect to PostgreSQL: " +
@@ -183,17 +208,41 @@ std::string PgDb::Describe() const {
 }
 
 Status PgDb::EnsureConnected() {
+  // An idle session has nothing to read unless the server said goodbye (its
+  // shutdown or restart, pg_terminate_backend: a FATAL message, then the end
+  // of the stream). Read that now, not as the answer to the call's first
+  // statement, so that the first call after the server is back does not fail
+  // on a session that died while this node was idle. Nothing was sent yet,
+  // so nothing can have half happened. (A few rounds: the message and the
+  // end of the stream may come in separate reads.)
+  for (int round = 0; round < 4 && PQstatus(conn_.get()) == CONNECTION_OK; ++round) {
+    pollfd readable = {PQsocket(conn_.get()), POLLIN, 0};
+    if (readable.fd < 0 || ::poll(&readable, 1, 0) <= 0) break;
+    if (PQconsumeInput(conn_.get()) == 0) break;  // the status is CONNECTION_BAD now
+  }
   if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();
   PQreset(conn_.get());
   // A new session: the statements prepared on the old one are gone.
   prepared_.clear();
   if (PQstatus(conn_.get()) == CONNECTION_OK) {
     PQsetClientEncoding(conn_.get(), "UTF8");
+    if (unreachable_) {
+      std::fprintf(stderr, "candor: store: connected again to %s\n", Describe().c_str());
+    }
+    unreachable_ = false;
     return Status::Ok();
   }
-  return Status::Throttling("lost the connection to " + Describe() + ": " +
-                            Trimmed(PQerrorMessage(conn_.get())) +
-                            "; the database is unavailable, retry later");
+  // The operator reads where the database is and libpq's whole message, once
+  // per outage; the caller (an API client: the message becomes the answer's)
+  // only why, not the database's host, port, socket path or name.
+  const std::string detail = Trimmed(PQerrorMessage(conn_.get()));
+  if (!unreachable_) {
+    std::fprintf(stderr, "candor: store: lost the connection to %s: %s\n", Describe().c_str(),
+                 detail.c_str());
+  }
+  unreachable_ = true;
+  return Status::Throttling("the store's database cannot be reached (" + ConnectFailure(detail) +
+                            "); retry later");
 }
 
 Status PgDb::ErrorOf(const PGresult* r, std::string_view what) {
@@ -320,6 +369,25 @@ Status PgDb::InTransaction(bool write, std::string_view what,
     // Another transaction won: wait a little (more each time) and run again.
     std::this_thread::sleep_for(std::chrono::milliseconds(jitter() % (5 << attempt)));
   }
+  return status;
+}
+
+Status PgDb::InReadCommittedTransaction(std::string_view what,
+                                        const std::function<Status()>& body) {
+  CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  CANDOR_RETURN_IF_ERROR(ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED", what));
+  in_transaction_ = true;
+  Status status;
+  try {
+    status = body();
+  } catch (...) {
+    in_transaction_ = false;
+    (void)ExecScript("ROLLBACK", what);
+    throw;
+  }
+  if (status.ok()) status = ExecScript("COMMIT", what);
+  in_transaction_ = false;
+  if (!status.ok()) (void)ExecScript("ROLLBACK", what);
   return status;
 }
 

@@ -84,9 +84,11 @@ struct ConnDeleter {
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 
 // Connects with a libpq connection string or postgresql:// URI; Throttling
-// when the server cannot be reached (it may come back), InvalidArgument for
-// a malformed string.
+// when the server cannot be reached (it may come back) or does not answer
+// within connect_timeout (kConnectTimeoutSeconds unless the string sets
+// it), InvalidArgument for a malformed string.
 StatusOr<Conn> Connect(const std::string& conninfo);
+inline constexpr int kConnectTimeoutSeconds = 5;
 
 // One connection and the calls on it.
 //
@@ -123,13 +125,23 @@ class PgDb {
 
   static constexpr int kMaxAttempts = 5;
 
+  // Runs `body` in one READ COMMITTED transaction, not retried: each
+  // statement sees what committed before it began, so a writer that takes a
+  // lock first (the PostgreSQL audit log's pg_advisory_xact_lock) reads what
+  // the lock's previous holder committed; a SERIALIZABLE snapshot, taken at
+  // the transaction's first statement, would not. A session that died while
+  // idle is made again first (EnsureConnected); a loss during the
+  // transaction fails it with Throttling, and the next call reconnects.
+  Status InReadCommittedTransaction(std::string_view what, const std::function<Status()>& body);
+
   // Where the store is, for messages: host, port and database, never the
   // password.
   std::string Describe() const;
 
  private:
-  // Before a call: a connection that was lost is reset (once); Throttling
-  // when the server still cannot be reached.
+  // Before a call: a connection that was lost, or that the server closed
+  // while it was idle, is reset (once); Throttling when the server still
+  // cannot be reached.
   Status EnsureConnected();
   Status ErrorOf(const PGresult* r, std::string_view what);
   // The name `sql` is prepared under on this connection (prepared now, with
@@ -148,6 +160,8 @@ class PgDb {
   // every distinct SQL: the store passes constants.
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
   bool in_transaction_ = false;
+  // The last reconnection failed (said once on stderr, until one succeeds).
+  bool unreachable_ = false;
   // Set by a statement that failed with 40001 or 40P01 (see InTransaction).
   bool retryable_failure_ = false;
 };

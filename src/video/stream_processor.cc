@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string_view>
 
 #include "audit/audit_event.h"
@@ -121,8 +123,32 @@ StatusOr<std::unique_ptr<StreamProcessorManager>> StreamProcessorManager::Open(
   if (options.collections == nullptr) return Status::InvalidArgument("no collections");
   auto manager =
       std::unique_ptr<StreamProcessorManager>(new StreamProcessorManager(std::move(options)));
-  CANDOR_ASSIGN_OR_RETURN(manager->store_, StreamProcessorStore::Open(manager->options_.db_path));
-  CANDOR_ASSIGN_OR_RETURN(std::vector<StoredStreamProcessor> stored, manager->store_->LoadAll());
+  const StreamProcessorManagerOptions& o = manager->options_;
+  std::vector<StoredStreamProcessor> stored;
+  // On a cluster: the RUNNING processors of other nodes are theirs (this
+  // node restarts only its own).
+  std::set<std::string> others;
+  if (!o.shared_store.empty()) {
+    if (o.node.empty() || o.lease_ms < 3) {
+      return Status::InvalidArgument("a cluster's stream processors need the node's name and a "
+                                     "lease");
+    }
+    CANDOR_ASSIGN_OR_RETURN(manager->shared_, store::PgStreamProcessors::Open(o.shared_store));
+    CANDOR_RETURN_IF_ERROR(manager->shared_->Renew(o.node, o.lease_ms));
+    CANDOR_ASSIGN_OR_RETURN(std::vector<store::StreamProcessorRow> rows, manager->shared_->All());
+    for (const store::StreamProcessorRow& row : rows) {
+      CANDOR_ASSIGN_OR_RETURN(StoredStreamProcessor p,
+                              DecodeStreamProcessor(row, "the cluster's stream processors"));
+      if (row.node != o.node) {
+        others.insert(row.name);
+        p.open_session.clear();  // the running node's (or its taker's) to audit
+      }
+      stored.push_back(std::move(p));
+    }
+  } else {
+    CANDOR_ASSIGN_OR_RETURN(manager->store_, StreamProcessorStore::Open(o.db_path));
+    CANDOR_ASSIGN_OR_RETURN(stored, manager->store_->LoadAll());
+  }
   std::lock_guard lock(manager->mutex_);
   for (StoredStreamProcessor& p : stored) {
     if (!p.open_session.empty()) {
@@ -135,12 +161,13 @@ StatusOr<std::unique_ptr<StreamProcessorManager>> StreamProcessorManager::Open(
   }
   for (auto& [name, entry] : manager->processors_) {
     if (entry.stored.status != StreamProcessorStatus::kRunning) continue;
+    if (others.count(name) != 0) continue;
     SessionCaller caller = entry.stored.caller;
     caller.source = "restart";
     Status restarted = Status::Ok();
     std::string message;
     if (manager->options_.restart_running) {
-      restarted = manager->StartLocked(entry, caller).status();
+      restarted = manager->StartLocked(entry, caller, /*ours=*/true).status();
       message = "could not restart after the service restarted: " + restarted.ToString();
     } else {
       restarted = Status::Unsupported("not restarted");
@@ -151,11 +178,122 @@ StatusOr<std::unique_ptr<StreamProcessorManager>> StreamProcessorManager::Open(
                                                             : StreamProcessorStatus::kStopped;
       entry.stored.status = status;
       entry.stored.status_message = message;
-      CANDOR_RETURN_IF_ERROR(
-          manager->store_->UpdateStatus(name, status, message, entry.stored.caller, NowMs()));
+      if (manager->shared_) {
+        CANDOR_RETURN_IF_ERROR(manager->shared_
+                                   ->EndRunning(name, o.node, std::string(StatusName(status)),
+                                                message, NowMs())
+                                   .status());
+      } else {
+        CANDOR_RETURN_IF_ERROR(
+            manager->store_->UpdateStatus(name, status, message, entry.stored.caller, NowMs()));
+      }
     }
   }
+  if (manager->shared_) {
+    manager->lease_keeper_ = std::thread([m = manager.get()] { m->LeaseLoop(); });
+  }
   return manager;
+}
+
+Status StreamProcessorManager::SaveSession(const std::string& name,
+                                           const std::string& session_json) {
+  return shared_ ? shared_->SaveSession(name, session_json)
+                 : store_->SaveSession(name, session_json);
+}
+
+Status StreamProcessorManager::SyncLocked() {
+  if (!shared_) return Status::Ok();
+  CANDOR_ASSIGN_OR_RETURN(std::vector<store::StreamProcessorRow> rows, shared_->All());
+  std::set<std::string> names;
+  for (const store::StreamProcessorRow& row : rows) {
+    CANDOR_ASSIGN_OR_RETURN(StoredStreamProcessor p,
+                            DecodeStreamProcessor(row, "the cluster's stream processors"));
+    names.insert(row.name);
+    p.definition.arn = std::string(kStreamProcessorArnPrefix) + row.name;
+    p.open_session.clear();  // read from the row only where it is audited
+    Entry& entry = processors_[row.name];
+    if (Active(entry)) {
+      entry.stored.definition.tags = p.definition.tags;  // the session's own state stays
+      continue;
+    }
+    // A session that ended here while another node runs the processor: its
+    // state is that node's, not this last session's.
+    if (row.status == "RUNNING" && row.node != options_.node) entry.session.reset();
+    entry.stored = std::move(p);
+  }
+  for (auto it = processors_.begin(); it != processors_.end();) {
+    it = names.count(it->first) == 0 && !Active(it->second) ? processors_.erase(it) : ++it;
+  }
+  return Status::Ok();
+}
+
+StatusOr<int64_t> StreamProcessorManager::KeepLeases() {
+  if (!shared_) return int64_t{0};
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return int64_t{0};
+  CANDOR_RETURN_IF_ERROR(shared_->Renew(options_.node, options_.lease_ms));
+  // Sessions whose processor another node stopped (or deleted, or took
+  // over): ended here.
+  CANDOR_ASSIGN_OR_RETURN(std::vector<store::StreamProcessorRow> rows, shared_->All());
+  std::map<std::string, const store::StreamProcessorRow*> by_name;
+  for (const auto& row : rows) by_name[row.name] = &row;
+  int running = 0;
+  for (auto& [name, entry] : processors_) {
+    if (!Active(entry)) continue;
+    const auto it = by_name.find(name);
+    if (it == by_name.end() || it->second->status != "RUNNING" ||
+        it->second->node != options_.node) {
+      const StreamSession::Snapshot snap = entry.session->snapshot();
+      if (snap.status == StreamProcessorStatus::kStarting ||
+          snap.status == StreamProcessorStatus::kRunning) {
+        entry.session->RequestStop(SessionEnd::kStopped);
+      }
+      continue;
+    }
+    ++running;
+  }
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
+  if (running >= options_.max_running) return int64_t{0};
+  CANDOR_ASSIGN_OR_RETURN(
+      std::vector<store::StreamProcessorRow> taken,
+      shared_->TakeExpired(options_.node, options_.lease_ms, options_.max_running - running));
+  for (const store::StreamProcessorRow& row : taken) {
+    CANDOR_ASSIGN_OR_RETURN(StoredStreamProcessor p,
+                            DecodeStreamProcessor(row, "the cluster's stream processors"));
+    p.definition.arn = std::string(kStreamProcessorArnPrefix) + row.name;
+    if (!p.open_session.empty()) CANDOR_RETURN_IF_ERROR(AuditInterruptedSession(p));
+    Entry& entry = processors_[row.name];
+    entry.stored = std::move(p);
+    SessionCaller caller = entry.stored.caller;
+    caller.source = "takeover";
+    const Status started = StartLocked(entry, caller, /*ours=*/true).status();
+    std::fprintf(stderr, "candor: took over stream processor %s from a node that stopped%s%s\n",
+                 row.name.c_str(), started.ok() ? "" : ": could not start it: ",
+                 started.ok() ? "" : started.ToString().c_str());
+    if (!started.ok()) {
+      const std::string message = "failed: could not take over: " + started.ToString();
+      entry.stored.status = StreamProcessorStatus::kFailed;
+      entry.stored.status_message = message;
+      CANDOR_RETURN_IF_ERROR(
+          shared_->EndRunning(row.name, options_.node, "FAILED", message, NowMs()).status());
+    }
+  }
+  return static_cast<int64_t>(taken.size());
+}
+
+void StreamProcessorManager::LeaseLoop() {
+  std::unique_lock lock(mutex_);
+  while (!shut_down_) {
+    lease_wake_.wait_for(lock, std::chrono::milliseconds(options_.lease_ms / 3));
+    if (shut_down_) return;
+    lock.unlock();
+    auto kept = KeepLeases();
+    if (!kept.ok()) {
+      std::fprintf(stderr, "candor: cannot keep the stream processors' leases: %s\n",
+                   kept.status().ToString().c_str());
+    }
+    lock.lock();
+  }
 }
 
 Status StreamProcessorManager::AuditInterruptedSession(StoredStreamProcessor& p) {
@@ -178,7 +316,7 @@ Status StreamProcessorManager::AuditInterruptedSession(StoredStreamProcessor& p)
     e.results["Incomplete"] = true;
     CANDOR_RETURN_IF_ERROR(options_.audit->Append(e));
   }
-  CANDOR_RETURN_IF_ERROR(store_->SaveSession(name, ""));
+  CANDOR_RETURN_IF_ERROR(SaveSession(name, ""));
   p.open_session.clear();
   return Status::Ok();
 }
@@ -196,6 +334,7 @@ StatusOr<StreamProcessorDefinition> StreamProcessorManager::Create(StreamProcess
   CANDOR_RETURN_IF_ERROR(options_.collections->DescribeCollection(d.collection_id, false).status());
   std::lock_guard lock(mutex_);
   if (shut_down_) return Status::Throttling("the service is shutting down; retry");
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   if (processors_.count(d.name) != 0) {
     return Status::ResourceInUse("a stream processor named " + d.name + " already exists");
   }
@@ -212,13 +351,15 @@ StatusOr<StreamProcessorDefinition> StreamProcessorManager::Create(StreamProcess
   d.created_ms = d.updated_ms = NowMs();
   StoredStreamProcessor stored;
   stored.definition = d;
-  CANDOR_RETURN_IF_ERROR(store_->Insert(stored));
+  CANDOR_RETURN_IF_ERROR(shared_ ? shared_->Insert(EncodeStreamProcessor(stored))
+                                 : store_->Insert(stored));
   processors_[d.name].stored = std::move(stored);
   return d;
 }
 
 StatusOr<StartedSession> StreamProcessorManager::StartLocked(Entry& entry,
-                                                             const SessionCaller& caller) {
+                                                             const SessionCaller& caller,
+                                                             bool ours) {
   const StreamProcessorDefinition& d = entry.stored.definition;
   int running = 0;
   for (const auto& [name, e] : processors_) running += Active(e) ? 1 : 0;
@@ -232,8 +373,19 @@ StatusOr<StartedSession> StreamProcessorManager::StartLocked(Entry& entry,
                                                              caller.reason, d.collection_id));
   const std::string session_id = NewUuid();
   const int64_t now = NowMs();
-  CANDOR_RETURN_IF_ERROR(
-      store_->UpdateStatus(d.name, StreamProcessorStatus::kRunning, "", caller, now));
+  if (!shared_) {
+    CANDOR_RETURN_IF_ERROR(
+        store_->UpdateStatus(d.name, StreamProcessorStatus::kRunning, "", caller, now));
+  } else if (!ours) {
+    CANDOR_ASSIGN_OR_RETURN(
+        const bool claimed,
+        shared_->Claim(d.name, options_.node, options_.lease_ms,
+                       EncodeStreamProcessor({.caller = caller}).caller_json, now));
+    if (!claimed) {
+      return Status::ResourceInUse("stream processor " + d.name +
+                                   " is RUNNING on another node; stop it first");
+    }
+  }
   entry.stored.definition.updated_ms = now;
   entry.stored.status = StreamProcessorStatus::kRunning;
   entry.stored.status_message.clear();
@@ -244,8 +396,8 @@ StatusOr<StartedSession> StreamProcessorManager::StartLocked(Entry& entry,
   entry.session = std::make_unique<StreamSession>(
       d, caller, applied, session_id, options_.analyzer_factory, options_.audit, options_.session,
       [this, name](SessionEnd end, const Status& error) { OnSessionEnd(name, end, error); },
-      [store = store_.get(), name](const std::string& event_json) {
-        const Status saved = store->SaveSession(name, event_json);
+      [this, name](const std::string& event_json) {
+        const Status saved = SaveSession(name, event_json);
         if (!saved.ok()) {
           std::fprintf(stderr, "candor: cannot checkpoint stream processor %s's session: %s\n",
                        name.c_str(), saved.ToString().c_str());
@@ -259,6 +411,7 @@ StatusOr<StartedSession> StreamProcessorManager::Start(const std::string& name,
                                                        const SessionCaller& caller) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return Status::Throttling("the service is shutting down; retry");
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   if (Active(it->second)) {
@@ -271,9 +424,21 @@ StatusOr<StartedSession> StreamProcessorManager::Start(const std::string& name,
 
 Status StreamProcessorManager::Stop(const std::string& name) {
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   Entry& entry = it->second;
+  if (!Active(entry) && shared_ && entry.stored.status == StreamProcessorStatus::kRunning) {
+    // Running on another node: recorded here, ended there at its next
+    // renewal (KeepLeases).
+    CANDOR_ASSIGN_OR_RETURN(const bool stopped,
+                            shared_->EndRunning(name, "", "STOPPED",
+                                                "stopped by StopStreamProcessor", NowMs()));
+    if (!stopped) return Status::ResourceInUse("stream processor " + name + " is not running");
+    entry.stored.status = StreamProcessorStatus::kStopped;
+    entry.stored.status_message = "stopped by StopStreamProcessor";
+    return Status::Ok();
+  }
   if (!Active(entry)) {
     return Status::ResourceInUse("stream processor " + name + " is not running");
   }
@@ -288,9 +453,16 @@ Status StreamProcessorManager::Stop(const std::string& name) {
   // Recorded first: a service that dies while the session stops must not
   // restart it.
   const int64_t now = NowMs();
-  CANDOR_RETURN_IF_ERROR(store_->UpdateStatus(name, StreamProcessorStatus::kStopped,
-                                              "stopped by StopStreamProcessor", entry.stored.caller,
-                                              now));
+  if (shared_) {
+    CANDOR_RETURN_IF_ERROR(shared_
+                               ->EndRunning(name, options_.node, "STOPPED",
+                                            "stopped by StopStreamProcessor", now)
+                               .status());
+  } else {
+    CANDOR_RETURN_IF_ERROR(store_->UpdateStatus(name, StreamProcessorStatus::kStopped,
+                                                "stopped by StopStreamProcessor",
+                                                entry.stored.caller, now));
+  }
   entry.stored.definition.updated_ms = now;
   entry.stored.status = StreamProcessorStatus::kStopped;
   entry.stored.status_message = "stopped by StopStreamProcessor";
@@ -309,8 +481,10 @@ void StreamProcessorManager::OnSessionEnd(const std::string& name, SessionEnd en
   it->second.stored.status = StreamProcessorStatus::kFailed;
   it->second.stored.status_message = message;
   it->second.stored.definition.updated_ms = now;
-  const Status recorded = store_->UpdateStatus(name, StreamProcessorStatus::kFailed, message,
-                                               it->second.stored.caller, now);
+  const Status recorded =
+      shared_ ? shared_->EndRunning(name, options_.node, "FAILED", message, now).status()
+              : store_->UpdateStatus(name, StreamProcessorStatus::kFailed, message,
+                                     it->second.stored.caller, now);
   if (!recorded.ok()) {
     std::fprintf(stderr, "candor: cannot record that stream processor %s failed: %s\n",
                  name.c_str(), recorded.ToString().c_str());
@@ -348,6 +522,7 @@ Status StreamProcessorManager::Untag(const std::string& name,
 Status StreamProcessorManager::ChangeTags(const std::string& name,
                                           const std::function<void(Tags&)>& change) {
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   StreamProcessorDefinition changed = it->second.stored.definition;
@@ -356,13 +531,19 @@ Status StreamProcessorManager::ChangeTags(const std::string& name,
     return Status::ServiceQuotaExceeded("stream processor " + name + " would hold more than " +
                                         std::to_string(kMaxTagsPerResource) + " tags");
   }
-  CANDOR_RETURN_IF_ERROR(store_->SaveExtras(changed));
+  if (shared_) {
+    CANDOR_RETURN_IF_ERROR(
+        shared_->SaveExtras(name, EncodeStreamProcessor({.definition = changed}).extras_json));
+  } else {
+    CANDOR_RETURN_IF_ERROR(store_->SaveExtras(changed));
+  }
   it->second.stored.definition.tags = std::move(changed.tags);
   return Status::Ok();
 }
 
 StatusOr<Tags> StreamProcessorManager::ListTags(const std::string& name) {
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   return it->second.stored.definition.tags;
@@ -370,6 +551,7 @@ StatusOr<Tags> StreamProcessorManager::ListTags(const std::string& name) {
 
 StatusOr<StreamProcessorInfo> StreamProcessorManager::Describe(const std::string& name) {
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   return InfoLocked(it->second);
@@ -386,6 +568,7 @@ StatusOr<StreamProcessorPage> StreamProcessorManager::List(const std::string& ne
     CANDOR_ASSIGN_OR_RETURN(after, DecodeShortPageToken("sp", "", next_token));
   }
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   StreamProcessorPage page;
   auto it = next_token.empty() ? processors_.begin() : processors_.upper_bound(after);
   for (; it != processors_.end(); ++it) {
@@ -400,6 +583,7 @@ StatusOr<StreamProcessorPage> StreamProcessorManager::List(const std::string& ne
 
 Status StreamProcessorManager::Delete(const std::string& name) {
   std::lock_guard lock(mutex_);
+  CANDOR_RETURN_IF_ERROR(SyncLocked());
   auto it = processors_.find(name);
   if (it == processors_.end()) return Status::NotFound("no stream processor named " + name);
   if (Active(it->second)) {
@@ -407,7 +591,7 @@ Status StreamProcessorManager::Delete(const std::string& name) {
                             std::string(StatusName(it->second.session->snapshot().status)) +
                             "; stop it before deleting it");
   }
-  CANDOR_RETURN_IF_ERROR(store_->Delete(name));
+  CANDOR_RETURN_IF_ERROR(shared_ ? shared_->Delete(name) : store_->Delete(name));
   processors_.erase(it);  // joins the finished session's thread
   return Status::Ok();
 }
@@ -425,6 +609,8 @@ void StreamProcessorManager::Shutdown() {
       }
     }
   }
+  lease_wake_.notify_all();
+  if (lease_keeper_.joinable()) lease_keeper_.join();
   // Outside the lock: an ending session calls OnSessionEnd, which takes it.
   for (StreamSession* s : sessions) s->Join();
 }

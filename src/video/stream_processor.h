@@ -37,11 +37,31 @@
 // kCheckpointSeconds of them, are missing). Open fails if the audit log
 // refuses it: no session goes unaudited.
 //
+// On a cluster (`candor serve --store postgresql://...`, shared_store set)
+// the definitions and states are the database's
+// (store/pg_stream_processors.h), and every call reads them first, so that
+// Create, Describe, List, Tag, Start, Stop and Delete on any node see every
+// node's processors. Which node runs a RUNNING processor: the one whose
+// StartStreamProcessor claimed it (the row's node, with a lease of lease_ms,
+// renewed every lease_ms / 3). StopStreamProcessor on another node records
+// STOPPED at once; the running node sees it at its next renewal and ends
+// the session. When a node stops without ending its sessions (kill -9, a
+// shutdown, a lost database) and a lease runs out, another node takes the
+// processor over at its next renewal (each takes up to its max_running):
+// it appends the interrupted session's audit record from its last
+// checkpoint (EndedBy "ServiceCrash", Incomplete) and starts a session
+// (source "takeover"). A node that starts again within its leases
+// restarts its own RUNNING processors, as with the file. Describe on a node
+// that does not run the session shows the stored status, without the
+// session's counters.
+//
 // Thread safety: all methods may be called concurrently.
 #ifndef CANDOR_VIDEO_STREAM_PROCESSOR_H_
 #define CANDOR_VIDEO_STREAM_PROCESSOR_H_
 
+#include <condition_variable>
 #include <functional>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +80,12 @@ namespace candor::video {
 
 struct StreamProcessorManagerOptions {
   std::string db_path;  // <data-dir>/stream_processors.db
+  // A cluster's database (a libpq connection string): the processors are
+  // its, db_path is not used; `node` names this node in the leases (the
+  // same across restarts: server::JournalNode).
+  std::string shared_store;
+  std::string node;
+  int64_t lease_ms = 30000;
   AnalyzerFactory analyzer_factory;
   // For the policy of the searched collection; must outlive the manager.
   Collections* collections = nullptr;
@@ -125,6 +151,11 @@ class StreamProcessorManager {
 
   // The policy of `collection_id` applied to a face-search of `requested`
   // percent by a caller giving `reason`, as SearchFacesByImage applies it.
+  // On a cluster: renews this node's leases, ends the sessions whose
+  // processors another node stopped, and takes over those whose leases ran
+  // out, now (a thread does it every lease_ms / 3); how many it took over.
+  StatusOr<int64_t> KeepLeases();
+
   static StatusOr<SessionPolicy> ApplyPolicy(const CollectionPolicy& policy, float requested,
                                              const std::string& reason,
                                              const std::string& collection_id);
@@ -138,7 +169,15 @@ class StreamProcessorManager {
   explicit StreamProcessorManager(StreamProcessorManagerOptions options);
   // Under mutex_. Starts a session of `entry`.
   Status ChangeTags(const std::string& name, const std::function<void(Tags&)>& change);
-  StatusOr<StartedSession> StartLocked(Entry& entry, const SessionCaller& caller);
+  // `ours`: on a cluster, the row is RUNNING on this node already (a restart,
+  // a takeover), so it is not claimed again.
+  StatusOr<StartedSession> StartLocked(Entry& entry, const SessionCaller& caller,
+                                       bool ours = false);
+  // On a cluster, under mutex_: processors_ made to agree with the database
+  // (sessions running here keep their entries).
+  Status SyncLocked();
+  Status SaveSession(const std::string& name, const std::string& session_json);
+  void LeaseLoop();
   StreamProcessorInfo InfoLocked(const Entry& entry) const;
   // Called on a session's thread when it ends.
   void OnSessionEnd(const std::string& name, SessionEnd end, const Status& error);
@@ -148,7 +187,10 @@ class StreamProcessorManager {
   Status AuditInterruptedSession(StoredStreamProcessor& p);
 
   const StreamProcessorManagerOptions options_;
-  std::unique_ptr<StreamProcessorStore> store_;
+  std::unique_ptr<StreamProcessorStore> store_;              // the file; null on a cluster
+  std::unique_ptr<store::PgStreamProcessors> shared_;        // the cluster's; null with a file
+  std::thread lease_keeper_;                                 // on a cluster
+  std::condition_variable lease_wake_;
 
   mutable std::mutex mutex_;  // guards what follows
   std::map<std::string, Entry> processors_;

@@ -112,6 +112,49 @@ Status ParseExtras(const std::string& text, const std::string& path,
 
 }  // namespace
 
+store::StreamProcessorRow EncodeStreamProcessor(const StoredStreamProcessor& p) {
+  const StreamProcessorDefinition& d = p.definition;
+  return {.name = d.name,
+          .arn = d.arn,
+          .input_url = d.input_url,
+          .output_url = d.output_url,
+          .role_arn = d.role_arn,
+          .collection_id = d.collection_id,
+          .face_match_threshold = static_cast<double>(d.face_match_threshold),
+          .created_ms = d.created_ms,
+          .updated_ms = d.updated_ms,
+          .status = std::string(StatusName(p.status)),
+          .status_message = p.status_message,
+          .caller_json = CallerJson(p.caller),
+          .session_json = p.open_session,
+          .extras_json = ExtrasJson(d),
+          .node = ""};
+}
+
+StatusOr<StoredStreamProcessor> DecodeStreamProcessor(const store::StreamProcessorRow& row,
+                                                      const std::string& where) {
+  StoredStreamProcessor p;
+  StreamProcessorDefinition& d = p.definition;
+  d.name = row.name;
+  d.arn = row.arn;
+  d.input_url = row.input_url;
+  d.output_url = row.output_url;
+  d.role_arn = row.role_arn;
+  d.collection_id = row.collection_id;
+  d.face_match_threshold = static_cast<float>(row.face_match_threshold);
+  d.created_ms = row.created_ms;
+  d.updated_ms = row.updated_ms;
+  const auto status = ParseStatusName(row.status);
+  if (!status) return Status::Corruption(where + ": stream processor " + d.name +
+                                         " has an unknown status");
+  p.status = *status;
+  p.status_message = row.status_message;
+  CANDOR_ASSIGN_OR_RETURN(p.caller, ParseCaller(row.caller_json, where));
+  p.open_session = row.session_json;
+  CANDOR_RETURN_IF_ERROR(ParseExtras(row.extras_json, where, &d));
+  return p;
+}
+
 StreamProcessorStore::StreamProcessorStore(std::unique_ptr<store::SqliteDb> db)
     : db_(std::move(db)) {}
 

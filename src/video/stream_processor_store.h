@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "candor/status.h"
+#include "store/pg_stream_processors.h"
 #include "video/stream_processor_types.h"
 
 namespace candor::store {
@@ -24,6 +25,13 @@ class SqliteDb;
 }
 
 namespace candor::video {
+
+// A processor as a cluster's database row holds it
+// (store/pg_stream_processors.h; the node is left empty), and back:
+// Corruption naming `where` for a row that does not read as one.
+store::StreamProcessorRow EncodeStreamProcessor(const StoredStreamProcessor& p);
+StatusOr<StoredStreamProcessor> DecodeStreamProcessor(const store::StreamProcessorRow& row,
+                                                      const std::string& where);
 
 class StreamProcessorStore {
  public:

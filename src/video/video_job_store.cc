@@ -228,6 +228,44 @@ json VideoJobRequest::Parameters() const {
           {"FaceMatchThreshold", face_match_threshold}};
 }
 
+store::VideoJobRow EncodeVideoJob(const StoredVideoJob& job) {
+  return {.job_id = job.job_id,
+          .kind = std::string(VideoJobKindName(job.request.kind)),
+          .client_request_token = job.request.client_request_token,
+          .request_json = Dump(RequestJson(job.request)),
+          .caller_json = Dump(CallerJson(job.caller)),
+          .policy_json = Dump(PolicyJson(job.policy)),
+          .status = std::string(VideoJobStatusName(job.status)),
+          .status_message = job.status_message,
+          .created_ms = job.created_ms,
+          .completed_ms = job.completed_ms,
+          .metadata_json = Dump(MetadataJson(job.metadata)),
+          .results_json = Dump(job.results),
+          .search_json = Dump(SearchJson(job.search))};
+}
+
+StatusOr<StoredVideoJob> DecodeVideoJob(const store::VideoJobRow& row, const std::string& where) {
+  StoredVideoJob job;
+  job.job_id = row.job_id;
+  CANDOR_RETURN_IF_ERROR(ReadRequest(row.request_json, where + " request", &job.request));
+  if (VideoJobKindName(job.request.kind) != row.kind) {
+    return Status::Corruption(where + " has a kind other than its request's");
+  }
+  CANDOR_RETURN_IF_ERROR(ReadCaller(row.caller_json, where + " caller", &job.caller));
+  CANDOR_RETURN_IF_ERROR(ReadPolicy(row.policy_json, where + " policy", &job.policy));
+  const auto status = ParseVideoJobStatus(row.status);
+  if (!status) return Status::Corruption(where + " has an unknown status");
+  job.status = *status;
+  job.status_message = row.status_message;
+  job.created_ms = row.created_ms;
+  job.completed_ms = row.completed_ms;
+  CANDOR_RETURN_IF_ERROR(ReadMetadata(row.metadata_json, where + " metadata", &job.metadata));
+  job.results = json::parse(row.results_json, nullptr, false);
+  if (!job.results.is_array()) return Status::Corruption(where + " results are not a list");
+  CANDOR_RETURN_IF_ERROR(ReadSearch(row.search_json, where + " search", &job.search));
+  return job;
+}
+
 VideoJobStore::VideoJobStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
 
 VideoJobStore::~VideoJobStore() = default;

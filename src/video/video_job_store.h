@@ -29,6 +29,7 @@
 #include "candor/status.h"
 #include "candor/types.h"
 #include "candor/video.h"
+#include "store/pg_video_jobs.h"
 #include "video/stream_processor_types.h"
 
 namespace candor::store {
@@ -86,6 +87,12 @@ struct StoredVideoJob {
   nlohmann::json results = nlohmann::json::array();
   VideoSearchCalibration search;  // FaceSearch, once ended
 };
+
+// A job as a cluster's database row holds it (store/pg_video_jobs.h): the
+// same JSON texts as the SQLite file's columns; and back, Corruption naming
+// `where` for a row that does not read as a job.
+store::VideoJobRow EncodeVideoJob(const StoredVideoJob& job);
+StatusOr<StoredVideoJob> DecodeVideoJob(const store::VideoJobRow& row, const std::string& where);
 
 class VideoJobStore {
  public:

@@ -97,8 +97,28 @@ StatusOr<std::unique_ptr<VideoJobManager>> VideoJobManager::Open(VideoJobManager
   if (!options.analyzer_factory) return Status::InvalidArgument("no video analyzer factory");
   if (options.collections == nullptr) return Status::InvalidArgument("no collections");
   auto manager = std::unique_ptr<VideoJobManager>(new VideoJobManager(std::move(options)));
-  CANDOR_ASSIGN_OR_RETURN(manager->store_, VideoJobStore::Open(manager->options_.db_path));
-  CANDOR_ASSIGN_OR_RETURN(std::vector<StoredVideoJob> stored, manager->store_->LoadAll());
+  std::vector<StoredVideoJob> stored;
+  if (!manager->options_.shared_store.empty()) {
+    const VideoJobManagerOptions& o = manager->options_;
+    if (o.node.empty() || o.lease_ms < 3) {
+      return Status::InvalidArgument("a cluster's video jobs need the node's name and a lease");
+    }
+    CANDOR_ASSIGN_OR_RETURN(manager->shared_, store::PgVideoJobs::Open(o.shared_store));
+    // This node's jobs left IN_PROGRESS by its last run: its again (renewed
+    // before any node fails them), run again from the start.
+    CANDOR_RETURN_IF_ERROR(manager->shared_->Renew(o.node, o.lease_ms));
+    CANDOR_ASSIGN_OR_RETURN(std::vector<store::VideoJobRow> rows,
+                            manager->shared_->InProgressOf(o.node));
+    for (const store::VideoJobRow& row : rows) {
+      CANDOR_ASSIGN_OR_RETURN(StoredVideoJob job,
+                              DecodeVideoJob(row, "the cluster's video job " + row.job_id));
+      stored.push_back(std::move(job));
+    }
+    CANDOR_RETURN_IF_ERROR(manager->KeepLeases().status());
+  } else {
+    CANDOR_ASSIGN_OR_RETURN(manager->store_, VideoJobStore::Open(manager->options_.db_path));
+    CANDOR_ASSIGN_OR_RETURN(stored, manager->store_->LoadAll());
+  }
   {
     std::lock_guard lock(manager->mutex_);
     for (StoredVideoJob& job : stored) {
@@ -112,7 +132,76 @@ StatusOr<std::unique_ptr<VideoJobManager>> VideoJobManager::Open(VideoJobManager
     }
   }
   manager->worker_ = std::thread([m = manager.get()] { m->WorkerLoop(); });
+  if (manager->shared_) {
+    manager->lease_keeper_ = std::thread([m = manager.get()] { m->LeaseLoop(); });
+  }
   return manager;
+}
+
+StatusOr<int64_t> VideoJobManager::KeepLeases() {
+  if (!shared_) return int64_t{0};
+  CANDOR_RETURN_IF_ERROR(shared_->Renew(options_.node, options_.lease_ms));
+  CANDOR_ASSIGN_OR_RETURN(const int64_t failed, shared_->FailExpired(kNodeStoppedMessage));
+  if (failed > 0) {
+    std::fprintf(stderr, "candor: %lld video jobs of nodes that stopped are FAILED now\n",
+                 static_cast<long long>(failed));
+  }
+  return failed;
+}
+
+void VideoJobManager::LeaseLoop() {
+  std::unique_lock lock(mutex_);
+  while (!shut_down_) {
+    lease_wake_.wait_for(lock, std::chrono::milliseconds(options_.lease_ms / 3));
+    if (shut_down_) return;
+    lock.unlock();
+    // A database that cannot be reached: tried again at the next turn (the
+    // leases last three turns).
+    auto kept = KeepLeases();
+    if (!kept.ok()) {
+      std::fprintf(stderr, "candor: cannot renew the video jobs' leases: %s\n",
+                   kept.status().ToString().c_str());
+    }
+    lock.lock();
+  }
+}
+
+StatusOr<StartedVideoJob> VideoJobManager::StartShared(StoredVideoJob job) {
+  const VideoJobRequest& request = job.request;
+  const std::string kind(VideoJobKindName(request.kind));
+  auto earlier_job = [&]() -> StatusOr<std::optional<StartedVideoJob>> {
+    if (request.client_request_token.empty()) return std::optional<StartedVideoJob>();
+    CANDOR_ASSIGN_OR_RETURN(auto row, shared_->FindByToken(kind, request.client_request_token));
+    if (!row) return std::optional<StartedVideoJob>();
+    CANDOR_ASSIGN_OR_RETURN(StoredVideoJob earlier,
+                            DecodeVideoJob(*row, "the cluster's video job " + row->job_id));
+    if (earlier.request.Parameters() != request.Parameters()) {
+      return Status::IdempotentParameterMismatch("ClientRequestToken " +
+                                                 request.client_request_token +
+                                                 " was used for a job with other parameters");
+    }
+    return std::optional<StartedVideoJob>(StartedVideoJob{earlier.job_id, earlier.policy, true});
+  };
+  CANDOR_ASSIGN_OR_RETURN(std::optional<StartedVideoJob> reused, earlier_job());
+  if (reused) return *reused;
+  if (queue_.size() >= static_cast<size_t>(std::max(1, options_.max_pending))) {
+    return Status::LimitExceeded("too many video jobs are in progress on this node (" +
+                                 std::to_string(queue_.size()) + "); retry later");
+  }
+  job.job_id = NewUuid();
+  job.created_ms = NowMs();
+  const Status inserted = shared_->Insert(EncodeVideoJob(job), options_.node, options_.lease_ms);
+  if (inserted.code() == StatusCode::kAlreadyExists && !request.client_request_token.empty()) {
+    // Another node took the token between the look and the insert.
+    CANDOR_ASSIGN_OR_RETURN(reused, earlier_job());
+    if (reused) return *reused;
+  }
+  CANDOR_RETURN_IF_ERROR(inserted);
+  StartedVideoJob started{job.job_id, job.policy, false};
+  queue_.push_back(started.job_id);
+  jobs_[started.job_id] = std::make_shared<const StoredVideoJob>(std::move(job));
+  wake_.notify_all();
+  return started;
 }
 
 StatusOr<StartedVideoJob> VideoJobManager::Start(const VideoJobRequest& request,
@@ -136,6 +225,7 @@ StatusOr<StartedVideoJob> VideoJobManager::Start(const VideoJobRequest& request,
   }
   std::lock_guard lock(mutex_);
   if (shut_down_) return Status::Unsupported("the service is shutting down");
+  if (shared_) return StartShared(std::move(job));
   if (!request.client_request_token.empty()) {
     const auto it = tokens_.find(TokenKey(request));
     if (it != tokens_.end()) {
@@ -165,6 +255,16 @@ StatusOr<StartedVideoJob> VideoJobManager::Start(const VideoJobRequest& request,
 
 StatusOr<std::shared_ptr<const StoredVideoJob>> VideoJobManager::Get(const std::string& job_id,
                                                                      VideoJobKind kind) const {
+  if (shared_) {
+    CANDOR_ASSIGN_OR_RETURN(auto row, shared_->Find(job_id));
+    if (row && row->kind == VideoJobKindName(kind)) {
+      CANDOR_ASSIGN_OR_RETURN(StoredVideoJob job,
+                              DecodeVideoJob(*row, "the cluster's video job " + row->job_id));
+      return std::make_shared<const StoredVideoJob>(std::move(job));
+    }
+    return Status::NotFound("no " + std::string(VideoJobKindName(kind)) + " job " +
+                            job_id.substr(0, 64));
+  }
   std::lock_guard lock(mutex_);
   const auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second->request.kind != kind) {
@@ -174,9 +274,21 @@ StatusOr<std::shared_ptr<const StoredVideoJob>> VideoJobManager::Get(const std::
   return it->second;
 }
 
-std::vector<std::shared_ptr<const StoredVideoJob>> VideoJobManager::List(
+StatusOr<std::vector<std::shared_ptr<const StoredVideoJob>>> VideoJobManager::List(
     const std::vector<VideoJobKind>& kinds, size_t max_results) const {
   std::vector<std::shared_ptr<const StoredVideoJob>> out;
+  if (shared_) {
+    std::vector<std::string> names;
+    for (VideoJobKind k : kinds) names.emplace_back(VideoJobKindName(k));
+    CANDOR_ASSIGN_OR_RETURN(std::vector<store::VideoJobRow> rows,
+                            shared_->List(names, static_cast<int64_t>(max_results)));
+    for (const store::VideoJobRow& row : rows) {
+      CANDOR_ASSIGN_OR_RETURN(StoredVideoJob job,
+                              DecodeVideoJob(row, "the cluster's video job " + row.job_id));
+      out.push_back(std::make_shared<const StoredVideoJob>(std::move(job)));
+    }
+    return out;
+  }
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, job] : jobs_) {
@@ -199,7 +311,9 @@ void VideoJobManager::Shutdown() {
     cancel_ = true;
   }
   wake_.notify_all();
+  lease_wake_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (lease_keeper_.joinable()) lease_keeper_.join();
 }
 
 void VideoJobManager::WorkerLoop() {
@@ -215,7 +329,11 @@ void VideoJobManager::WorkerLoop() {
     std::lock_guard lock(mutex_);
     queue_.pop_front();
     const std::string id = job.job_id;
-    jobs_[id] = std::make_shared<const StoredVideoJob>(std::move(job));
+    if (shared_) {
+      jobs_.erase(id);  // Get reads the database
+    } else {
+      jobs_[id] = std::make_shared<const StoredVideoJob>(std::move(job));
+    }
   }
 }
 
@@ -291,7 +409,8 @@ bool VideoJobManager::RunJob(StoredVideoJob& job) {
   }
   job.status_message = error.ok() ? "" : PublicStatusMessage(error.message(), r).substr(0, 1024);
   job.completed_ms = NowMs();
-  const Status stored = store_->Complete(job);
+  const Status stored =
+      shared_ ? shared_->Complete(EncodeVideoJob(job), options_.node) : store_->Complete(job);
   if (!stored.ok()) {
     std::fprintf(stderr, "candor: cannot record the end of video job %s: %s\n", job.job_id.c_str(),
                  stored.ToString().c_str());

@@ -24,6 +24,19 @@
 // appended but before its end was stored re-runs it, and the audit log then
 // holds two records of that JobId.
 //
+// On a cluster (`candor serve --store postgresql://...`, shared_store set)
+// the jobs are the database's (store/pg_video_jobs.h) instead of the file's:
+// a job runs on the node that started it, and Get* and ListVideoJobs on
+// every node answer from the database (the status, and the results once the
+// job ended). A ClientRequestToken names one job in the whole cluster. The
+// node holds a lease on each of its IN_PROGRESS jobs (lease_ms, renewed
+// every lease_ms / 3); when it stops without ending one (kill -9, a
+// shutdown, a lost database) and its lease runs out, any node (each looks
+// every lease_ms / 3) marks the job FAILED with kNodeStoppedMessage and no
+// results, and the node that ran it can no longer record an end. A node
+// that starts again within the lease (the same node name: host and data
+// directory) runs its IN_PROGRESS jobs again, as with the file.
+//
 // NotificationChannel (SNS) is not supported: clients poll Get*.
 //
 // Thread safety: all methods may be called concurrently.
@@ -51,8 +64,18 @@ namespace candor::video {
 using VideoAnalyzerFactory =
     std::function<StatusOr<std::unique_ptr<VideoAnalyzer>>(const VideoOptions& options)>;
 
+// The StatusMessage of a job whose node stopped before it ended.
+inline constexpr char kNodeStoppedMessage[] =
+    "the node running this job stopped before it ended (its lease expired); start the job again";
+
 struct VideoJobManagerOptions {
   std::string db_path;  // <data-dir>/video_jobs.db
+  // A cluster's database (a libpq connection string): the jobs are its, and
+  // db_path is not used. `node` names this node in the leases (it must be
+  // the same across restarts: server::JournalNode).
+  std::string shared_store;
+  std::string node;
+  int64_t lease_ms = 30000;
   VideoAnalyzerFactory analyzer_factory;
   // For the policy of the searched collection; must outlive the manager.
   Collections* collections = nullptr;
@@ -95,9 +118,14 @@ class VideoJobManager {
                                                       VideoJobKind kind) const;
 
   // The newest `max_results` jobs of the kinds in `kinds`, newest first
-  // (created_ms, then JobId).
-  std::vector<std::shared_ptr<const StoredVideoJob>> List(const std::vector<VideoJobKind>& kinds,
-                                                          size_t max_results) const;
+  // (created_ms, then JobId). Fails only on a cluster (the database).
+  StatusOr<std::vector<std::shared_ptr<const StoredVideoJob>>> List(
+      const std::vector<VideoJobKind>& kinds, size_t max_results) const;
+
+  // On a cluster: renews this node's leases and fails the jobs of nodes
+  // whose leases ran out, now (a thread does it every lease_ms / 3); how
+  // many jobs it failed.
+  StatusOr<int64_t> KeepLeases();
 
   // Cancels the running job (it stays IN_PROGRESS in the file and runs again
   // at the next open) and joins the worker. Later Starts are refused.
@@ -107,13 +135,17 @@ class VideoJobManager {
  private:
   explicit VideoJobManager(VideoJobManagerOptions options);
   void WorkerLoop();
+  void LeaseLoop();
+  // Start's part under mutex_ on a cluster: the token's job, or a new one.
+  StatusOr<StartedVideoJob> StartShared(StoredVideoJob job);
   // Runs one job to its end; false when it was cancelled by Shutdown.
   bool RunJob(StoredVideoJob& job);
   Status AuditSearch(const StoredVideoJob& job, const std::vector<VideoTrackMatch>& matches,
                      const Status& error);
 
   const VideoJobManagerOptions options_;
-  std::unique_ptr<VideoJobStore> store_;
+  std::unique_ptr<VideoJobStore> store_;           // the file; null on a cluster
+  std::unique_ptr<store::PgVideoJobs> shared_;     // the cluster's; null with a file
 
   mutable std::mutex mutex_;  // guards what follows
   std::condition_variable wake_;
@@ -125,6 +157,8 @@ class VideoJobManager {
 
   std::atomic<bool> cancel_{false};
   std::thread worker_;
+  std::thread lease_keeper_;  // on a cluster
+  std::condition_variable lease_wake_;  // Shutdown wakes lease_keeper_
 };
 
 }  // namespace candor::video
