@@ -198,6 +198,40 @@ TEST(PostgresStoreFileTest, ConcurrentStoresKeepAQuota) {
   std::cout << ok << " ok, " << refused << " refused, " << throttled << " throttled\n";
 }
 
+// ForEachFace reads a collection in one streamed query: a row it cannot
+// decode in the middle of the stream fails the call (Corruption, naming the
+// face) after the rows before it were handed over, and the rest of the
+// stream is drained, so the same connection answers the next calls. A
+// corrupt row can only be made with the length CHECK dropped.
+TEST(PostgresStoreFileTest, ForEachFaceStopsAtACorruptRowAndStaysUsable) {
+  PgTestDatabase db;
+  std::string error;
+  ASSERT_TRUE(db.Create(&error)) << error;
+  auto store = OpenPostgresStore(db.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->CreateCollection(MakeCollection("c")).ok());
+  std::vector<FaceRecord> faces;
+  for (int n = 0; n < 3000; ++n) faces.push_back(MakeFace(n));
+  ASSERT_TRUE((*store)->InsertFaces("c", &faces).ok());
+  PgRawExec(db.conninfo(), "ALTER TABLE faces DROP CONSTRAINT faces_embedding_check");
+  PgRawExec(db.conninfo(), "UPDATE faces SET embedding = '\\x00' WHERE face_id = '" +
+                               faces[1500].face_id + "'");
+  int visited = 0;
+  const Status broken = (*store)->ForEachFace("c", [&](const FaceRecord&) { ++visited; });
+  EXPECT_EQ(broken.code(), StatusCode::kCorruption) << broken.ToString();
+  EXPECT_NE(broken.message().find(faces[1500].face_id), std::string::npos) << broken.ToString();
+  EXPECT_EQ(visited, 1500);
+
+  auto listed = (*store)->ListFaces("c", "", 10, true);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->size(), 10u);
+  PgRawExec(db.conninfo(), "DELETE FROM faces WHERE face_id = '" + faces[1500].face_id + "'");
+  visited = 0;
+  const Status whole = (*store)->ForEachFace("c", [&](const FaceRecord&) { ++visited; });
+  EXPECT_TRUE(whole.ok()) << whole.ToString();
+  EXPECT_EQ(visited, 2999);
+}
+
 // A PostgreSQL database of a newer schema version is refused, unchanged; so
 // is one with Candor's tables but no version.
 TEST(PostgresStoreFileTest, RefusesNewerAndForeignSchemas) {

@@ -197,13 +197,19 @@ TEST_P(StoreTest, FacesRoundTripEveryFieldAndEmbeddingBytes) {
   EXPECT_LT(faces[1].row_id, faces[2].row_id);
 
   for (bool with_embeddings : {true, false}) {
+    // An id with an array literal's delimiters, which must reach the store
+    // as bytes (the PostgreSQL store sends the ids as one text[]).
     auto got = store_->GetFaces(
-        "c", {faces[2].face_id, "missing", faces[0].face_id, faces[2].face_id}, with_embeddings);
+        "c", {faces[2].face_id, "missing", "{\"a\",b}", faces[0].face_id, faces[2].face_id},
+        with_embeddings);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     ASSERT_EQ(got->size(), 2u);  // asked order, missing skipped, repeats once
     ExpectSameFace((*got)[0], faces[2], with_embeddings);
     ExpectSameFace((*got)[1], faces[0], with_embeddings);
   }
+  auto none = store_->GetFaces("c", {}, true);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
   EXPECT_EQ(store_->GetFaces("nope", {faces[0].face_id}, true).status().code(),
             StatusCode::kNotFound);
   // A face belongs to its collection only.
@@ -636,8 +642,8 @@ TEST_P(StoreTest, JournalRowsComeWithTheWriteAndGoOnceResolved) {
   EXPECT_EQ((*journal)[0].entry["What"], "delete collection 'd'");
 }
 
-// More faces than one page of the PostgreSQL store's ForEachFace (1000):
-// every one, once, in row_id order, with its embedding.
+// A few thousand faces (about 5 MB that the PostgreSQL store streams in one
+// query): every one, once, in row_id order, with its embedding.
 TEST_P(StoreTest, ForEachFaceVisitsEveryFaceOfALargeCollection) {
   ASSERT_TRUE(store_->CreateCollection(MakeCollection("c")).ok());
   std::vector<FaceRecord> faces;

@@ -49,17 +49,18 @@ inline constexpr char kListFacesWithEmbeddings[] = "SELECT " CANDOR_PG_FACE_COLU
                                             ", embedding FROM faces"
                                             " WHERE collection_id = $1 AND face_id > $2"
                                             " ORDER BY face_id LIMIT $3";
-inline constexpr char kGetFace[] =
-    "SELECT " CANDOR_PG_FACE_COLUMNS " FROM faces WHERE collection_id = $1 AND face_id = $2";
-inline constexpr char kGetFaceWithEmbedding[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                                         ", embedding FROM faces"
-                                         " WHERE collection_id = $1 AND face_id = $2";
-// ForEachFace reads in pages of kForEachFacePage faces by row_id, all in
-// one snapshot, so that a large collection never sits in memory whole.
-inline constexpr char kForEachFacePage[] = "SELECT " CANDOR_PG_FACE_COLUMNS
-                                    ", embedding FROM faces WHERE collection_id = $1"
-                                    " AND row_id > $2 ORDER BY row_id LIMIT $3";
-inline constexpr int64_t kForEachFacePageSize = 1000;
+// GetFaces: every face asked for in one statement (faces_by_collection_face_id
+// serves `= ANY`).
+inline constexpr char kGetFaces[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                             " FROM faces WHERE collection_id = $1 AND face_id = ANY($2)";
+inline constexpr char kGetFacesWithEmbeddings[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                                           ", embedding FROM faces"
+                                           " WHERE collection_id = $1 AND face_id = ANY($2)";
+// ForEachFace reads a collection in one streamed query (PgDb::ExecStreamed),
+// in row_id order (the index faces_by_collection_row_id).
+inline constexpr char kForEachFace[] = "SELECT " CANDOR_PG_FACE_COLUMNS
+                                ", embedding FROM faces WHERE collection_id = $1"
+                                " ORDER BY row_id";
 inline constexpr char kListFacesIndexedBefore[] =
     "SELECT " CANDOR_PG_FACE_COLUMNS
     " FROM faces WHERE collection_id = $1 AND indexed_ms < $2"

@@ -51,7 +51,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
-#include <set>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -539,15 +539,25 @@ StatusOr<std::vector<FaceRecord>> PostgresStore::GetFaces(const std::string& col
   CANDOR_RETURN_IF_ERROR(InTransaction(false, what, [&]() -> Status {
     faces.clear();
     CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
-    std::set<std::string_view> seen;
+    if (face_ids.empty()) return Status::Ok();
+    // One statement for all of them (a node following another's batch of
+    // 1,000 faces made 1,000 round trips), answered in the order asked,
+    // each face once, as the SQLite store does.
+    CANDOR_ASSIGN_OR_RETURN(Result r, Exec(with_embeddings ? kGetFacesWithEmbeddings : kGetFaces,
+                                           {Param::Text(collection_id),
+                                            Param::TextArray(face_ids)},
+                                           what));
+    std::unordered_map<std::string, FaceRecord> found;
+    for (int i = 0; i < r.rows(); ++i) {
+      FaceRecord face;
+      CANDOR_RETURN_IF_ERROR(ReadFace(r, i, with_embeddings, &face));
+      found.emplace(face.face_id, std::move(face));
+    }
     for (const std::string& face_id : face_ids) {
-      if (!seen.insert(face_id).second) continue;
-      CANDOR_ASSIGN_OR_RETURN(
-          Result r, Exec(with_embeddings ? kGetFaceWithEmbedding : kGetFace,
-                         {Param::Text(collection_id), Param::Text(face_id)}, what));
-      if (r.rows() > 0) {
-        CANDOR_RETURN_IF_ERROR(ReadFace(r, 0, with_embeddings, &faces.emplace_back()));
-      }
+      auto it = found.find(face_id);
+      if (it == found.end()) continue;  // absent, or listed before
+      faces.push_back(std::move(it->second));
+      found.erase(it);
     }
     return Status::Ok();
   }));
@@ -636,26 +646,23 @@ Status PostgresStore::ForEachFace(const std::string& collection_id,
                                   const std::function<void(const FaceRecord&)>& fn) {
   std::lock_guard lock(mutex_);
   const std::string what = "read faces of collection " + Quoted(collection_id);
-  // One snapshot, read a page of faces at a time by row_id (the index
-  // faces_by_collection_row_id), so memory stays at one page whatever the
-  // size of the collection. A read-only snapshot is never retried, so `fn`
-  // sees each face once.
+  // One snapshot and one query, whose rows are handed to `fn` as they arrive
+  // (single-row mode): PostgreSQL reads and detoasts the next embeddings
+  // while this process indexes the last ones, and memory holds one row
+  // whatever the size of the collection. It replaced pages of 1,000 rows
+  // by row_id, in which the two sides took turns (bench/join_bench, 1M
+  // faces on a loaded 2-core machine: median 15.3 s before, 9.1 s after;
+  // README). A read-only snapshot is never retried, so `fn` sees each face
+  // once.
   return InTransaction(false, what, [&]() -> Status {
     CANDOR_RETURN_IF_ERROR(CheckCollectionExists(collection_id));
     FaceRecord face;
-    int64_t after = 0;
-    for (;;) {
-      CANDOR_ASSIGN_OR_RETURN(Result r, Exec(kForEachFacePage,
-                                             {Param::Text(collection_id), Param::Int(after),
-                                              Param::Int(kForEachFacePageSize)},
-                                             what));
-      for (int i = 0; i < r.rows(); ++i) {
-        CANDOR_RETURN_IF_ERROR(ReadFace(r, i, true, &face));
-        after = face.row_id;
-        fn(face);
-      }
-      if (r.rows() < kForEachFacePageSize) return Status::Ok();
-    }
+    return db_.ExecStreamed(kForEachFace, {Param::Text(collection_id)}, what,
+                            [&](const Result& r, int row) -> Status {
+                              CANDOR_RETURN_IF_ERROR(ReadFace(r, row, true, &face));
+                              fn(face);
+                              return Status::Ok();
+                            });
   });
 }
 

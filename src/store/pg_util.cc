@@ -19,6 +19,7 @@ constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kTextOid = 25;
 constexpr Oid kFloat8Oid = 701;
+constexpr Oid kTextArrayOid = 1009;
 
 std::string BigEndian64(uint64_t v) {
   const uint64_t be = htobe64(v);
@@ -68,6 +69,25 @@ bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlsta
 
 Param Param::Text(std::string_view s) { return {kTextOid, std::string(s)}; }
 Param Param::Bytes(std::string_view s) { return {kByteaOid, std::string(s)}; }
+Param Param::TextArray(const std::vector<std::string>& items) {
+  // PostgreSQL's binary array (array_send): dimensions, a has-nulls flag,
+  // the element type, each dimension's length and lower bound, then each
+  // element as its length and bytes; all integers 4 bytes, big-endian.
+  std::string out;
+  auto int32 = [&](uint32_t v) { out += BigEndian64(v).substr(4); };
+  int32(items.empty() ? 0 : 1);
+  int32(0);
+  int32(kTextOid);
+  if (!items.empty()) {
+    int32(static_cast<uint32_t>(items.size()));
+    int32(1);
+  }
+  for (const std::string& item : items) {
+    int32(static_cast<uint32_t>(item.size()));
+    out += item;
+  }
+  return {kTextArrayOid, std::move(out)};
+}
 Param Param::Int(int64_t v) { return {kInt8Oid, BigEndian64(static_cast<uint64_t>(v))}; }
 Param Param::Double(double v) {
   uint64_t bits;
@@ -247,6 +267,17 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
     lengths.push_back(static_cast<int>(p.value.size()));
     formats.push_back(1);
   }
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
+  Result result(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
+                               values.data(), lengths.data(), formats.data(), 1));
+  const ExecStatusType st =
+      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
+  return result;
+}
+
+StatusOr<std::string> PgDb::Prepared(std::string_view sql, const std::vector<Oid>& types,
+                                     std::string_view what) {
   // Prepared once per connection (named statements outlive transactions,
   // rolled back ones included), then only bound and executed.
   auto it = prepared_.find(sql);
@@ -254,18 +285,51 @@ StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& para
     const std::string name = "candor_" + std::to_string(prepared_.size() + 1);
     const std::string query(sql);
     Result prepared(PQprepare(conn_.get(), name.c_str(), query.c_str(),
-                              static_cast<int>(params.size()), types.data()));
+                              static_cast<int>(types.size()), types.data()));
     if (prepared.get() == nullptr || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
       return ErrorOf(prepared.get(), what);
     }
     it = prepared_.emplace(query, name).first;
   }
-  Result result(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
-                               values.data(), lengths.data(), formats.data(), 1));
-  const ExecStatusType st =
-      result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
-  return result;
+  return it->second;
+}
+
+Status PgDb::ExecStreamed(std::string_view sql, const std::vector<Param>& params,
+                          std::string_view what,
+                          const std::function<Status(const Result&, int row)>& row) {
+  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<Oid> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (const Param& p : params) {
+    types.push_back(p.type);
+    values.push_back(p.value.data());
+    lengths.push_back(static_cast<int>(p.value.size()));
+    formats.push_back(1);
+  }
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
+                          values.data(), lengths.data(), formats.data(), 1) != 1) {
+    return ErrorOf(nullptr, what);
+  }
+  // Right after the send, as libpq requires. Should it refuse, the rows come
+  // in one result, which the loop below handles the same way.
+  (void)PQsetSingleRowMode(conn_.get());
+  Status status;
+  // Every result up to the null one is read, whatever happened, so that the
+  // connection is ready for the next statement.
+  for (;;) {
+    Result r(PQgetResult(conn_.get()));
+    if (r.get() == nullptr) break;
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+      for (int i = 0; i < r.rows() && status.ok(); ++i) status = row(r, i);
+    } else if (status.ok()) {
+      status = ErrorOf(r.get(), what);
+    }
+  }
+  return status;
 }
 
 Status PgDb::ExecScript(const std::string& sql, std::string_view what) {

@@ -35,6 +35,7 @@ struct Param {
   static Param Int(int64_t v);             // int8
   static Param Double(double v);           // float8
   static Param Bool(bool v);               // bool
+  static Param TextArray(const std::vector<std::string>& items);  // text[], one dimension
 
   Oid type = 0;
   std::string value;
@@ -100,6 +101,15 @@ class PgDb {
   // Runs one statement with `params`; the error Status names `what`.
   StatusOr<Result> Exec(std::string_view sql, const std::vector<Param>& params,
                         std::string_view what);
+  // Runs one query with `params` and hands `row` each of its rows as it
+  // arrives (libpq's single-row mode), so that the server produces the next
+  // rows while the caller handles this one, and only one row is held in
+  // memory. After `row` fails, the rest of the rows are read and dropped
+  // (no cancel: a cancel request can race with the next statement) and that
+  // Status is returned.
+  Status ExecStreamed(std::string_view sql, const std::vector<Param>& params,
+                      std::string_view what,
+                      const std::function<Status(const Result&, int row)>& row);
   // Runs `sql` (any number of statements, no parameters, results dropped).
   Status ExecScript(const std::string& sql, std::string_view what);
 
@@ -134,6 +144,10 @@ class PgDb {
   // cannot be reached.
   Status EnsureConnected();
   Status ErrorOf(const PGresult* r, std::string_view what);
+  // The name `sql` is prepared under on this connection (prepared now, with
+  // `types`, if it is not yet).
+  StatusOr<std::string> Prepared(std::string_view sql, const std::vector<Oid>& types,
+                                 std::string_view what);
 
   // Finds a prepared statement by the std::string_view it is asked for.
   struct SqlHash {
