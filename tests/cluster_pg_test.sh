@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Two `candor serve --store postgresql://...` processes on one database (a
+# Three `candor serve --store postgresql://...` processes on one database (a
 # private PostgreSQL cluster from tools/pg_test_server.sh), and the CLI with
-# --store as a third node: what one indexes the others find, what one deletes
-# none answers with, /metrics shows each node's sync (lag, changes applied,
+# --store as a fourth node: what A indexes B, C and the CLI find, what B
+# deletes neither A nor C answers with, /metrics shows each node's sync (lag, changes applied,
 # reconnects), a node whose listener connection is killed connects again,
 # after PostgreSQL restarts the nodes answer their first call and follow
 # each other, and the audit chain all of them wrote in PostgreSQL verifies
@@ -16,8 +16,10 @@ source "$root/tests/cluster_support.sh"
 cluster_pg_start || exit 1
 serve a || exit 1
 serve b || exit 1
+serve c || exit 1
 port_a=${node_port[a]}
 port_b=${node_port[b]}
+port_c=${node_port[c]}
 
 colin0=$(ls "$data/lfw/images/Colin_Powell/"*.jpg | sort | sed -n 1p)
 colin1=$(ls "$data/lfw/images/Colin_Powell/"*.jpg | sort | sed -n 2p)
@@ -28,6 +30,9 @@ check "create on a" jqt '.StatusCode == 200' "$tmp/create.json"
 call "$port_b" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$colin1")}" \
   >"$tmp/empty.json"
 check "b searches the empty collection" jqt '.FaceMatches == []' "$tmp/empty.json"
+call "$port_c" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$colin1")}" \
+  >"$tmp/empty_c.json"
+check "c searches the empty collection" jqt '.FaceMatches == []' "$tmp/empty_c.json"
 call "$port_a" IndexFaces "{\"CollectionId\":\"people\",\"MaxFaces\":1,\"Image\":$(image "$colin0")}" \
   >"$tmp/index.json"
 face=$(jq -r '.FaceRecords[0].Face.FaceId' "$tmp/index.json")
@@ -36,6 +41,10 @@ call "$port_b" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(imag
   >"$tmp/found.json"
 check "b finds a's face at once" jqt --arg f "$face" '[.FaceMatches[].Face.FaceId] == [$f]' \
   "$tmp/found.json"
+call "$port_c" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$colin1")}" \
+  >"$tmp/found_c.json"
+check "c finds a's face at once" jqt --arg f "$face" '[.FaceMatches[].Face.FaceId] == [$f]' \
+  "$tmp/found_c.json"
 "$candor" collection --data-dir "$tmp/cli" --store "$db_uri" search people "$colin1" \
   --face-match-threshold 80 >"$tmp/cli.json" 2>"$tmp/cli.err"
 # (jq -e passes on empty input: the answer must be there first)
@@ -48,6 +57,9 @@ check "deleted on b" jqt --arg f "$face" '.DeletedFaces == [$f]' "$tmp/del.json"
 call "$port_a" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$colin1")}" \
   >"$tmp/gone.json"
 check "a no longer answers with it" jqt '.FaceMatches == []' "$tmp/gone.json"
+call "$port_c" SearchFacesByImage "{\"CollectionId\":\"people\",\"Image\":$(image "$colin1")}" \
+  >"$tmp/gone_c.json"
+check "nor does c" jqt '.FaceMatches == []' "$tmp/gone_c.json"
 
 check "b's lag is 0" test "$(metric "$port_b" candor_store_sync_lag_changes)" = 0
 check "b applied changes" test "$(metric "$port_b" candor_store_sync_changes_applied_total)" -gt 0
@@ -86,21 +98,22 @@ done
 check "b's listener reconnected" test "$(metric "$port_b" candor_store_sync_reconnects_total)" = 2
 check "still no full rebuild" test "$(metric "$port_b" candor_store_sync_full_rebuilds_total)" = 0
 
-# The audit log: one chain in PostgreSQL that both nodes and the CLI wrote
-# (no audit.db in a data directory). The nodes stop (each signs a last
-# checkpoint with its own key); the chain verifies against the three keys,
+# The audit log: one chain in PostgreSQL that the three nodes and the CLI
+# wrote (no audit.db in a data directory). The nodes stop (each signs a last
+# checkpoint with its own key); the chain verifies against the four keys,
 # and the store against the chain (a collection inserted with psql is named);
 # a verifier trusting only a's names the checkpoints the others signed; an
 # edited row is reported with its seq.
-for n in a b; do
+for n in a b c; do
   kill -TERM "${node_pid[$n]}" 2>/dev/null
   wait "${node_pid[$n]}" 2>/dev/null
   unset "node_pid[$n]"
 done
 check "no audit.db in a node's data directory" \
-  test ! -e "$tmp/a/audit.db" -a ! -e "$tmp/b/audit.db" -a ! -e "$tmp/cli/audit.db"
+  test ! -e "$tmp/a/audit.db" -a ! -e "$tmp/b/audit.db" -a ! -e "$tmp/c/audit.db" \
+  -a ! -e "$tmp/cli/audit.db"
 keys=(--key "$tmp/a/audit-signing.key" --key "$tmp/b/audit-signing.key"
-  --key "$tmp/cli/audit-signing.key")
+  --key "$tmp/c/audit-signing.key" --key "$tmp/cli/audit-signing.key")
 "$candor" audit verify --store "$db_uri" "${keys[@]}" >"$tmp/verify.txt" 2>&1
 check "the cluster's chain verifies against the nodes' keys" test $? = 0
 check "verify says ok" grep -qx ok "$tmp/verify.txt"
