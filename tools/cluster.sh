@@ -19,11 +19,11 @@
 # CANDOR_BINARY=PATH runs that candor binary and skips set-up (the test does).
 #
 # For trying a cluster out on one machine, not for production: the nodes
-# speak plain HTTP (put TLS in front, README "TLS in front"), and issue 17's
-# remaining work is not all done (see the README). Access keys, video jobs,
-# stream processors and the audit log are the database's; the audit log is
-# one chain: `candor audit verify --store URI --key
-# node-1/audit-signing.key --key node-2/...` checks it.
+# speak plain HTTP (put TLS in front, README "TLS in front") and the
+# database runs on the same machine. Access keys, video jobs, stream
+# processors and the audit log are the database's; the audit log is one
+# chain: `candor audit verify --store URI --key node-1/audit-signing.key
+# --key node-2/...` checks it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${CANDOR_CLUSTER_DIR:-$root/candor-cluster}
