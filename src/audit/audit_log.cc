@@ -11,8 +11,7 @@
 // for an fsync (WAL readers see the last commit).
 #include "audit/audit_log.h"
 
-#include <chrono>
-#include <exception>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <string_view>
@@ -24,7 +23,7 @@
 #include "audit/audit_event.h"
 #include "audit/audit_query.h"
 #include "audit/audit_verify.h"
-#include "audit/group_commit.h"
+#include "audit/chained_audit_log.h"
 #include "audit/pg_audit_log.h"
 
 namespace candor::audit {
@@ -39,12 +38,6 @@ constexpr char kLastEvent[] = "SELECT seq, hash FROM events ORDER BY seq DESC LI
 constexpr char kLastCheckpoint[] = "SELECT seq, time_ms FROM checkpoints ORDER BY seq DESC LIMIT 1";
 constexpr char kReadMeta[] = "SELECT public_key_pem, created_ms FROM meta WHERE id = 1";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Meta {
   std::string public_key_pem;
   int64_t created_ms = 0;
@@ -58,47 +51,25 @@ StatusOr<Meta> ReadMeta(AuditDb& db) {
   return Meta{stmt.Text(0), stmt.Int(1)};
 }
 
-// The last record and the last checkpoint, read inside a write transaction.
-struct ChainHead {
-  int64_t seq = 0;
-  std::string hash{kGenesisHash};
-  int64_t checkpoint_seq = 0;
-  int64_t checkpoint_ms = 0;  // the log's creation time before the first checkpoint
-};
-
 // Owns both connections and the key. Thread safety: every method may be
 // called concurrently (the contract of AuditLog); the writer connection is
 // used only by the current leader, the reader under reader_mutex_.
-class AuditLogImpl final : public AuditLog {
+class AuditLogImpl final : public ChainedAuditLog {
  public:
   AuditLogImpl(AuditOptions options, SigningKey key, std::string key_source, Meta meta,
                std::unique_ptr<AuditDb> writer, std::unique_ptr<AuditDb> reader)
-      : options_(std::move(options)),
+      : ChainedAuditLog(options),
         key_(std::move(key)),
         key_source_(std::move(key_source)),
         meta_(std::move(meta)),
         writer_(std::move(writer)),
-        reader_(std::move(reader)),
-        group_commit_([this](const std::vector<PendingAppend*>& batch) { CommitBatch(batch); }) {}
+        reader_(std::move(reader)) {}
 
   // The closing checkpoint. Its failure cannot be returned from here; the
   // records it would have signed stay verifiable by their chain, and the next
   // writer's first checkpoint signs them.
   ~AuditLogImpl() override {
     if (writer_ != nullptr) static_cast<void>(Checkpoint());
-  }
-
-  Status Append(AuditEvent& event) override {
-    if (writer_ == nullptr) return ReadOnly();
-    PendingAppend pending;
-    CANDOR_RETURN_IF_ERROR(PrepareAppend(event, &pending));
-    return group_commit_.Submit(&pending);
-  }
-
-  Status Checkpoint() override {
-    if (writer_ == nullptr) return ReadOnly();
-    PendingAppend pending;  // no event: a checkpoint request
-    return group_commit_.Submit(&pending);
   }
 
   StatusOr<AuditPage> Query(const AuditQuery& query) override;
@@ -111,89 +82,44 @@ class AuditLogImpl final : public AuditLog {
   std::string public_key_pem() const override { return meta_.public_key_pem; }
 
  private:
-  Status ReadOnly() const {
+  bool writable() const override { return writer_ != nullptr; }
+  Status ReadOnly() const override {
     return Status::PermissionDenied("the audit log " + options_.path + " is open read-only");
   }
+  Status InWriteTransaction(const std::function<Status()>& body) override {
+    return writer_->InTransaction(true, "append to the audit log", body);
+  }
+  StatusOr<ChainHead> ReadHead() override;
+  Status InsertEvent(int64_t seq, int64_t time_ms, const AuditEvent& event,
+                     const std::string& json, const std::string& prev_hash,
+                     const std::string& hash) override;
+  Status InsertCheckpoint(const ChainHead& head, int64_t now_ms) override;
 
-  void CommitBatch(const std::vector<PendingAppend*>& batch);
-  Status WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
-                    std::vector<AssignedRecord>* assigned);
-  StatusOr<ChainHead> ReadHead();
-  Status WriteCheckpoint(ChainHead& head, int64_t now_ms);
-
-  const AuditOptions options_;
   const SigningKey key_;
   const std::string key_source_;
   const Meta meta_;
 
-  // Used only by group_commit_'s current leader (null when read-only).
+  // Used only by group commit's current leader (null when read-only).
   std::unique_ptr<AuditDb> writer_;
 
   std::mutex reader_mutex_;
   std::unique_ptr<AuditDb> reader_;  // guarded by reader_mutex_
-
-  GroupCommit group_commit_;
 };
 
-void AuditLogImpl::CommitBatch(const std::vector<PendingAppend*>& batch) {
-  const int64_t now_ms = NowMs();
-  std::vector<AssignedRecord> assigned;
-  Status committed;
-  try {
-    committed = writer_->InTransaction(true, "append to the audit log",
-                                       [&] { return WriteBatch(batch, now_ms, &assigned); });
-  } catch (const std::exception& e) {  // bad_alloc from the JSON; rolled back
-    committed =
-        Status::ResourceExhausted(std::string("cannot append to the audit log: ") + e.what());
-  }
-  FinishBatch(batch, committed, assigned);
-}
-
-Status AuditLogImpl::WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
-                                std::vector<AssignedRecord>* assigned) {
-  CANDOR_ASSIGN_OR_RETURN(ChainHead head, ReadHead());
-  bool checkpoint_asked = false;
-  for (PendingAppend* p : batch) {
-    if (p->event == nullptr) {
-      checkpoint_asked = true;
-      continue;
-    }
-    const AuditEvent& event = *p->event;
-    const int64_t seq = head.seq + 1;
-    const int64_t time_ms = event.time_ms != 0 ? event.time_ms : now_ms;
-    p->body["seq"] = seq;
-    p->body["time_ms"] = time_ms;
-    p->body["prev_hash"] = head.hash;
-    StatusOr<std::string> json = StrictCanonicalDump(p->body);
-    if (!json.ok()) {
-      p->status = json.status();  // this event only; the rest of the batch goes on
-      continue;
-    }
-    std::string hash = ChainHash(head.hash, *json);
-    {
-      CANDOR_ASSIGN_OR_RETURN(store::Statement insert, writer_->Prepare(kInsertEvent));
-      insert.Bind(1, seq);
-      insert.Bind(2, time_ms);
-      insert.Bind(3, event.principal);
-      insert.Bind(4, event.operation);
-      insert.Bind(5, event.collection_id);
-      insert.Bind(6, *json);
-      insert.Bind(7, head.hash);
-      insert.Bind(8, hash);
-      const int rc = insert.Step();
-      if (rc != SQLITE_DONE) return writer_->Error(rc, "append to the audit log");
-    }
-    assigned->push_back({p, seq, time_ms, head.hash, hash});
-    head.seq = seq;
-    head.hash = std::move(hash);
-    if (head.seq - head.checkpoint_seq >= options_.checkpoint_every) {
-      CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
-    }
-  }
-  const bool due = now_ms - head.checkpoint_ms >= int64_t{options_.checkpoint_seconds} * 1000;
-  if (head.seq > head.checkpoint_seq && (checkpoint_asked || due)) {
-    CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
-  }
+Status AuditLogImpl::InsertEvent(int64_t seq, int64_t time_ms, const AuditEvent& event,
+                                 const std::string& json, const std::string& prev_hash,
+                                 const std::string& hash) {
+  CANDOR_ASSIGN_OR_RETURN(store::Statement insert, writer_->Prepare(kInsertEvent));
+  insert.Bind(1, seq);
+  insert.Bind(2, time_ms);
+  insert.Bind(3, event.principal);
+  insert.Bind(4, event.operation);
+  insert.Bind(5, event.collection_id);
+  insert.Bind(6, json);
+  insert.Bind(7, prev_hash);
+  insert.Bind(8, hash);
+  const int rc = insert.Step();
+  if (rc != SQLITE_DONE) return writer_->Error(rc, "append to the audit log");
   return Status::Ok();
 }
 
@@ -221,7 +147,7 @@ StatusOr<ChainHead> AuditLogImpl::ReadHead() {
   return head;
 }
 
-Status AuditLogImpl::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
+Status AuditLogImpl::InsertCheckpoint(const ChainHead& head, int64_t now_ms) {
   CANDOR_ASSIGN_OR_RETURN(const std::string signature,
                           key_.Sign(CheckpointMessage(head.seq, head.hash, now_ms)));
   CANDOR_ASSIGN_OR_RETURN(store::Statement insert, writer_->Prepare(kInsertCheckpoint));
@@ -231,8 +157,6 @@ Status AuditLogImpl::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
   insert.Bind(4, HexEncode(signature));
   const int rc = insert.Step();
   if (rc != SQLITE_DONE) return writer_->Error(rc, "write an audit checkpoint");
-  head.checkpoint_seq = head.seq;
-  head.checkpoint_ms = now_ms;
   return Status::Ok();
 }
 
@@ -350,7 +274,7 @@ StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) 
     }
     return key.status();
   }
-  if (empty) CANDOR_RETURN_IF_ERROR(writer->CreateSchema(key->public_pem(), NowMs()));
+  if (empty) CANDOR_RETURN_IF_ERROR(writer->CreateSchema(key->public_pem(), AuditNowMs()));
   CANDOR_ASSIGN_OR_RETURN(Meta meta, ReadMeta(*writer));
   StatusOr<SigningKey> log_key = SigningKey::FromPublicPem(meta.public_key_pem);
   if (!log_key.ok()) {

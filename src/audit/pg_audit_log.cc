@@ -27,9 +27,8 @@
 // behind a commit.
 #include "audit/pg_audit_log.h"
 
-#include <chrono>
-#include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -41,7 +40,7 @@
 #include "audit/audit_event.h"
 #include "audit/audit_query.h"
 #include "audit/audit_verify.h"
-#include "audit/group_commit.h"
+#include "audit/chained_audit_log.h"
 #include "audit/pg_audit_db.h"
 #include "store/data_dir.h"
 
@@ -66,53 +65,26 @@ constexpr char kInsertCheckpoint[] =
     "INSERT INTO audit_checkpoints (seq, hash, time_ms, signature, signer_public_key_pem)"
     " VALUES ($1, $2, $3, $4, $5)";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-struct ChainHead {
-  int64_t seq = 0;
-  std::string hash{kGenesisHash};
-  int64_t checkpoint_seq = 0;
-  int64_t checkpoint_ms = 0;  // the log's creation time before the first checkpoint
-};
-
 // Owns both connections and the keys. Thread safety: every method may be
 // called concurrently (the contract of AuditLog); writer_ is used only by
-// group_commit_'s current leader, reader_ under reader_mutex_.
-class PgAuditLog final : public AuditLog {
+// group commit's current leader, reader_ under reader_mutex_.
+class PgAuditLog final : public ChainedAuditLog {
  public:
   PgAuditLog(AuditOptions options, std::optional<SigningKey> key, std::vector<SigningKey> trusted,
              std::string trusted_source, int64_t created_ms, std::unique_ptr<PgDb> writer,
              std::unique_ptr<PgDb> reader)
-      : options_(std::move(options)),
+      : ChainedAuditLog(options),
         key_(std::move(key)),
         trusted_(std::move(trusted)),
         trusted_source_(std::move(trusted_source)),
         created_ms_(created_ms),
         writer_(std::move(writer)),
-        reader_(std::move(reader)),
-        group_commit_([this](const std::vector<PendingAppend*>& batch) { CommitBatch(batch); }) {}
+        reader_(std::move(reader)) {}
 
   // The closing checkpoint; as the SQLite log's, its failure is only lost
   // (the next checkpoint of any node signs those records).
   ~PgAuditLog() override {
     if (writer_ != nullptr) static_cast<void>(Checkpoint());
-  }
-
-  Status Append(AuditEvent& event) override {
-    if (writer_ == nullptr) return ReadOnly();
-    PendingAppend pending;
-    CANDOR_RETURN_IF_ERROR(PrepareAppend(event, &pending));
-    return group_commit_.Submit(&pending);
-  }
-
-  Status Checkpoint() override {
-    if (writer_ == nullptr) return ReadOnly();
-    PendingAppend pending;  // no event: a checkpoint request
-    return group_commit_.Submit(&pending);
   }
 
   StatusOr<AuditPage> Query(const AuditQuery& query) override;
@@ -128,99 +100,54 @@ class PgAuditLog final : public AuditLog {
   }
 
  private:
-  Status ReadOnly() const {
+  bool writable() const override { return writer_ != nullptr; }
+  Status ReadOnly() const override {
     return Status::PermissionDenied("the audit log in PostgreSQL is open read-only");
   }
+  Status InWriteTransaction(const std::function<Status()>& body) override {
+    return writer_->InReadCommittedTransaction("append to the audit log", body);
+  }
+  Status LockChain() override {
+    return writer_->Exec(kLockChain, {Param::Int(kAppendLockKey)}, "lock the audit chain")
+        .status();
+  }
+  // PostgreSQL's text holds no NUL byte (the JSON escapes it, a column
+  // would not): refused for this event only, rather than failing the
+  // batch's transaction.
+  Status CheckStorable(const AuditEvent& event) override {
+    if (event.principal.find('\0') != std::string::npos ||
+        event.operation.find('\0') != std::string::npos ||
+        event.collection_id.find('\0') != std::string::npos) {
+      return Status::InvalidArgument(
+          "audit event cannot be recorded: its principal, operation or collection holds a NUL");
+    }
+    return Status::Ok();
+  }
+  StatusOr<ChainHead> ReadHead() override;
+  Status InsertEvent(int64_t seq, int64_t time_ms, const AuditEvent& event,
+                     const std::string& json, const std::string& prev_hash,
+                     const std::string& hash) override {
+    return writer_
+        ->Exec(kInsertEvent,
+               {Param::Int(seq), Param::Int(time_ms), Param::Text(event.principal),
+                Param::Text(event.operation), Param::Text(event.collection_id),
+                Param::Text(json), Param::Text(prev_hash), Param::Text(hash)},
+               "append to the audit log")
+        .status();
+  }
+  Status InsertCheckpoint(const ChainHead& head, int64_t now_ms) override;
 
-  void CommitBatch(const std::vector<PendingAppend*>& batch);
-  Status WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
-                    std::vector<AssignedRecord>* assigned);
-  StatusOr<ChainHead> ReadHead();
-  Status WriteCheckpoint(ChainHead& head, int64_t now_ms);
-
-  const AuditOptions options_;
   const std::optional<SigningKey> key_;  // this node's (none when read-only)
   const std::vector<SigningKey> trusted_;
   const std::string trusted_source_;
   const int64_t created_ms_;
 
-  // Used only by group_commit_'s current leader (null when read-only).
+  // Used only by group commit's current leader (null when read-only).
   std::unique_ptr<PgDb> writer_;
 
   std::mutex reader_mutex_;
   std::unique_ptr<PgDb> reader_;  // guarded by reader_mutex_
-
-  GroupCommit group_commit_;
 };
-
-void PgAuditLog::CommitBatch(const std::vector<PendingAppend*>& batch) {
-  const int64_t now_ms = NowMs();
-  std::vector<AssignedRecord> assigned;
-  Status committed;
-  try {
-    committed = writer_->InReadCommittedTransaction(
-        "append to the audit log", [&] { return WriteBatch(batch, now_ms, &assigned); });
-  } catch (const std::exception& e) {  // bad_alloc from the JSON; rolled back
-    committed =
-        Status::ResourceExhausted(std::string("cannot append to the audit log: ") + e.what());
-  }
-  FinishBatch(batch, committed, assigned);
-}
-
-Status PgAuditLog::WriteBatch(const std::vector<PendingAppend*>& batch, int64_t now_ms,
-                              std::vector<AssignedRecord>* assigned) {
-  CANDOR_RETURN_IF_ERROR(
-      writer_->Exec(kLockChain, {Param::Int(kAppendLockKey)}, "lock the audit chain").status());
-  CANDOR_ASSIGN_OR_RETURN(ChainHead head, ReadHead());
-  bool checkpoint_asked = false;
-  for (PendingAppend* p : batch) {
-    if (p->event == nullptr) {
-      checkpoint_asked = true;
-      continue;
-    }
-    const AuditEvent& event = *p->event;
-    // PostgreSQL's text holds no NUL byte (the JSON escapes it, a column
-    // would not): refused here, for this event only, rather than failing
-    // the batch's transaction.
-    if (event.principal.find('\0') != std::string::npos ||
-        event.operation.find('\0') != std::string::npos ||
-        event.collection_id.find('\0') != std::string::npos) {
-      p->status = Status::InvalidArgument(
-          "audit event cannot be recorded: its principal, operation or collection holds a NUL");
-      continue;
-    }
-    const int64_t seq = head.seq + 1;
-    const int64_t time_ms = event.time_ms != 0 ? event.time_ms : now_ms;
-    p->body["seq"] = seq;
-    p->body["time_ms"] = time_ms;
-    p->body["prev_hash"] = head.hash;
-    StatusOr<std::string> json = StrictCanonicalDump(p->body);
-    if (!json.ok()) {
-      p->status = json.status();  // this event only; the rest of the batch goes on
-      continue;
-    }
-    std::string hash = ChainHash(head.hash, *json);
-    CANDOR_RETURN_IF_ERROR(
-        writer_
-            ->Exec(kInsertEvent,
-                   {Param::Int(seq), Param::Int(time_ms), Param::Text(event.principal),
-                    Param::Text(event.operation), Param::Text(event.collection_id),
-                    Param::Text(*json), Param::Text(head.hash), Param::Text(hash)},
-                   "append to the audit log")
-            .status());
-    assigned->push_back({p, seq, time_ms, head.hash, hash});
-    head.seq = seq;
-    head.hash = std::move(hash);
-    if (head.seq - head.checkpoint_seq >= options_.checkpoint_every) {
-      CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
-    }
-  }
-  const bool due = now_ms - head.checkpoint_ms >= int64_t{options_.checkpoint_seconds} * 1000;
-  if (head.seq > head.checkpoint_seq && (checkpoint_asked || due)) {
-    CANDOR_RETURN_IF_ERROR(WriteCheckpoint(head, now_ms));
-  }
-  return Status::Ok();
-}
 
 StatusOr<ChainHead> PgAuditLog::ReadHead() {
   ChainHead head;
@@ -240,19 +167,15 @@ StatusOr<ChainHead> PgAuditLog::ReadHead() {
   return head;
 }
 
-Status PgAuditLog::WriteCheckpoint(ChainHead& head, int64_t now_ms) {
+Status PgAuditLog::InsertCheckpoint(const ChainHead& head, int64_t now_ms) {
   CANDOR_ASSIGN_OR_RETURN(const std::string signature,
                           key_->Sign(CheckpointMessage(head.seq, head.hash, now_ms)));
-  CANDOR_RETURN_IF_ERROR(
-      writer_
-          ->Exec(kInsertCheckpoint,
-                 {Param::Int(head.seq), Param::Text(head.hash), Param::Int(now_ms),
-                  Param::Text(HexEncode(signature)), Param::Text(key_->public_pem())},
-                 "write an audit checkpoint")
-          .status());
-  head.checkpoint_seq = head.seq;
-  head.checkpoint_ms = now_ms;
-  return Status::Ok();
+  return writer_
+      ->Exec(kInsertCheckpoint,
+             {Param::Int(head.seq), Param::Text(head.hash), Param::Int(now_ms),
+              Param::Text(HexEncode(signature)), Param::Text(key_->public_pem())},
+             "write an audit checkpoint")
+      .status();
 }
 
 StatusOr<AuditPage> PgAuditLog::Query(const AuditQuery& query) {
