@@ -254,22 +254,36 @@ Status PgDb::ErrorOf(const PGresult* r, std::string_view what) {
   return StatusFromSqlstate(sqlstate, what, message);
 }
 
-StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& params,
-                            std::string_view what) {
-  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+namespace {
+
+// Parameters as libpq takes them: every value binary, pointing into `params`
+// (which must outlive this).
+struct BoundParams {
+  explicit BoundParams(const std::vector<Param>& params) {
+    for (const Param& p : params) {
+      types.push_back(p.type);
+      values.push_back(p.value.data());
+      lengths.push_back(static_cast<int>(p.value.size()));
+      formats.push_back(1);
+    }
+  }
+  int count() const { return static_cast<int>(types.size()); }
+
   std::vector<Oid> types;
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
-  for (const Param& p : params) {
-    types.push_back(p.type);
-    values.push_back(p.value.data());
-    lengths.push_back(static_cast<int>(p.value.size()));
-    formats.push_back(1);
-  }
-  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
-  Result result(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
-                               values.data(), lengths.data(), formats.data(), 1));
+};
+
+}  // namespace
+
+StatusOr<Result> PgDb::Exec(std::string_view sql, const std::vector<Param>& params,
+                            std::string_view what) {
+  if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
+  const BoundParams bound(params);
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, bound.types, what));
+  Result result(PQexecPrepared(conn_.get(), name.c_str(), bound.count(), bound.values.data(),
+                               bound.lengths.data(), bound.formats.data(), 1));
   const ExecStatusType st =
       result.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ErrorOf(result.get(), what);
@@ -298,19 +312,10 @@ Status PgDb::ExecStreamed(std::string_view sql, const std::vector<Param>& params
                           std::string_view what,
                           const std::function<Status(const Result&, int row)>& row) {
   if (!in_transaction_) CANDOR_RETURN_IF_ERROR(EnsureConnected());
-  std::vector<Oid> types;
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  for (const Param& p : params) {
-    types.push_back(p.type);
-    values.push_back(p.value.data());
-    lengths.push_back(static_cast<int>(p.value.size()));
-    formats.push_back(1);
-  }
-  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, types, what));
-  if (PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
-                          values.data(), lengths.data(), formats.data(), 1) != 1) {
+  const BoundParams bound(params);
+  CANDOR_ASSIGN_OR_RETURN(const std::string name, Prepared(sql, bound.types, what));
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), bound.count(), bound.values.data(),
+                          bound.lengths.data(), bound.formats.data(), 1) != 1) {
     return ErrorOf(nullptr, what);
   }
   // Right after the send, as libpq requires. Should it refuse, the rows come
