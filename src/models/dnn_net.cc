@@ -66,7 +66,7 @@ StatusOr<DnnNet> DnnNet::Load(const std::string& onnx_path, InferenceBackend bac
   impl->backend = backend;
   if (backend == InferenceBackend::kOnnxRuntime) {
 #ifdef CANDOR_ONNXRUNTIME
-    CANDOR_ASSIGN_OR_RETURN(impl->ort, OrtNet::Open(onnx_path));
+    CANDOR_ASSIGN_OR_RETURN(impl->ort, OrtNet::Open(onnx_path, cv::getNumThreads()));
     return DnnNet(std::move(impl));
 #else
     return Status::Unsupported("cannot load model " + onnx_path +

@@ -4,7 +4,9 @@
 // CANDOR_ONNXRUNTIME, about twice as fast on one core, README "Speed") and
 // OpenCV DNN (always built; the fallback, and the reference the equivalence
 // test compares against). CANDOR_INFERENCE=opencv|onnxruntime picks one at
-// run time for the whole process (benchmarks compare them that way).
+// run time for the whole process (benchmarks compare them that way). Both use
+// cv::getNumThreads() threads inside one forward pass, as set when the
+// network is loaded (the engine sets it from EngineOptions::inference_threads).
 //
 // A DnnNet is NOT safe for concurrent use: cv::dnn::Net keeps per-call state.
 // The engine gives each worker its own instances (see engine/pipeline.h).

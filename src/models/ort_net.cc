@@ -2,6 +2,7 @@
 
 #include <onnxruntime_c_api.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -112,6 +113,11 @@ struct OrtNet::Handles {
   std::string path;
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
+  // The input's first dimension is fixed at 1 in the file (every network of
+  // the pack but the detector). OpenCV DNN runs such a network on a batch
+  // anyway (the embedder's flip-averaging feeds two chips), ORT refuses: a
+  // batch is then run one sample at a time and the outputs stacked.
+  bool batch_of_one = false;
 
   ~Handles() {
     if (session != nullptr) api->ReleaseSession(session);
@@ -121,7 +127,7 @@ struct OrtNet::Handles {
 OrtNet::OrtNet(std::unique_ptr<Handles> handles) : handles_(std::move(handles)) {}
 OrtNet::~OrtNet() = default;
 
-StatusOr<std::unique_ptr<OrtNet>> OrtNet::Open(const std::string& onnx_path) {
+StatusOr<std::unique_ptr<OrtNet>> OrtNet::Open(const std::string& onnx_path, int intra_threads) {
   const Runtime& runtime = GetRuntime();
   if (runtime.api == nullptr) return Status::Unsupported(runtime.error);
   if (!runtime.error.empty()) {
@@ -135,7 +141,14 @@ StatusOr<std::unique_ptr<OrtNet>> OrtNet::Open(const std::string& onnx_path) {
   OrtSessionOptions* options = nullptr;
   CANDOR_RETURN_IF_ERROR(
       Take(api->CreateSessionOptions(&options), StatusCode::kInternal, "session options"));
-  Status configured = Take(api->SetIntraOpNumThreads(options, 1), StatusCode::kInternal, "threads");
+  Status configured = Take(api->SetIntraOpNumThreads(options, std::max(1, intra_threads)),
+                           StatusCode::kInternal, "threads");
+  if (configured.ok() && intra_threads > 1) {
+    // Each network of each worker has its own pool; spinning idle pools would
+    // take the cores from the network that is running.
+    configured = Take(api->AddSessionConfigEntry(options, "session.intra_op.allow_spinning", "0"),
+                      StatusCode::kInternal, "threads");
+  }
   if (configured.ok()) {
     configured = Take(api->SetInterOpNumThreads(options, 1), StatusCode::kInternal, "threads");
   }
@@ -179,17 +192,69 @@ StatusOr<std::unique_ptr<OrtNet>> OrtNet::Open(const std::string& onnx_path) {
                                std::to_string(handles->input_names.size()) +
                                " inputs; Candor feeds exactly one");
   }
+  OrtTypeInfo* type_info = nullptr;
+  CANDOR_RETURN_IF_ERROR(Take(api->SessionGetInputTypeInfo(handles->session, 0, &type_info),
+                              StatusCode::kCorruption, onnx_path));
+  const OrtTensorTypeAndShapeInfo* tensor_info = nullptr;
+  size_t rank = 0;
+  Status shape = Take(api->CastTypeInfoToTensorInfo(type_info, &tensor_info),
+                      StatusCode::kCorruption, onnx_path);
+  if (shape.ok() && tensor_info != nullptr) {
+    shape = Take(api->GetDimensionsCount(tensor_info, &rank), StatusCode::kCorruption, onnx_path);
+  }
+  if (shape.ok() && rank > 0) {
+    std::vector<int64_t> dims(rank);
+    shape = Take(api->GetDimensions(tensor_info, dims.data(), rank), StatusCode::kCorruption,
+                 onnx_path);
+    handles->batch_of_one = shape.ok() && dims[0] == 1;
+  }
+  api->ReleaseTypeInfo(type_info);
+  CANDOR_RETURN_IF_ERROR(shape);
   return std::unique_ptr<OrtNet>(new OrtNet(std::move(handles)));
 }
 
 Status OrtNet::Run(const cv::Mat& blob, std::vector<cv::Mat>* outputs,
-                       const std::vector<std::string>& output_names) {
-  const OrtApi* api = handles_->api;
+                   const std::vector<std::string>& output_names) {
   const std::string context = "inference failed in " + handles_->path;
-  if (blob.depth() != CV_32F || blob.channels() != 1 || blob.empty()) {
+  if (blob.depth() != CV_32F || blob.channels() != 1 || blob.empty() || blob.dims < 2) {
     return Status::InvalidArgument(context + ": the input must be a non-empty float blob");
   }
   const cv::Mat input = blob.isContinuous() ? blob : blob.clone();
+  const int batch = input.size[0];
+  if (!handles_->batch_of_one || batch == 1) return RunOnce(input, outputs, output_names);
+
+  // One sample at a time, each output stacked along the first dimension.
+  const std::vector<int> sample_shape = [&] {
+    std::vector<int> shape(input.size.p, input.size.p + input.dims);
+    shape[0] = 1;
+    return shape;
+  }();
+  const size_t sample_size = input.total() / batch;
+  std::vector<std::vector<cv::Mat>> per_sample(batch);
+  for (int b = 0; b < batch; ++b) {
+    const cv::Mat sample(input.dims, sample_shape.data(), CV_32F,
+                         const_cast<float*>(input.ptr<float>()) + b * sample_size);
+    CANDOR_RETURN_IF_ERROR(RunOnce(sample, &per_sample[b], output_names));
+  }
+  outputs->clear();
+  for (size_t o = 0; o < per_sample[0].size(); ++o) {
+    const cv::Mat& first = per_sample[0][o];
+    std::vector<int> stacked(first.size.p, first.size.p + first.dims);
+    stacked[0] = batch;
+    cv::Mat out(first.dims, stacked.data(), CV_32F);
+    for (int b = 0; b < batch; ++b) {
+      std::memcpy(out.ptr<float>() + b * first.total(), per_sample[b][o].ptr<float>(),
+                  first.total() * sizeof(float));
+    }
+    outputs->push_back(std::move(out));
+  }
+  return Status::Ok();
+}
+
+Status OrtNet::RunOnce(const cv::Mat& input, std::vector<cv::Mat>* outputs,
+                       const std::vector<std::string>& output_names) {
+  const OrtApi* api = handles_->api;
+  const std::string context = "inference failed in " + handles_->path;
   std::vector<int64_t> shape(input.size.p, input.size.p + input.dims);
 
   OrtValue* tensor = nullptr;

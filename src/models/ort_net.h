@@ -18,11 +18,13 @@ namespace candor::models {
 
 class OrtNet {
  public:
-  // Opens `onnx_path` with one intra-op and one inter-op thread: the engine
-  // already runs one worker per core, and ORT's own pool would fight it.
-  // A file ORT cannot read becomes Corruption naming the file; a library whose
-  // API is older than the header built against becomes Unsupported.
-  static StatusOr<std::unique_ptr<OrtNet>> Open(const std::string& onnx_path);
+  // Opens `onnx_path` with `intra_threads` threads inside one forward pass
+  // (DnnNet passes OpenCV's cv::getNumThreads(), which the engine sets from
+  // EngineOptions::inference_threads: 1 when workers run in parallel) and
+  // one inter-op thread. A file ORT cannot read becomes Corruption naming the
+  // file; a library whose API is older than the header built against becomes
+  // Unsupported.
+  static StatusOr<std::unique_ptr<OrtNet>> Open(const std::string& onnx_path, int intra_threads);
 
   ~OrtNet();
   OrtNet(const OrtNet&) = delete;
@@ -36,6 +38,9 @@ class OrtNet {
 
  private:
   struct Handles;
+  // One ORT Run of a continuous float blob whose shape the file accepts.
+  Status RunOnce(const cv::Mat& input, std::vector<cv::Mat>* outputs,
+                 const std::vector<std::string>& output_names);
   explicit OrtNet(std::unique_ptr<Handles> handles);
   std::unique_ptr<Handles> handles_;
 };
