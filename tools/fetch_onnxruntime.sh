@@ -8,8 +8,8 @@
 #   - the shared library libonnxruntime.so.1 (ORT 1.22.0, CPU; needs only
 #     libc/libstdc++, glibc >= 2.34) from Maven Central's
 #     org.bytedeco:onnxruntime:1.22.0-1.5.12:linux-x86_64 jar, with its
-#     15 KB libonnxruntime_providers_shared.so, which that build dlopens from
-#     its own directory when the first session is made (it aborts without);
+#     15 KB libonnxruntime_providers_shared.so, which that build dlopens as
+#     it starts (it aborts without; CMakeLists.txt links it in);
 #   - the C API header onnxruntime_c_api.h of the same release
 #     (ORT_API_VERSION 22) from the Go module github.com/yalue/onnxruntime_go
 #     v1.21.0 (its README: "uses version 1.22.0 of the onnxruntime C API

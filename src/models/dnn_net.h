@@ -1,9 +1,9 @@
 // The one adapter around the inference library: every network forward pass in
 // Candor goes through DnnNet. Two backends run the same ONNX files: ONNX
 // Runtime (src/models/ort_net.h; the default when built with
-// CANDOR_ONNXRUNTIME, about twice as fast on one core, README "Speed") and
-// OpenCV DNN (always built; the fallback, and the reference the equivalence
-// test compares against). CANDOR_INFERENCE=opencv|onnxruntime picks one at
+// CANDOR_ONNXRUNTIME, 2-4 times as fast per network on one core, README
+// "Speed") and OpenCV DNN (always built; the fallback, and the reference the
+// equivalence test compares against). CANDOR_INFERENCE=opencv|onnxruntime picks one at
 // run time for the whole process (benchmarks compare them that way). Both use
 // cv::getNumThreads() threads inside one forward pass, as set when the
 // network is loaded (the engine sets it from EngineOptions::inference_threads).
