@@ -32,6 +32,7 @@ if ((${#missing[@]})); then
 fi
 
 tools/fetch_models.sh
+tools/fetch_onnxruntime.sh
 
 # The real clients of the tests (boto3 and the AWS CLI), pinned with every
 # dependency in tools/requirements-clients.txt, in .venv/ (tools/test.sh and

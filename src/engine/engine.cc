@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/pipeline.h"
+#include "models/dnn_net.h"
 
 namespace candor {
 namespace {
@@ -123,10 +124,20 @@ class EngineImpl final : public Engine {
     return pack_.face_model_version() + ";flip=" + std::to_string(options_.flip_average) +
            ";refine=" + std::to_string(options_.refine_landmarks) +
            ";min_face=" + std::to_string(options_.min_face_px) +
-           ";det=" + std::to_string(options_.detection_threshold) + ";pipeline=4-retinaface";
+           ";det=" + std::to_string(options_.detection_threshold) + ";pipeline=4-retinaface" +
+           InferenceTag();
   }
 
  private:
+  // The inference library, so that an evaluation never reads embeddings that
+  // another backend computed (they differ in the sixth digit). OpenCV, the
+  // only backend before, adds nothing: existing caches stay valid for it.
+  static std::string InferenceTag() {
+    auto backend = models::DefaultInferenceBackend();
+    if (!backend.ok() || backend.value() == models::InferenceBackend::kOpenCv) return "";
+    return std::string(";inference=") + models::InferenceBackendName(backend.value());
+  }
+
   StatusOr<engine::PreparedImage> Prepare(const std::string& bytes) const {
     engine::PreparedImage image;
     CANDOR_ASSIGN_OR_RETURN(image.decoded,
