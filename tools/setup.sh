@@ -8,11 +8,12 @@ cd "$root"
 
 # libpq-dev and postgresql-15: the PostgreSQL store is always built (libpq),
 # and its tests run a private server (tools/pg_test_server.sh); curl and jq:
-# the cluster test and tools/cluster.sh talk to the nodes with them.
+# the cluster test and tools/cluster.sh talk to the nodes with them; unzip:
+# tools/fetch_onnxruntime.sh takes ONNX Runtime out of its packages.
 packages=(build-essential cmake pkg-config git ca-certificates python3 openssl
   libopencv-dev nlohmann-json3-dev libcpp-httplib-dev libboost1.74-dev libcli11-dev libsqlite3-dev libpq-dev postgresql-15 libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfaiss-dev nodejs npm
-  chromium ffmpeg curl jq)
+  chromium ffmpeg curl jq unzip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
