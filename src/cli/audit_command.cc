@@ -130,6 +130,29 @@ StatusOr<int64_t> ParseTime(const std::string& text, const std::string& flag) {
 // `candor audit verify --store`: the chain in PostgreSQL, its checkpoints
 // against the keys given (each node's public key), or, without --key,
 // against the key recorded beside each (which proves less: see the README).
+// One line for the store cross-checked against the log; its problems join
+// the log's.
+void AddStoreCheck(const std::string& store_name, const server::StoreCheck& check,
+                   std::vector<std::string>* problems) {
+  std::printf("store %s: %lld collections, %lld faces, %lld users, %lld policies checked against"
+              " the log\n",
+              store_name.c_str(), static_cast<long long>(check.collections),
+              static_cast<long long>(check.faces), static_cast<long long>(check.users),
+              static_cast<long long>(check.policies));
+  problems->insert(problems->end(), check.problems.begin(), check.problems.end());
+}
+
+// "ok" and 0, or the problems and 1.
+int ReportProblems(const std::vector<std::string>& problems) {
+  if (problems.empty()) {
+    std::printf("ok\n");
+    return 0;
+  }
+  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
+  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
+  return 1;
+}
+
 int RunVerifyStore(const AuditArgs& args) {
   audit::AuditOptions options;
   options.store_uri = args.store;
@@ -166,20 +189,9 @@ int RunVerifyStore(const AuditArgs& args) {
   if (inventory.ok()) {
     StatusOr<server::StoreCheck> check = server::CrossCheckInventory(*inventory, **log);
     if (!check.ok()) return Fail(check.status());
-    std::printf(
-        "store in PostgreSQL: %lld collections, %lld faces, %lld users, %lld policies checked"
-        " against the log\n",
-        static_cast<long long>(check->collections), static_cast<long long>(check->faces),
-        static_cast<long long>(check->users), static_cast<long long>(check->policies));
-    problems.insert(problems.end(), check->problems.begin(), check->problems.end());
+    AddStoreCheck("in PostgreSQL", *check, &problems);
   }
-  if (problems.empty()) {
-    std::printf("ok\n");
-    return 0;
-  }
-  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
-  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
-  return 1;
+  return ReportProblems(problems);
 }
 
 int RunVerify(const AuditArgs& args) {
@@ -226,21 +238,9 @@ int RunVerify(const AuditArgs& args) {
   if (std::filesystem::exists(store::SqliteDatabasePath(DataDirOf(args)))) {
     StatusOr<server::StoreCheck> check = server::CrossCheckStore(DataDirOf(args), **log);
     if (!check.ok()) return Fail(check.status());
-    std::printf(
-        "store %s: %lld collections, %lld faces, %lld users, %lld policies checked against the "
-        "log\n",
-        store::SqliteDatabasePath(DataDirOf(args)).c_str(),
-        static_cast<long long>(check->collections), static_cast<long long>(check->faces),
-        static_cast<long long>(check->users), static_cast<long long>(check->policies));
-    problems.insert(problems.end(), check->problems.begin(), check->problems.end());
+    AddStoreCheck(store::SqliteDatabasePath(DataDirOf(args)), *check, &problems);
   }
-  if (problems.empty()) {
-    std::printf("ok\n");
-    return 0;
-  }
-  std::printf("%zu problem%s:\n", problems.size(), problems.size() == 1 ? "" : "s");
-  for (const std::string& problem : problems) std::printf("  %s\n", problem.c_str());
-  return 1;
+  return ReportProblems(problems);
 }
 
 int RunQuery(const AuditArgs& args) {

@@ -354,22 +354,8 @@ Status PgDb::InTransaction(bool write, std::string_view what,
       std::chrono::steady_clock::now().time_since_epoch().count()));
   Status status;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    CANDOR_RETURN_IF_ERROR(EnsureConnected());
     retryable_failure_ = false;
-    CANDOR_RETURN_IF_ERROR(ExecScript(begin, what));
-    in_transaction_ = true;
-    try {
-      status = body();
-    } catch (...) {
-      in_transaction_ = false;
-      (void)ExecScript("ROLLBACK", what);
-      throw;
-    }
-    if (status.ok()) status = ExecScript("COMMIT", what);
-    in_transaction_ = false;
-    // After a failed COMMIT the transaction is over already; ROLLBACK then
-    // only warns. A lost connection fails it too, which changes nothing.
-    if (!status.ok()) (void)ExecScript("ROLLBACK", what);
+    status = RunTransaction(begin, what, body);
     if (status.ok() || !retryable_failure_) return status;
     // Another transaction won: wait a little (more each time) and run again.
     std::this_thread::sleep_for(std::chrono::milliseconds(jitter() % (5 << attempt)));
@@ -379,8 +365,13 @@ Status PgDb::InTransaction(bool write, std::string_view what,
 
 Status PgDb::InReadCommittedTransaction(std::string_view what,
                                         const std::function<Status()>& body) {
+  return RunTransaction("BEGIN ISOLATION LEVEL READ COMMITTED", what, body);
+}
+
+Status PgDb::RunTransaction(const char* begin, std::string_view what,
+                            const std::function<Status()>& body) {
   CANDOR_RETURN_IF_ERROR(EnsureConnected());
-  CANDOR_RETURN_IF_ERROR(ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED", what));
+  CANDOR_RETURN_IF_ERROR(ExecScript(begin, what));
   in_transaction_ = true;
   Status status;
   try {
@@ -392,6 +383,8 @@ Status PgDb::InReadCommittedTransaction(std::string_view what,
   }
   if (status.ok()) status = ExecScript("COMMIT", what);
   in_transaction_ = false;
+  // After a failed COMMIT the transaction is over already; ROLLBACK then
+  // only warns. A lost connection fails it too, which changes nothing.
   if (!status.ok()) (void)ExecScript("ROLLBACK", what);
   return status;
 }

@@ -139,6 +139,10 @@ class PgDb {
   std::string Describe() const;
 
  private:
+  // One attempt: `begin`, `body`, then COMMIT, or ROLLBACK when either fails
+  // (also when `body` throws, rethrown).
+  Status RunTransaction(const char* begin, std::string_view what,
+                        const std::function<Status()>& body);
   // Before a call: a connection that was lost, or that the server closed
   // while it was idle, is reset (once); Throttling when the server still
   // cannot be reached.
